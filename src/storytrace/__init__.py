@@ -1,0 +1,103 @@
+"""storytrace: untangle piles of scraped news.
+
+    >>> import storytrace
+    >>> result = storytrace.analyze(["examples/corpus"])          # paths, Documents, dicts or texts
+    >>> [f.origin for f in result.families]
+
+`analyze` returns a `Result` whose `to_dict()` is the result.json contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from storytrace.errors import ConfigError, MissingExtraError, StorytraceError
+from storytrace.ingest import FieldMap, document_from_row, read_inputs
+from storytrace.model import (
+    Attribution,
+    CleanText,
+    Conflict,
+    Document,
+    DocumentResult,
+    Fact,
+    Family,
+    FamilyMember,
+    InputError,
+    Relation,
+    Result,
+    Signals,
+    Story,
+)
+from storytrace.pipeline import Progress, analyze_documents
+
+__version__ = "0.1.0"
+
+
+def analyze(
+    inputs: Iterable[Document | dict[str, Any] | str | Path],
+    *,
+    fields: FieldMap = FieldMap(),
+    progress: Progress | None = None,
+) -> Result:
+    """Clean, match, cluster, trace and extract facts from a pile of news documents.
+
+    Each item of `inputs` may be a `Document`, a dict row (keys as in `fields`: id, text,
+    url, date, title), a `pathlib.Path` or path string to a file or directory (read as the CLI
+    reads it), or — for a `str` that is not an existing path — the text of a document itself
+    (its id is its position, "doc-N"). Unreadable inputs end up in `Result.errors`.
+    """
+    documents: list[Document] = []
+    errors: list[InputError] = []
+    for n, item in enumerate(inputs):
+        if isinstance(item, Document):
+            documents.append(item)
+        elif isinstance(item, dict):
+            doc = document_from_row(item, fields, "<python>", f"item {n}", default_id=f"doc-{n}")
+            (documents if isinstance(doc, Document) else errors).append(doc)
+        elif isinstance(item, Path) or (isinstance(item, str) and _is_path(item)):
+            read = read_inputs([item], fields)
+            documents.extend(read.documents)
+            errors.extend(read.errors)
+        elif isinstance(item, str):
+            if item.strip():
+                documents.append(Document(id=f"doc-{n}", raw=item, source="<python>"))
+            else:
+                errors.append(InputError("<python>", "empty text", record=f"item {n}"))
+        else:
+            raise ConfigError(f"cannot analyze an item of type {type(item).__name__}")
+    kwargs = {} if progress is None else {"progress": progress}
+    return analyze_documents(documents, errors, **kwargs)
+
+
+def _is_path(text: str) -> bool:
+    if "\n" in text or len(text) > 4096:
+        return False
+    try:
+        return Path(text).exists()
+    except OSError:
+        return False
+
+
+__all__ = [
+    "analyze",
+    "Attribution",
+    "CleanText",
+    "Conflict",
+    "ConfigError",
+    "Document",
+    "DocumentResult",
+    "Fact",
+    "Family",
+    "FamilyMember",
+    "FieldMap",
+    "InputError",
+    "MissingExtraError",
+    "Relation",
+    "Result",
+    "Signals",
+    "Story",
+    "StorytraceError",
+    "__version__",
+]

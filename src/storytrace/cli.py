@@ -1,0 +1,156 @@
+"""The `storytrace` command: thin — parse arguments, call the library, print."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from storytrace.ingest import FieldMap, read_inputs
+from storytrace.pipeline import analyze_documents
+from storytrace.report import write_html, write_json, write_parquet
+
+app = typer.Typer(
+    help="Untangle piles of scraped news: clean text, copy families, origins, stories and facts.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+Inputs = Annotated[
+    list[Path],
+    typer.Argument(help="Files, directories (walked recursively) or JSONL/Parquet/WARC files."),
+]
+IdField = Annotated[str, typer.Option(help="JSONL/Parquet field holding the document id.")]
+TextField = Annotated[str, typer.Option(help="JSONL/Parquet field holding the text.")]
+UrlField = Annotated[str | None, typer.Option(help="JSONL/Parquet field holding the URL.")]
+DateField = Annotated[str | None, typer.Option(help="JSONL/Parquet field holding the date.")]
+TitleField = Annotated[str | None, typer.Option(help="JSONL/Parquet field holding the title.")]
+HtmlField = Annotated[
+    str | None, typer.Option(help="JSONL/Parquet field holding raw HTML (used instead of text).")
+]
+
+
+def _fields(id_field, text_field, url_field, date_field, title_field, html_field) -> FieldMap:
+    return FieldMap(
+        id=id_field, text=text_field, url=url_field, date=date_field, title=title_field,
+        html=html_field,
+    )
+
+
+def _report_input_problems(errors, skipped) -> None:
+    for error in errors:
+        where = error.source + (f" ({error.record})" if error.record else "")
+        err.print(f"[yellow]warning:[/] skipped {where}: {error.reason}")
+    if skipped:
+        err.print(f"[dim]ignored {len(skipped)} file(s) of unknown type, e.g. {skipped[0]}[/]")
+
+
+@app.command()
+def analyze(
+    inputs: Inputs,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for the results.")],
+    id_field: IdField = "id",
+    text_field: TextField = "text",
+    url_field: UrlField = "url",
+    date_field: DateField = "date",
+    title_field: TitleField = "title",
+    html_field: HtmlField = None,
+    parquet: Annotated[bool, typer.Option(help="Also write Parquet tables.")] = True,
+    html: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+) -> None:
+    """Find copies, origins, stories and facts; write result.json and report.html to --out."""
+    started = time.perf_counter()
+    fields = _fields(id_field, text_field, url_field, date_field, title_field, html_field)
+    read = read_inputs(inputs, fields)
+    _report_input_problems(read.errors, read.skipped)
+    if not read.documents:
+        err.print("[red]error:[/] no readable documents in the inputs")
+        if read.errors:
+            err.print("every input failed to read; see the warnings above")
+    show_bar = sys.stderr.isatty()
+    with Progress(
+        TextColumn("{task.description:<10}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), console=err, disable=not show_bar, transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        result = analyze_documents(read.documents, read.errors, progress=progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(result, out_dir / "result.json")
+    if parquet:
+        write_parquet(result, out_dir / "parquet")
+    if html:
+        write_html(result, out_dir / "report.html")
+    _print_summary(result, out_dir, time.perf_counter() - started)
+    if not read.documents:
+        raise typer.Exit(1)
+
+
+def _print_summary(result, out_dir: Path, seconds: float) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_row("documents", str(len(result.documents)))
+    copies = sum(1 for f in result.families if len(f.members) > 1)
+    table.add_row("families", f"{len(result.families)} ({copies} with copies)")
+    table.add_row("stories", str(len(result.stories)))
+    table.add_row("relations", str(len(result.relations)))
+    conflicts = sum(len(s.conflicts) for s in result.stories)
+    table.add_row("conflicts", str(conflicts))
+    if result.errors:
+        table.add_row("errors", f"[yellow]{len(result.errors)}[/]")
+    table.add_row("time", f"{seconds:.1f} s")
+    out.print(table)
+    out.print(f"results: {out_dir / 'result.json'}")
+    if (out_dir / "report.html").exists():
+        out.print(f"report:  {out_dir / 'report.html'}")
+
+
+@app.command()
+def dedup(
+    inputs: Inputs,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for the deduplicated corpus.")],
+    id_field: IdField = "id",
+    text_field: TextField = "text",
+    url_field: UrlField = "url",
+    date_field: DateField = "date",
+    title_field: TitleField = "title",
+    html_field: HtmlField = None,
+) -> None:
+    """Write the corpus with one representative per copy family, plus a mapping file (streaming)."""
+    from storytrace.dedup import dedup as run_dedup
+    from storytrace.ingest import iter_inputs
+    from storytrace.model import Document, InputError
+
+    fields = _fields(id_field, text_field, url_field, date_field, title_field, html_field)
+    errors: list[InputError] = []
+
+    def documents():
+        for item in iter_inputs(inputs, fields):
+            if isinstance(item, Document):
+                yield item
+            elif isinstance(item, InputError):
+                errors.append(item)
+                _report_input_problems([item], [])
+
+    started = time.perf_counter()
+    stats = run_dedup(documents(), out_dir)
+    out.print(stats)
+    out.print(f"{time.perf_counter() - started:.1f} s; corpus: {out_dir}")
+    if errors:
+        out.print(f"[yellow]{len(errors)} input error(s)[/]")
+
+
+if __name__ == "__main__":
+    app()

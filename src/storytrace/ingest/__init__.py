@@ -1,0 +1,11 @@
+"""Ingest stage: turn files, directories and record files into Documents, and bad input into errors.
+
+`read_inputs(paths)` walks what it is given and dispatches on the file name:
+`.txt` (plain text), `.html/.htm` (HTML), `.jsonl/.ndjson` and `.parquet` (one document a row),
+`.warc` (HTML responses), each optionally `.gz`. Anything unreadable becomes an `InputError`
+naming the file (and record) and the reason; reading goes on with the rest.
+"""
+
+from storytrace.ingest.files import FieldMap, Inputs, document_from_row, iter_inputs, read_inputs
+
+__all__ = ["FieldMap", "Inputs", "document_from_row", "iter_inputs", "read_inputs"]

@@ -1,0 +1,12 @@
+"""Report stage: result.json, Parquet tables and the self-contained HTML report."""
+
+from storytrace.report.export import write_json, write_parquet
+
+
+def write_html(result, path) -> None:  # noqa: ANN001 - replaced by report.html
+    from storytrace.report.html import write_html as _write_html
+
+    _write_html(result, path)
+
+
+__all__ = ["write_json", "write_parquet", "write_html"]

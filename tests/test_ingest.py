@@ -1,0 +1,122 @@
+"""Reading inputs: every format, and bad input turned into errors that name the file."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from storytrace.ingest import FieldMap, read_inputs
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def test_a_directory_is_walked_and_ids_are_file_names(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.txt").write_text("First article. It has words.", encoding="utf-8")
+    (tmp_path / "sub" / "b.html").write_text("<html><body><p>Hello world.</p></body></html>")
+    with gzip.open(tmp_path / "sub" / "c.htm.gz", "wt") as handle:
+        handle.write("<html><body><p>Zipped page.</p></body></html>")
+    (tmp_path / "notes.md").write_text("not a document")
+    read = read_inputs([tmp_path])
+    assert sorted(d.id for d in read.documents) == ["a", "b", "c"]
+    formats = {d.id: d.format for d in read.documents}
+    assert formats == {"a": "text", "b": "html", "c": "html"}
+    assert read.skipped == [str(tmp_path / "notes.md")]
+    assert read.errors == []
+
+
+def test_seeds_directory_reads_the_five_texts_but_not_the_readme():
+    read = read_inputs([DATA / "seeds"])
+    assert [d.id[:3] for d in read.documents] == ["000", "001", "002", "003", "004"]
+    assert "[ad_1]" in read.documents[0].raw
+
+
+def test_bad_files_become_errors_naming_file_and_reason(tmp_path):
+    (tmp_path / "good.txt").write_text("A fine article about a council vote.")
+    (tmp_path / "empty.txt").write_text("  \n")
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR" * 20)
+    (tmp_path / "broken.html.gz").write_bytes(b"not gzip at all")
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me br\xfbl\xe9e, said the chef.".encode("latin-1"))
+    read = read_inputs([tmp_path, tmp_path / "missing.txt"])
+    reasons = {Path(e.source).name: e.reason for e in read.errors}
+    assert set(reasons) == {"empty.txt", "binary.txt", "broken.html.gz", "missing.txt"}
+    assert "empty" in reasons["empty.txt"]
+    assert "binary" in reasons["binary.txt"]
+    assert "gzip" in reasons["broken.html.gz"]
+    assert "no such file" in reasons["missing.txt"]
+    docs = {d.id: d for d in read.documents}
+    assert set(docs) == {"good", "latin1"}
+    assert "Café crème" in docs["latin1"].raw  # wrong encoding is recovered, not lost
+
+
+def test_jsonl_rows_with_malformed_records_reported_by_line(tmp_path):
+    path = tmp_path / "pile.jsonl"
+    rows = [
+        json.dumps({"doc": "x1", "body": "Text one.", "link": "https://a.example/1", "published": "2021-10-08T10:00:00Z"}),
+        "{not json",
+        json.dumps({"doc": "x2", "body": ""}),
+        json.dumps({"doc": "x3"}),
+        json.dumps(["a", "list"]),
+        "",
+        json.dumps({"doc": "x4", "body": "Text four.", "headline": "Four"}),
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    fields = FieldMap(id="doc", text="body", url="link", date="published", title="headline")
+    read = read_inputs([path], fields)
+    assert [d.id for d in read.documents] == ["x1", "x4"]
+    first = read.documents[0]
+    assert (first.url, first.date) == ("https://a.example/1", "2021-10-08")
+    assert read.documents[1].title == "Four"
+    assert first.source.endswith("pile.jsonl#line 1")
+    errors = {e.record: e.reason for e in read.errors}
+    assert set(errors) == {"line 2", "line 3", "line 4", "line 5"}
+    assert "malformed JSON" in errors["line 2"]
+    assert "empty" in errors["line 3"]
+    assert "no 'body' field" in errors["line 4"]
+    assert all(e.source == str(path) for e in read.errors)
+
+
+def test_parquet_rows_are_documents(tmp_path):
+    path = tmp_path / "pile.parquet"
+    pq.write_table(pa.table({"id": ["p1", "p2"], "text": ["One story.", None]}), path)
+    read = read_inputs([path])
+    assert [d.id for d in read.documents] == ["p1"]
+    assert read.errors[0].record == "row 1"
+
+
+def test_broken_parquet_is_an_error_not_a_crash(tmp_path):
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"PAR1 this is not parquet")
+    read = read_inputs([path])
+    assert read.documents == []
+    assert read.errors[0].source == str(path)
+    assert "Parquet" in read.errors[0].reason
+
+
+def test_warc_responses_are_html_documents(tmp_path):
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "crawl.warc.gz"
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.0")
+        body = b"<html><body><p>The council voted on Tuesday.</p></body></html>"
+        record = writer.create_warc_record("https://news.example/a", "response", payload=BytesIO(body), http_headers=headers)
+        writer.write_record(record)
+    read = read_inputs([path])
+    assert [d.url for d in read.documents] == ["https://news.example/a"]
+    assert read.documents[0].format == "html"
+    assert read.documents[0].date is not None
+
+
+def test_malformed_warc_is_an_error(tmp_path):
+    path = tmp_path / "junk.warc"
+    path.write_bytes(b"WARC/1.0\r\nthis is junk\r\n\r\n")
+    read = read_inputs([path])
+    assert read.documents == []
+    assert read.errors and read.errors[0].source == str(path)
