@@ -1,0 +1,3 @@
+from storytrace.cli import app
+
+app(prog_name="storytrace")

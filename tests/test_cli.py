@@ -1,0 +1,84 @@
+"""The real `storytrace` command on real files, as a user runs it."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+from conftest import DATA, REPO
+
+
+def run(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "storytrace", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, timeout=600,
+    )
+
+
+def test_analyze_files_writes_result_and_report(tmp_path):
+    seeds = sorted((DATA / "seeds").glob("*.txt"))
+    out = tmp_path / "out"
+    done = run("analyze", seeds[1], seeds[4], "--out", out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert [d["id"][:3] for d in result["documents"]] == ["001", "004"]
+    assert len(result["families"]) == 1
+    assert set(result) >= {"documents", "relations", "families", "stories", "errors"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<html" in html.lower() and "001_5965018a4c1e8408" in html
+    assert (out / "parquet" / "documents.parquet").exists()
+    assert "documents" in done.stdout and "stories" in done.stdout and "report" in done.stdout
+
+
+def test_analyze_directory_with_a_bad_file_goes_on(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DATA / "seeds", corpus)
+    (corpus / "garbage.txt").write_bytes(b"\x00\x01\x02binary\x00" * 50)
+    (corpus / "blank.txt").write_text("")
+    out = tmp_path / "out"
+    done = run("analyze", corpus, "--out", out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert len(result["documents"]) == 5
+    errors = {e["source"].rsplit("/", 1)[-1]: e["reason"] for e in result["errors"]}
+    assert set(errors) == {"garbage.txt", "blank.txt"}
+    assert "garbage.txt" in done.stderr  # the user is told which file, not only the JSON
+
+
+def test_analyze_jsonl_with_custom_fields(tmp_path):
+    rows = []
+    for path in sorted((DATA / "seeds").glob("*.txt")):
+        rows.append({"key": path.stem[:3], "body": path.read_text(encoding="utf-8"),
+                     "when": "2021-10-08"})
+    pile = tmp_path / "pile.jsonl"
+    pile.write_text("\n".join(json.dumps(r) for r in rows) + "\n{broken\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = run("analyze", pile, "--out", out, "--id-field", "key", "--text-field", "body",
+               "--date-field", "when")
+    assert done.returncode == 0, done.stderr
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    ids = [d["id"] for d in result["documents"]]
+    assert ids == ["000", "001", "002", "003", "004"]
+    assert all(d["date"] == "2021-10-08" for d in result["documents"])
+    assert result["errors"] == [{"source": str(pile), "reason": result["errors"][0]["reason"],
+                                 "record": "line 6"}]
+    family = {d["id"]: d["family"] for d in result["documents"]}
+    assert family["001"] == family["004"]
+
+
+def test_nothing_readable_fails_with_a_message(tmp_path):
+    (tmp_path / "empty.txt").write_text("")
+    done = run("analyze", tmp_path / "empty.txt", "--out", tmp_path / "out")
+    assert done.returncode == 1
+    assert "empty.txt" in done.stderr and "no readable documents" in done.stderr
+
+
+def test_every_command_is_documented():
+    from storytrace.cli import app
+
+    names = [c.name or c.callback.__name__ for c in app.registered_commands]
+    assert names == ["analyze", "dedup"]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name in names:
+        assert f"storytrace {name}" in readme
+        assert run(name, "--help").returncode == 0
