@@ -1,11 +1,15 @@
-"""Clean stage: main text from HTML (trafilatura) and boilerplate lines out of plain text."""
+"""Clean stage: main text from HTML (trafilatura) and boilerplate lines out of plain text.
 
-from storytrace.model import CleanText, Document
+`clean_corpus(docs)` is what the pipeline calls; `clean_text` and `clean_html` clean one input.
+Every removed line is kept with a short reason code, so a report can show what went and why:
+markers (clean/data/markers.tsv) "wrapper-marker", "trailer", "read-more", "navigation",
+"contact", "related-list", "copyright", "share", "image-credit", "comments", "date-line",
+"source-note", "archive-notice"; position "header", "footer", "sidebar-headlines";
+corpus "repeated-in-corpus"; HTML "html-boilerplate" (page text trafilatura left out).
+"""
 
+from storytrace.clean.document import clean_corpus, clean_html, clean_text
+from storytrace.clean.options import CleanOptions
+from storytrace.clean.repeats import repeated_lines
 
-def clean_corpus(docs: list[Document]) -> list[CleanText]:
-    """Clean every document; corpus-wide statistics (repeated lines) are computed first."""
-    raise NotImplementedError
-
-
-__all__ = ["clean_corpus"]
+__all__ = ["CleanOptions", "clean_corpus", "clean_html", "clean_text", "repeated_lines"]

@@ -1,14 +1,6 @@
 """Cluster stage: copy families (components of copy relations) and stories (same event)."""
 
-from storytrace.model import DocumentResult, Relation
+from storytrace.cluster.families import copy_families
+from storytrace.cluster.stories import StoryClusterer, cluster_stories
 
-
-def copy_families(doc_ids: list[str], relations: list[Relation]) -> list[list[str]]:
-    raise NotImplementedError
-
-
-def cluster_stories(families: list[list[DocumentResult]]) -> list[list[int]]:
-    raise NotImplementedError
-
-
-__all__ = ["copy_families", "cluster_stories"]
+__all__ = ["StoryClusterer", "cluster_stories", "copy_families"]

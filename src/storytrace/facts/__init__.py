@@ -1,10 +1,11 @@
-"""Facts stage: numbers, dates, quotes and speakers; merged per story with conflicts."""
+"""Facts stage: numbers, dates, quotes and speakers; merged per story with conflicts.
 
-from storytrace.model import Conflict, DocumentResult, Fact
+`extract_facts(text)` finds what one document states; `story_facts(documents)` merges those
+across a story's documents and reports where sources give different values of one kind about
+the same thing.
+"""
 
+from storytrace.facts.extract import FactMention, extract_facts
+from storytrace.facts.merge import story_facts
 
-def story_facts(documents: list[DocumentResult]) -> tuple[list[Fact], list[Conflict]]:
-    raise NotImplementedError
-
-
-__all__ = ["story_facts"]
+__all__ = ["FactMention", "extract_facts", "story_facts"]

@@ -1,16 +1,14 @@
-"""Match stage: candidate pairs, sentence alignment and relation kinds; per-document signals."""
+"""Match stage: candidate pairs, sentence alignment and relation kinds; per-document signals.
 
-from storytrace.model import Relation, Signals
+    find_relations(texts, options) -> [Relation]   copies among clean texts (near-linear)
+    align(a, b) -> Alignment                       sentence alignment of one pair
+    document_signals(text) -> Signals              spin / translation marks of one text
+"""
 
+from storytrace.match.align import Alignment, align
+from storytrace.match.options import MatchOptions
+from storytrace.match.relations import candidate_pairs, find_relations, relate
+from storytrace.match.signals import document_signals
 
-def find_relations(texts: dict[str, str]) -> list[Relation]:
-    """Verified copy relations among clean texts (id -> text, in input order)."""
-    raise NotImplementedError
-
-
-def document_signals(text: str) -> Signals:
-    """How spun / machine-translated one clean text looks, from the text alone."""
-    raise NotImplementedError
-
-
-__all__ = ["find_relations", "document_signals"]
+__all__ = ["Alignment", "MatchOptions", "align", "candidate_pairs", "document_signals",
+           "find_relations", "relate"]

@@ -1,0 +1,41 @@
+"""Text repair: mojibake (ftfy) and template leftovers, each reported as a note."""
+
+from __future__ import annotations
+
+import re
+
+from ftfy import TextFixerConfig, fix_and_explain
+
+# Keep the text's own typography: quotes stay curly, full-width stays full-width. Only broken
+# encodings, HTML entities and control characters are repaired.
+_FTFY = TextFixerConfig(
+    uncurl_quotes=False,
+    fix_character_width=False,
+    fix_latin_ligatures=False,
+    normalization=None,
+    explain=True,
+)
+# UTF-8 read as Latin-1/Windows-1252 leaves a lead byte (Â..ô) before a continuation byte
+# (U+0080..U+00BF or its cp1252 look-alike): the cheap test that decides whether ftfy runs.
+_MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030"
+    "\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161"
+    "\u203a\u0153\u017e\u0178]|&(?:#\\d{2,6}|#x[0-9a-fA-F]{2,5}|[a-zA-Z]{2,8});|[\x00-\x08\x0b\x0e-\x1f\x7f]"
+)
+# "{dollars}", "{name}": a spinner's or template's placeholder left in the text.
+_TEMPLATE = re.compile(r"\{[a-z_]{2,24}\}")
+
+
+def repair_text(text: str) -> tuple[str, list[str]]:
+    """The text with mojibake and entities fixed by ftfy, and notes on what was found."""
+    notes: list[str] = []
+    if _MOJIBAKE.search(text):
+        fixed, explanation = fix_and_explain(text, _FTFY)
+        if fixed != text:
+            steps = sorted({step for _kind, step in (explanation or [])})
+            notes.append(f"text repaired by ftfy ({', '.join(steps) or 'encoding'})")
+            text = fixed
+    leftovers = sorted(set(_TEMPLATE.findall(text)))
+    if leftovers:
+        notes.append(f"template leftovers: {', '.join(leftovers)}")
+    return text, notes

@@ -1,0 +1,184 @@
+"""Dedup mode for corpus builders: keep one representative per copy family, streaming.
+
+Documents are read in batches; for each batch the texts are shingled and signed together
+(numpy), then looked up in an LSH index of the representatives seen so far. Memory holds only
+bucket keys (integers) and, in "full" mode, byte offsets of representatives in the output
+file: never all texts. Representatives are the first document seen of each family.
+
+    lexical: MinHash LSH at `threshold` over word n-grams (what datasketch does), plus exact
+             text hashes; kind is "verbatim" (same clean text) or "near-duplicate".
+    full:    candidates from LSH at a low threshold and from shared sentences, each verified
+             by sentence alignment against the representative's text (re-read from disk);
+             kind is the relation kind (wrapped, truncated, edited, spun, translated...).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import xxhash
+
+from storytrace.fingerprint.minhash import LSHIndex, signatures_flat
+from storytrace.fingerprint.shingles import batch_shingles, sentence_hashes
+from storytrace.match.options import MatchOptions
+from storytrace.model import WHOLE_COPY_KINDS, Document
+
+
+@dataclass(frozen=True, slots=True)
+class DedupOptions:
+    """How `dedup` decides that a document copies an earlier one."""
+
+    mode: str = "lexical"  # "lexical" | "full"
+    threshold: float = 0.8  # Jaccard of word n-grams for the lexical mode (datasketch's usual)
+    num_perm: int = 128
+    ngram: int = 5
+    batch_size: int = 128  # texts signed together; memory ~ 60 bytes per byte of a batch
+    clean: bool = True  # clean raw text with storytrace.clean.clean_text when it is available
+    # Full mode: LSH threshold for candidates and how many representatives to verify per doc.
+    full_threshold: float = 0.3
+    max_verify: int = 3
+    match: MatchOptions = field(default_factory=MatchOptions)
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("lexical", "full"):
+            raise ValueError('mode must be "lexical" or "full"')
+        if not 0.0 <= self.threshold <= 1.0 or not 0.0 <= self.full_threshold <= 1.0:
+            raise ValueError("threshold must be in [0.0, 1.0]")
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+
+
+@dataclass(slots=True)
+class DedupStats:
+    """What a dedup run did: counts per kind, throughput and where it wrote."""
+
+    documents: int = 0
+    representatives: int = 0
+    duplicates: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+    bytes: int = 0
+    seconds: float = 0.0
+    documents_path: str = ""
+    mapping_path: str = ""
+
+
+def _cleaner(enabled: bool):
+    """storytrace.clean.clean_text if the clean stage provides it, else identity."""
+    if enabled:
+        try:
+            from storytrace.clean import clean_text  # type: ignore[attr-defined]
+        except ImportError:
+            return None
+        return clean_text
+    return None
+
+
+def _clean(doc: Document, cleaner) -> str:
+    if cleaner is None or doc.format != "text" and doc.format != "html":
+        return doc.raw
+    try:
+        out = cleaner(doc.raw) if doc.format == "text" else cleaner(doc.raw, format="html")
+    except (NotImplementedError, TypeError):
+        return doc.raw
+    return getattr(out, "text", out)
+
+
+def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    it = iter(docs)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None = None) -> DedupStats:
+    """Write one representative per family to out_dir/documents.jsonl and every document's
+    representative to out_dir/mapping.jsonl ({"id", "representative", "kind"})."""
+    options = options or DedupOptions()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stats = DedupStats(documents_path=str(out_dir / "documents.jsonl"),
+                       mapping_path=str(out_dir / "mapping.jsonl"))
+    started = time.perf_counter()
+    cleaner = _cleaner(options.clean)
+    full = options.mode == "full"
+    lsh = LSHIndex(options.full_threshold if full else options.threshold, options.num_perm)
+    exact: dict[int, int] = {}  # text hash -> representative number
+    rep_ids: list[str] = []
+    rep_offsets: list[int] = []  # full mode: where each representative's line starts
+    sentence_index: dict[int, int] = {}  # full mode: sentence hash -> representative number
+
+    with open(stats.documents_path, "w+b") as documents, \
+            open(stats.mapping_path, "w", encoding="utf-8") as mapping:
+        for batch in _batches(docs, options.batch_size):
+            texts = [_clean(d, cleaner) for d in batch]
+            encoded = [t.encode("utf-8") for t in texts]
+            values, owner = batch_shingles(encoded, options.ngram)
+            has_shingles = np.bincount(owner, minlength=len(batch)) > 0
+            keys = lsh.keys(signatures_flat(values, owner, len(batch), options.num_perm))
+            for n, (doc, text) in enumerate(zip(batch, texts, strict=True)):
+                stats.documents += 1
+                stats.bytes += len(encoded[n])
+                text_key = xxhash.xxh3_64_intdigest(encoded[n].strip())
+                rep, kind = exact.get(text_key), "verbatim"
+                if rep is None and has_shingles[n]:
+                    if full:
+                        rep, kind = _verify(text, keys[n], lsh, sentence_index, rep_ids,
+                                            rep_offsets, documents, options)
+                    else:
+                        rep, kind = lsh.query_insert(keys[n], len(rep_ids)), "near-duplicate"
+                if rep is None:
+                    rep = len(rep_ids)
+                    kind = "representative"
+                    rep_ids.append(doc.id)
+                    exact[text_key] = rep
+                    documents.seek(0, 2)
+                    if full:
+                        rep_offsets.append(documents.tell())
+                        lsh.query_insert(keys[n], rep)
+                        for h in sentence_hashes(text).tolist():
+                            sentence_index.setdefault(h, rep)
+                    row = {"id": doc.id, "text": text, "source": doc.source}
+                    documents.write((json.dumps(row) + "\n").encode())
+                    stats.representatives += 1
+                else:
+                    stats.duplicates += 1
+                stats.kinds[kind] = stats.kinds.get(kind, 0) + 1
+                mapping.write(json.dumps({"id": doc.id, "representative": rep_ids[rep],
+                                          "kind": kind}) + "\n")
+    stats.seconds = round(time.perf_counter() - started, 3)
+    return stats
+
+
+def _verify(text, doc_keys, lsh: LSHIndex, sentence_index, rep_ids, rep_offsets, documents,
+            options: DedupOptions) -> tuple[int | None, str]:
+    """The first representative that `text` is a whole copy of, by alignment; else None."""
+    from storytrace.match.relations import relate  # alignment libraries: full mode only
+
+    candidates: list[int] = []
+    for key in doc_keys.tolist():
+        found = lsh._buckets.get(key)
+        if found is not None and found not in candidates:
+            candidates.append(found)
+    shared: dict[int, int] = {}
+    for h in sentence_hashes(text).tolist():
+        found = sentence_index.get(h)
+        if found is not None:
+            shared[found] = shared.get(found, 0) + 1
+    for rep, count in sorted(shared.items(), key=lambda kv: -kv[1]):
+        if count >= options.match.min_shared_sentences and rep not in candidates:
+            candidates.append(rep)
+    for rep in candidates[: options.max_verify]:
+        documents.seek(rep_offsets[rep])
+        rep_text = json.loads(documents.readline())["text"]
+        rel = relate(rep_ids[rep], rep_text, "new", text, options.match)
+        if rel is not None and rel.kind in WHOLE_COPY_KINDS:
+            return rep, rel.kind
+    return None, ""
+
+
+__all__ = ["DedupOptions", "DedupStats", "dedup"]

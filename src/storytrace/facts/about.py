@@ -1,0 +1,128 @@
+"""What a number is about: the name or noun phrase it is syntactically tied to.
+
+Rules, tried in order, each a common shape of news prose:
+  1. premodifier   "the $3 billion Merida Initiative", "the 13-year-old Merida Initiative"
+  2. appositive    "the Merida Initiative, a 2008 pact"
+  3. fronted       "Launched in 2007, the Merida Initiative ..."
+  4. of/for/that   "13 years of Mérida", "$3 billion for the program", "15 years that Merida has"
+  5. relative      "the Merida Initiative, under which the United States channeled $3.3 billion"
+  6. nearest name in the sentence, before the number first.
+"The program", "the pact" and similar definite noun phrases stand for the latest name in the
+document whose head is of the same sort ("Merida Initiative": an initiative is a programme).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from storytrace.facts.entities import fold, names
+
+# Heads of names that a later "the <noun>" can refer back to, grouped by what they are.
+_SORTS = {
+    "programme": {"program", "programme", "initiative", "scheme", "plan", "project", "fund",
+                  "facility", "strategy", "policy", "mission", "campaign", "operation"},
+    "agreement": {"pact", "agreement", "deal", "accord", "treaty", "convention", "protocol",
+                  "partnership", "alliance", "charter", "act", "law", "bill"},
+    "company": {"company", "firm", "group", "corporation", "corp", "inc", "bank", "lender",
+                "carrier", "airline", "maker", "retailer", "insurer", "holdings", "ltd", "plc"},
+    "body": {"agency", "ministry", "department", "commission", "council", "committee",
+             "court", "office", "authority", "organization", "organisation", "union", "board",
+             "parliament", "congress", "senate", "institution", "institute", "university"},
+}  # fmt: skip
+SORT_OF = {noun: sort for sort, nouns in _SORTS.items() for noun in nouns}
+# An initiative, a programme and a pact are often the same thing told two ways.
+_COMPATIBLE = {("programme", "agreement"), ("agreement", "programme")}
+_DEFINITE = re.compile(r"\b(?:the|this|that)\s+(?P<noun>[a-z]+)\b")
+
+
+@dataclass(slots=True, frozen=True)
+class Candidate:
+    """Something a fact can be about, found in a sentence: span in the sentence, display name."""
+
+    name: str
+    start: int
+    end: int
+
+
+def sort_of(name: str) -> str | None:
+    """The sort of thing a name is, from its last word ("Merida Initiative" -> "programme")."""
+    last = fold(name).split()[-1] if name.strip() else ""
+    return SORT_OF.get(last.strip(".,"))
+
+
+def candidates(sentence: str, earlier_names: list[str]) -> list[Candidate]:
+    """Names in the sentence, plus definite noun phrases ("the program") resolved to the latest
+    earlier name of a compatible sort; `earlier_names` is the document's names so far, in order."""
+    found = [Candidate(n.text, n.start, n.end) for n in names(sentence)]
+    for m in _DEFINITE.finditer(sentence):
+        sort = SORT_OF.get(m.group("noun"))
+        if sort is None or any(c.start <= m.start("noun") < c.end for c in found):
+            continue
+        seen_before = earlier_names + [c.name for c in found if c.end <= m.start()]
+        for name in reversed(seen_before):
+            other = sort_of(name)
+            if other == sort or (other, sort) in _COMPATIBLE:
+                found.append(Candidate(name, m.start(), m.end()))
+                break
+    return sorted(found, key=lambda c: c.start)
+
+
+_DETERMINER_BEFORE = re.compile(
+    r"(?:\b(?:the|a|an|its|their|his|her|our|this|that)|’s|'s)\s+$", re.IGNORECASE
+)
+_APPOSITIVE_GAP = re.compile(r"^\s*,\s*(?:a|an|the)\s+(?:[\w-]+\s+){0,3}$")
+_FRONTED = re.compile(r"^\W*[A-Z][a-z]+(?:ed|en)\b[^,]*,\s*(?:(?:the|a|an)\s+)?$")
+_RELATIVE_GAP = re.compile(r"^\s*,\s*(?:[a-z]+\s+)?(?:which|whose)\b[^,;]*$")
+_OF_FOR = re.compile(r"^\s*(?:of|for|that|since)\s+(?:(?:the|a|an)\s+)?$")
+
+
+def attach(sentence: str, start: int, end: int, found: list[Candidate]) -> Candidate | None:
+    """The candidate a fact at sentence[start:end] is about, by the rules in the module doc."""
+    before = [c for c in found if c.end <= start]
+    after = [c for c in found if c.start >= end]
+    is_age = sentence[start:end].lower().endswith("-old")
+    # 1. premodifier: a determiner, the number, then the name
+    if (
+        after
+        and not sentence[end : after[0].start].strip()
+        and (
+            _DETERMINER_BEFORE.search(sentence[:start])
+            or is_age
+            or sentence[start:end].endswith("-year")
+        )
+    ):
+        noun = re.match(r"^\s+([a-z]+)\b", sentence[after[0].end :])
+        if is_age and " " not in after[0].name and noun:
+            # "a 15-year-old Greek boy": the boy, not "Greek"
+            return Candidate(
+                f"{after[0].name} {noun.group(1)}", after[0].start, after[0].end + noun.end(1)
+            )
+        return after[0]
+    if is_age:
+        # an unnamed person's age: "an 18-year-old friend" is about the friend; "the
+        # 10-year-old's death" about no name nearby
+        noun = re.match(r"^\s+([a-z]+)\b", sentence[end:])
+        return Candidate(noun.group(1), end + noun.start(1), end + noun.end(1)) if noun else None
+    # 2. appositive: "<name>, a 2008 pact"
+    for c in reversed(before):
+        if _APPOSITIVE_GAP.match(sentence[c.end : start]):
+            return c
+    # 3. fronted participle: "Launched in 2007, the <name>"
+    if (
+        after
+        and _FRONTED.match(sentence[: after[0].start])
+        and "," in sentence[end : after[0].start]
+    ):
+        return after[0]
+    # 4. "13 years of <name>", "$3 billion for the program", "15 years that <name> has"
+    if after and _OF_FOR.match(sentence[end : after[0].start]):
+        return after[0]
+    # 5. relative clause: "<name>, under which ... $3.3 billion"
+    for c in reversed(before):
+        if _RELATIVE_GAP.match(sentence[c.end : start]):
+            return c
+    # 6. nearest name: before the number, else after it
+    if before:
+        return before[-1]
+    return after[0] if after else None

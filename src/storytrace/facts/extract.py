@@ -1,0 +1,90 @@
+"""Facts as one document states them: `extract_facts(text) -> list[FactMention]`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from storytrace.facts.about import attach, candidates
+from storytrace.facts.entities import fold, names, sentences
+from storytrace.facts.quotes import find_quotes
+from storytrace.facts.settings import MIN_QUOTE_WORDS
+from storytrace.facts.values import find_numbers
+
+
+@dataclass(slots=True)
+class FactMention:
+    """One fact as stated in one document.
+
+    kind: "money", "quantity", "percent", "date", "year", "duration", "quote".
+    `value` is normalised ("USD 3300000000", "P13Y", "2021-10-08", a quote's folded words);
+    `text` the surface span; `sentence` the sentence it is in; `about` the name it is tied to;
+    `speaker` who said a quote; `position` the offset of `text` in the document; `role` what
+    the number says of `about` ("amount", "start", "age", "deadline", ...), which decides what
+    it may be compared with.
+    """
+
+    kind: str
+    value: str
+    text: str
+    sentence: str
+    about: str | None = None
+    speaker: str | None = None
+    position: int = 0
+    role: str = ""
+
+
+def quote_value(words: str) -> str:
+    """A quote's words with case, accents, punctuation and spacing folded away, so the same
+    quote in two documents compares equal."""
+    folded = re.sub(r"[.']", "", fold(words))  # "U.S." = "US", "don't" = "dont"
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", folded)).strip()
+
+
+def extract_facts(text: str, reference_date: str | None = None) -> list[FactMention]:
+    """Money, quantities, percentages, dates, years, durations and quotes in `text`.
+
+    `reference_date` (ISO, the document's date) fills the year of dates that give none
+    ("December 1"). Facts come in text order.
+    """
+    reference_year = (
+        int(reference_date[:4]) if reference_date and reference_date[:4].isdigit() else None
+    )
+    mentions: list[FactMention] = []
+    earlier_names: list[str] = []
+    sentence_spans = sentences(text)
+    for sentence in sentence_spans:
+        found_candidates = candidates(sentence.text, earlier_names)
+        for number in find_numbers(sentence.text, reference_year):
+            target = attach(sentence.text, number.start, number.end, found_candidates)
+            mentions.append(
+                FactMention(
+                    kind=number.kind,
+                    value=number.value,
+                    text=number.text,
+                    sentence=sentence.text,
+                    about=target.name if target else None,
+                    position=sentence.start + number.start,
+                    role=number.role,
+                )
+            )
+        earlier_names += [n.text for n in names(sentence.text)]
+    for quote in find_quotes(text):
+        value = quote_value(quote.text)
+        if len(value.split()) < MIN_QUOTE_WORDS:
+            continue
+        sentence_text = next(
+            (s.text for s in sentence_spans if s.start <= quote.start < s.end), quote.text
+        )
+        mentions.append(
+            FactMention(
+                kind="quote",
+                value=value,
+                text=quote.text,
+                sentence=sentence_text,
+                speaker=quote.speaker,
+                position=quote.start,
+                role="quote",
+            )
+        )
+    return sorted(mentions, key=lambda m: m.position)

@@ -1,0 +1,32 @@
+"""The few tuned constants of the facts stage, with what chose them.
+
+Everything else in the stage is a rule from general knowledge of news prose (reporting verbs,
+title words, how appositives and relative clauses attach a number to a name).
+"""
+
+# Money or quantity values further apart than this ratio describe different amounts (a part and
+# the whole, a yearly and a total budget), not two reports of one amount. Sources that disagree
+# about one size round or misreport it (seeds: $3.3 billion vs $3 billion, ratio 1.1); 2.0 keeps
+# those and drops e.g. "$1 billion" vs "$3.3 billion" pairs about one programme.
+MAX_CONFLICT_RATIO = 2.0
+
+# A quote needs this many words to be a fact of its own; shorter quoted spans are mostly scare
+# quotes or titles ("hugs not bullets" has 3 and is kept; a one-word “safe” is not).
+MIN_QUOTE_WORDS = 2
+
+# How far (in words) a reporting clause may sit from the quote it attributes: "”, Matteo
+# Borrini, a forensic scientist at Liverpool John Moores University in the United Kingdom,
+# told" (16 words, Multi-News dev) fits; a verb further on belongs to another statement.
+MAX_ATTRIBUTION_WORDS = 20
+
+# Two values that this many documents each state side by side are two amounts the sources know
+# apart ("$334 million, including $281 million in cash": ECB+ topic 43, stated together by 2
+# documents), not a disagreement. One document stating both stays a conflict: the seeds' CNN
+# report quotes the Mérida Initiative as 13 and as "some 15" years old.
+MIN_SIDE_BY_SIDE_DOCUMENTS = 2
+
+# "about N" agrees with a value that rounds to N at N's last significant digit AND lies within
+# this fraction of N: "about $973,000" = $972,814 and "almost $1 million" = $964,502
+# (Multi-News dev, 2 of 2 such pairs are roundings), but "about 100 people" != 70 (ECB+ topic
+# 19: 30% apart is a different count even though 70 rounds to 100).
+APPROX_TOLERANCE = 0.10

@@ -1,0 +1,98 @@
+"""Immutables: the tokens spinners and translators leave alone (cf. DSpin, NDSS 2014).
+
+Capitalised names (not at a sentence start), numbers, and words inside quotation marks survive
+synonym spinning and mostly survive machine translation. Shingles of consecutive immutables,
+kept in document order, are a candidate channel for copies whose wording changed. Names and
+numbers are shared by *different* articles on the same event too, so this channel only
+proposes candidates; sentence alignment decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import xxhash
+
+from storytrace.fingerprint.shingles import fold
+
+_TOKEN = re.compile(r"[\"“”«»]|[\w$€£%]+(?:['’.,-]\w+)*", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?:;]$")
+_QUOTE = {'"', "“", "”", "«", "»"}
+# Capitalised function words that start clauses or titles: not names.
+_NOT_NAMES = frozenset(
+    ["the", "a", "an", "and", "but", "or", "if", "in", "on", "at", "of", "for", "to", "by", "with", "from", "as", "it", "its", "this", "that", "these", "those", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "my", "your", "there", "here", "when", "while", "after", "before", "what", "which", "who", "how", "why", "where", "mr", "mrs", "ms", "dr"]
+)
+
+
+def immutables(text: str) -> list[str]:
+    """The immutable tokens of `text`, folded ("Mérida" -> "merida"), in order."""
+    out: list[str] = []
+    in_quote = False
+    sentence_start = True
+    for match in _TOKEN.finditer(text):
+        tok = match.group()
+        if tok in _QUOTE:
+            in_quote = not in_quote if tok == '"' else tok in {"“", "«"}
+            continue
+        folded = fold(tok.strip(".,"))
+        if not folded:
+            continue
+        if any(c.isdigit() for c in tok):
+            out.append(re.sub(r"[^\d.]", "", tok).strip("."))  # "$3,300.5" -> "3300.5"
+        elif tok[0].isupper() and not sentence_start and folded not in _NOT_NAMES or in_quote and len(folded) >= 5:
+            out.append(folded)
+        sentence_start = bool(_SENTENCE_END.search(tok)) or match.end() < len(text) and \
+            text[match.end() : match.end() + 1] in ".!?\n"
+    return out
+
+
+def immutable_shingles(text: str, n: int = 3) -> np.ndarray:
+    """Unique uint64 hashes of runs of `n` consecutive immutables (distinct neighbours)."""
+    tokens = immutables(text)
+    # Repeated names ("Blinken ... Blinken") carry no order information: drop direct repeats.
+    tokens = [t for i, t in enumerate(tokens) if i == 0 or t != tokens[i - 1]]
+    grams = {" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
+    return np.array(sorted(xxhash.xxh3_64_intdigest(g.encode()) for g in grams), dtype=np.uint64)
+
+
+def shared_pairs(
+    shingles: Mapping[int, np.ndarray] | Sequence[np.ndarray],
+    min_shared: int = 3,
+    max_df: int = 20,
+    max_per_doc: int = 20,
+) -> dict[tuple[int, int], int]:
+    """Pairs of documents sharing at least `min_shared` hashes (immutable shingles, sentences),
+    with the count, from an inverted index.
+
+    Hashes found in more than `max_df` documents (boilerplate, stock phrases) are ignored,
+    and each document keeps its `max_per_doc` strongest partners, so the work stays linear.
+    """
+    items = shingles.items() if isinstance(shingles, Mapping) else enumerate(shingles)
+    postings: dict[int, list[int]] = defaultdict(list)
+    for doc, hashes in items:
+        for h in hashes.tolist():
+            postings[h].append(doc)
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for docs in postings.values():
+        if 1 < len(docs) <= max_df:
+            for i in range(len(docs)):
+                for j in range(i + 1, len(docs)):
+                    counts[(docs[i], docs[j])] += 1
+    strong = [(pair, c) for pair, c in counts.items() if c >= min_shared]
+    strong.sort(key=lambda item: -item[1])
+    per_doc: dict[int, int] = defaultdict(int)
+    kept: dict[tuple[int, int], int] = {}
+    for (a, b), c in strong:
+        if per_doc[a] < max_per_doc and per_doc[b] < max_per_doc:
+            kept[(a, b)] = c
+            per_doc[a] += 1
+            per_doc[b] += 1
+    return kept
+
+
+shared_immutable_pairs = shared_pairs
+
+__all__ = ["immutable_shingles", "immutables", "shared_immutable_pairs", "shared_pairs"]

@@ -1,0 +1,53 @@
+"""MatchOptions: every tuned threshold of the match stage, in one place.
+
+Values were chosen on tests/rewrites.py rewrites of Multi-News dev articles plus different
+articles of the same Multi-News story (which must stay unlinked); see bench/dedup.py for the
+measurement that prints per-kind recall and the same-story false-link rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOptions:
+    """How candidates are generated and how aligned evidence becomes a relation kind."""
+
+    # Candidates: MinHash over word n-grams, banded at a low Jaccard (verification follows).
+    num_perm: int = 128
+    ngram: int = 5
+    lsh_threshold: float = 0.2
+    # Candidates: runs of immutables (names, numbers, quoted words).
+    immutable_ngram: int = 3
+    min_shared_immutables: int = 3
+    max_immutable_df: int = 20
+    max_candidates_per_doc: int = 20
+    # Candidates: identical sentences (8+ words) shared by two documents (reused passages).
+    min_shared_sentences: int = 2
+    # Alignment: a sentence pair aligns at this similarity; "strong" pairs evidence a passage.
+    min_sentence_words: int = 5
+    sentence_threshold: float = 0.55
+    strong_sentence: float = 0.75
+    # Kinds: coverage of the shorter side needed for a whole-copy relation.
+    copy_coverage: float = 0.5
+    # ... and of the longer side (the seeds' 001 covers 50% of the updated Reuters story 004;
+    # a passage reused in another article covers far less of it).
+    copy_coverage_long: float = 0.4
+    partial_min_strong: int = 2
+    # Spun: at least this share of aligned sentences has words swapped in place, and fewer
+    # than `reworded_share` are reworded (moved clauses, inserted words), which is translation.
+    spun_share: float = 0.25
+    reworded_share: float = 0.15
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.lsh_threshold <= 1.0:
+            raise ValueError("lsh_threshold must be in [0.0, 1.0]")
+        if not 0.0 < self.sentence_threshold <= 1.0:
+            raise ValueError("sentence_threshold must be in (0.0, 1.0]")
+        if self.ngram < 1 or self.immutable_ngram < 1:
+            raise ValueError("n-gram sizes must be at least 1")
+
+    def get_params(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,253 @@
+"""The HTML report: one self-contained file that shows what storytrace found, safely escaped."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from storytrace.model import (
+    Attribution,
+    Conflict,
+    ConflictValue,
+    DocumentResult,
+    Fact,
+    Family,
+    FamilyMember,
+    InputError,
+    Relation,
+    RemovedLine,
+    Result,
+    Signals,
+    Story,
+)
+from storytrace.report import write_html
+from storytrace.report.html import compare
+
+WIRE = (
+    "LAKEVILLE, March 3 (Northwire) - The Lakeville town council voted on Tuesday to close "
+    "the old Harbour Street bridge after inspectors found deep cracks in two piers.\n"
+    "The repairs will cost 4.2 million crowns, council officials said.\n"
+    "Reporting by Mara Velden"
+)
+# The spun copy swaps "officials said" for "officers mentioned" and drops "old".
+SPUN = (
+    "LAKEVILLE, March 3 (Northwire) - The Lakeville town council voted on Tuesday to close "
+    "the Harbour Street bridge after inspectors found deep cracks in two piers.\n"
+    "The repairs will cost 4.2 million crowns, council officers mentioned.\n"
+    "Reporting by Mara Velden"
+)
+LOCAL = (
+    "The Harbour Street bridge will shut on March 5, the Lakeville Courier has learned.\n"
+    "Repairs are put at 3.9 million crowns. <script>alert(1)</script>"
+)
+OTHER = "The Lakeville Lynx won the regional curling cup on Sunday, beating Fernmoor 7-4."
+
+
+def _doc(doc_id: str, text: str, family: str, story: str, **extra) -> DocumentResult:
+    return DocumentResult(
+        id=doc_id,
+        source=f"corpus/{doc_id}.txt",
+        title=extra.pop("title", None),
+        clean_text=text,
+        removed=extra.pop("removed", []),
+        signals=extra.pop("signals", Signals()),
+        family=family,
+        story=story,
+        attribution=extra.pop("attribution", []),
+        **extra,
+    )
+
+
+@pytest.fixture()
+def result() -> Result:
+    documents = [
+        _doc(
+            "wire-1",
+            WIRE,
+            "F0001",
+            "S0001",
+            title="Lakeville closes Harbour Street bridge",
+            date="2026-03-03",
+            attribution=[
+                Attribution("agency", "(Northwire)", outlet="Northwire"),
+                Attribution("reporting", "Reporting by Mara Velden", people=["Mara Velden"]),
+            ],
+        ),
+        _doc(
+            "spam-2",
+            SPUN,
+            "F0001",
+            "S0001",
+            date="2026-03-04",
+            signals=Signals(spun=0.8, evidence=["'officers mentioned' for 'officials said'"]),
+            removed=[
+                RemovedLine("[ad_1]", "wrapper-marker"),
+                RemovedLine("Leave a Reply", "comment-prompt"),
+            ],
+        ),
+        _doc("courier-3", LOCAL, "F0002", "S0001", title="Bridge to shut <b>Friday</b>"),
+        _doc("sport-4", OTHER, "F0003", "S0002", title="Lynx take the curling cup"),
+    ]
+    families = [
+        Family(
+            "F0001",
+            "wire-1",
+            [
+                FamilyMember("wire-1", "origin"),
+                FamilyMember(
+                    "spam-2",
+                    "spun",
+                    parent="wire-1",
+                    reasons=["same sentences with synonyms swapped"],
+                ),
+            ],
+            outlet="Northwire",
+            authors=["Mara Velden"],
+            reasons=["carries the agency dateline"],
+        ),
+        Family("F0002", "courier-3", [FamilyMember("courier-3", "origin")]),
+        Family("F0003", "sport-4", [FamilyMember("sport-4", "origin")]),
+    ]
+    conflict = Conflict(
+        "Harbour Street bridge repairs",
+        "money",
+        [
+            ConflictValue("CROWNS 4200000", ["wire-1", "spam-2"], "4.2 million crowns"),
+            ConflictValue("CROWNS 3900000", ["courier-3"], "3.9 million crowns"),
+        ],
+    )
+    stories = [
+        Story(
+            "S0001",
+            "Lakeville closes Harbour Street bridge",
+            ["F0001", "F0002"],
+            ["wire-1", "spam-2", "courier-3"],
+            facts=[
+                Fact(
+                    "money",
+                    "CROWNS 4200000",
+                    "4.2 million crowns",
+                    ["wire-1", "spam-2"],
+                    about="Harbour Street bridge repairs",
+                )
+            ],
+            conflicts=[conflict],
+        ),
+        Story("S0002", "Lynx take the curling cup", ["F0003"], ["sport-4"]),
+    ]
+    relations = [
+        Relation(
+            "wire-1",
+            "spam-2",
+            "spun",
+            0.81,
+            evidence=["3 of 3 sentences align, 2 with synonym swaps"],
+            metrics={"coverage_a": 1.0},
+        )
+    ]
+    errors = [InputError("corpus/broken.jsonl", "invalid JSON: Expecting value", record="7")]
+    stats = {"documents": 4, "seconds": {"clean": 0.01}, "config": {"threshold": 0.5}}
+    return Result(documents, relations, families, stories, errors, stats)
+
+
+@pytest.fixture()
+def html(result: Result, tmp_path: Path) -> str:
+    path = tmp_path / "out" / "report.html"
+    write_html(result, path)
+    assert path.exists()
+    return path.read_text(encoding="utf-8")
+
+
+def test_report_is_one_self_contained_file(html: str) -> None:
+    assert html.lstrip().startswith("<!DOCTYPE html>")
+    assert not re.search(r"<(script|img|iframe)[^>]*\bsrc=", html, re.IGNORECASE)
+    assert not re.search(r"<link[^>]*rel=[\"']?stylesheet", html, re.IGNORECASE)
+    assert not re.search(r"href=[\"']?https?://", html, re.IGNORECASE)
+    assert "@import" not in html and "url(http" not in html
+    assert "<style>" in html and "<script>" in html  # CSS and JS are inline
+
+
+def test_scraped_text_is_escaped_never_run(html: str) -> None:
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>Friday</b>" not in html  # markup in a title is shown, not rendered
+    assert html.count("<script>") == 1  # only the report's own filter script
+
+
+def test_every_document_and_story_appears(result: Result, html: str) -> None:
+    for doc in result.documents:
+        assert f'id="doc-{doc.id}"' in html
+    for story in result.stories:
+        assert story.title in html
+    assert "Mara Velden" in html and "Northwire" in html
+
+
+def test_counts_stats_errors_and_relations_are_shown(html: str) -> None:
+    assert "<b>4</b> documents" in html and "<b>2</b> stories" in html
+    assert "<b>1</b> errors" in html
+    assert "corpus/broken.jsonl" in html and "invalid JSON: Expecting value" in html
+    assert "threshold" in html
+    assert "3 of 3 sentences align, 2 with synonym swaps" in html
+
+
+def test_conflicting_values_are_marked(html: str) -> None:
+    for value in ("CROWNS 4200000", "CROWNS 3900000"):
+        assert f'<mark class="conflict-value">{value}</mark>' in html
+    assert 'class="conflict"' in html
+
+
+def test_removed_lines_are_struck_out_with_their_reason(html: str) -> None:
+    assert re.search(r"<s>\[ad_1\]</s>\s*<span class=\"reason\">wrapper-marker</span>", html)
+    assert re.search(r"<s>Leave a Reply</s>\s*<span class=\"reason\">comment-prompt</span>", html)
+
+
+def test_copy_tree_puts_the_copy_under_its_origin(html: str) -> None:
+    tree = html[html.index('id="family-F0001"') : html.index('id="family-F0002"')]
+    origin_at, nested_at, copy_at = (
+        tree.index('href="#doc-wire-1"'),
+        tree.index('<ul class="tree">'),
+        tree.index('href="#doc-spam-2"'),
+    )
+    assert origin_at < nested_at < copy_at
+    assert "same sentences with synonyms swapped" in tree
+
+
+def test_diff_marks_inserted_and_deleted_words(html: str) -> None:
+    assert "<del>old </del>" in html
+    assert re.search(r"<del>officials said\.</del>", html)
+    assert re.search(r"<ins>officers mentioned\.</ins>", html)
+
+
+def test_compare_pairs_changed_paragraphs_and_keeps_extra_ones() -> None:
+    rows, truncated = compare(
+        "One two three.\nKept paragraph here.",
+        "One two four.\nKept paragraph here.\nA brand new ending.",
+    )
+    assert not truncated
+    first = rows[0]
+    assert [s.op for s in first.left] == ["equal", "del"]
+    assert [s.op for s in first.right] == ["equal", "ins"]
+    assert rows[-1].left == [] and rows[-1].right[0].op == "ins"
+
+
+def test_documents_are_on_the_timeline_by_date(html: str) -> None:
+    timeline = html[html.index('class="timeline"') :]
+    assert timeline.index("wire-1") < timeline.index("spam-2") < timeline.index("courier-3")
+
+
+def test_an_empty_run_still_gives_a_report(tmp_path: Path) -> None:
+    errors = [InputError("in/a.warc.gz", "not a WARC file")]
+    path = tmp_path / "report.html"
+    write_html(Result([], [], [], [], errors), path)
+    html = path.read_text(encoding="utf-8")
+    assert "<b>0</b> documents" in html and "not a WARC file" in html
+
+
+def test_a_family_outside_any_story_is_still_shown(result: Result, tmp_path: Path) -> None:
+    result.stories = result.stories[:1]  # the sport family is in no story now
+    path = tmp_path / "report.html"
+    write_html(result, path)
+    html = path.read_text(encoding="utf-8")
+    assert "Outside any story" in html and 'id="doc-sport-4"' in html

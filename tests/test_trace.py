@@ -1,0 +1,233 @@
+"""Trace stage: attribution statements and family provenance (origin, copy tree, reasons)."""
+
+from pathlib import Path
+
+import pytest
+
+from storytrace.model import DocumentResult, Relation, Signals
+from storytrace.trace import find_attribution, trace_family
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def seed(prefix: str) -> str:
+    """A seed's raw file text (attribution must not depend on boilerplate being removed)."""
+    (path,) = (DATA / "seeds").glob(f"{prefix}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def kinds(text: str) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for attribution in find_attribution(text):
+        found.setdefault(attribution.kind, []).append(attribution)
+    return found
+
+
+def doc(doc_id, text, *, date=None, spun=0.0, translated=0.0) -> DocumentResult:
+    return DocumentResult(
+        id=doc_id, source=doc_id, title=None, clean_text=text, removed=[],
+        signals=Signals(spun=spun, translated=translated), family="", story="",
+        attribution=find_attribution(text), date=date,
+    )  # fmt: skip
+
+
+# --- attribution on realistic made-up lines ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("line", "outlet"),
+    [
+        (
+            "WASHINGTON (AP) — The Senate voted 52-48 on Tuesday to confirm the nominee.",
+            "Associated Press",
+        ),
+        ("LONDON, March 3 (Reuters) - Oil prices rose on Monday.", "Reuters"),
+        ("PARIS (AFP) - France will raise the minimum wage, the minister said.", "AFP"),
+        ("Seoul, South Korea (CNN) North Korea fired two missiles on Thursday.", "CNN"),
+        ("NAIROBI, Kenya (Bloomberg) -- Kenya's shilling fell.", "Bloomberg"),
+    ],
+)
+def test_agency_datelines_name_the_agency(line, outlet):
+    (agency,) = kinds(line)["agency"]
+    assert agency.outlet == outlet
+    assert line.startswith(agency.text)
+
+
+def test_prose_with_a_parenthesis_is_not_a_dateline():
+    assert "agency" not in kinds("The measure (HB 12) - passed the House on a voice vote.")
+    assert "agency" not in kinds("He said the group (which he did not name) had left.")
+
+
+def test_bylines_name_people_and_outlet():
+    (byline,) = kinds("By JANE DOE and John Roe, Associated Press")["byline"]
+    assert byline.people == ["Jane Doe", "John Roe"]
+    assert byline.outlet == "Associated Press"
+    assert "byline" not in kinds("By the time the police arrived, the crowd had gone.")
+
+
+def test_credit_block_lists_everyone_credited():
+    (credit,) = kinds("Reporting by Jane Doe in Kabul; Writing by Mark Roe; Editing by Ann Lee")[
+        "reporting"
+    ]
+    assert credit.people == ["Jane Doe", "Mark Roe", "Ann Lee"]
+
+
+def test_contributor_lines():
+    (ap,) = kinds("The Associated Press contributed to this report.")["contributor"]
+    assert ap.outlet == "Associated Press"
+    (staff,) = kinds("Staff writer Jane Doe contributed reporting.")["contributor"]
+    assert staff.people == ["Jane Doe"] and staff.outlet is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "outlet"),
+    [
+        ("The minister told Reuters on Monday that he would not resign.", "Reuters"),
+        ("Three people died, according to the Associated Press.", "Associated Press"),
+        (
+            "Talks have stalled, Bloomberg reported, citing people familiar with the matter.",
+            "Bloomberg",
+        ),
+        ("The deal is off, an official said to the Reuters news agency.", "Reuters"),
+    ],
+)
+def test_citations_of_other_outlets(sentence, outlet):
+    (cites,) = kinds(sentence)["cites"]
+    assert cites.outlet == outlet
+
+
+def test_plain_prose_has_no_attribution():
+    text = "The council met on Tuesday.\nIt told reporters the plan would cost $3 million."
+    assert find_attribution(text) == []
+
+
+# --- attribution on the seeds (raw files) ------------------------------------------------------
+def test_reuters_update_004_byline_dateline_and_credits():
+    found = kinds(seed("004"))
+    assert [b.people for b in found["byline"]] == [["Simon Lewis"]]
+    assert [a.outlet for a in found["agency"]] == ["Reuters"]
+    assert found["agency"][0].text.startswith("MEXICO CITY (Reuters)")
+    (credit,) = found["reporting"]
+    assert credit.people == [
+        "Simon Lewis",
+        "Humeyra Pamuk",
+        "Drazen Jorgic",
+        "Leslie Adler",
+        "Alistair Bell",
+    ]
+
+
+def test_reuters_translation_001_keeps_its_dateline_and_credits():
+    found = kinds(seed("001"))
+    assert [a.outlet for a in found["agency"]] == ["Reuters"]
+    assert found["agency"][0].text.startswith("MEXICO CITY, Oct. 8 (Reuters)")
+    (credit,) = found["reporting"]
+    assert credit.people == ["Drazen Jorgic", "Simon Lewis", "Leslie Adler"]
+
+
+def test_cnn_003_contributor():
+    (contributor,) = kinds(seed("003"))["contributor"]
+    assert contributor.outlet == "CNN"
+    assert contributor.people == ["Ellie Kaufman"]
+
+
+def test_al_jazeera_002_cites_reuters_but_is_not_reuters():
+    found = kinds(seed("002"))
+    assert [c.outlet for c in found["cites"]] == ["Reuters"]
+    assert "agency" not in found and "reporting" not in found
+
+
+def test_ft_spun_copy_000_has_no_byline():
+    found = kinds(seed("000"))
+    assert not {"byline", "agency", "reporting", "contributor"} & found.keys()
+
+
+# --- provenance ---------------------------------------------------------------------------------
+def test_reuters_seed_family_origin_is_the_wire_copy_with_bylines_as_evidence():
+    translated = doc("001", seed("001"), translated=0.8)
+    original = doc("004", seed("004"))
+    relation = Relation("001", "004", "translated", 0.4, ["52% of sentences align, in order"])
+    family = trace_family("F0001", [translated, original], [relation])
+    assert family.origin == "004"
+    assert family.outlet == "Reuters"
+    assert {"Simon Lewis", "Drazen Jorgic"} <= set(family.authors)
+    assert "Leslie Adler" not in family.authors  # an editor, not an author
+    assert any("Reuters" in r for r in family.reasons)
+    assert any("Simon Lewis" in r for r in family.reasons)
+    copy = next(m for m in family.members if m.id == "001")
+    assert (copy.kind, copy.parent) == ("translated", "004")
+    assert copy.reasons
+
+
+def test_single_member_family_is_its_own_origin():
+    family = trace_family("F0002", [doc("003", seed("003"), spun=0.7)], [])
+    assert family.origin == "003"
+    assert [(m.id, m.kind, m.parent) for m in family.members] == [("003", "origin", None)]
+    assert family.outlet == "CNN" and family.authors == ["Ellie Kaufman"]
+    assert family.reasons
+
+
+TEXT = "\n".join(f"Paragraph {n} of the report says something about the flood." for n in range(12))
+
+
+def test_earliest_date_wins_over_input_order():
+    late = doc("a", TEXT, date="2024-05-03")
+    early = doc("b", TEXT, date="2024-05-01")
+    family = trace_family("F1", [late, early], [Relation("a", "b", "verbatim", 1.0)])
+    assert family.origin == "b"
+    assert any("earliest date 2024-05-01" in r for r in family.reasons)
+
+
+def test_truncated_and_spun_copies_are_not_origins():
+    full = doc("full", TEXT)
+    cut = doc("cut", TEXT[: len(TEXT) // 2])
+    spun = doc("spun", TEXT.replace("says", "states"), spun=0.9)
+    relations = [
+        Relation("cut", "full", "truncated", 0.9),
+        Relation("full", "spun", "spun", 0.7),
+        Relation("cut", "spun", "spun", 0.5),
+    ]
+    family = trace_family("F2", [cut, spun, full], relations)
+    assert family.origin == "full"
+    by_id = {m.id: m for m in family.members}
+    assert (by_id["cut"].kind, by_id["cut"].parent) == ("truncated", "full")
+    assert any("truncated" in r for r in by_id["cut"].reasons)
+    assert by_id["spun"].kind == "spun"
+
+
+def test_spun_copy_of_a_wrapped_copy_hangs_under_the_wrapped_copy():
+    origin = doc("o", TEXT, date="2024-01-01")
+    wrapped = doc("w", TEXT, date="2024-01-02")
+    spun = doc("s", TEXT.replace("says", "states"), date="2024-01-03", spun=0.8)
+    relations = [
+        Relation("o", "w", "wrapped", 0.95),
+        Relation("o", "s", "spun", 0.55),
+        Relation("s", "w", "spun", 0.70),
+    ]
+    family = trace_family("F3", [origin, wrapped, spun], relations)
+    by_id = {m.id: m for m in family.members}
+    assert family.origin == "o"
+    assert (by_id["w"].kind, by_id["w"].parent) == ("wrapped", "o")
+    assert (by_id["s"].kind, by_id["s"].parent) == ("spun", "w")
+    assert all(m.reasons for m in family.members)
+
+
+def test_empty_family_is_refused():
+    with pytest.raises(ValueError):
+        trace_family("F4", [], [])
+
+
+def test_scraper_source_links_but_not_prose_that_starts_alike():
+    assert [a.kind for a in find_attribution("Source link")] == ["source-link"]
+    (source,) = find_attribution("Source: Reuters")
+    assert (source.kind, source.outlet) == ("source-link", "Reuters")
+    assert find_attribution("Via, a chipset maker, saw its shares drop on Monday.") == []
+    assert find_attribution("Sources said the talks had failed.") == []
+
+
+def test_job_titles_and_full_stops_are_not_part_of_names():
+    (credit,) = find_attribution("Additional reporting by Ann Lee and Kevin Roe.")
+    assert credit.people == ["Ann Lee", "Kevin Roe"]
+    (contributor,) = find_attribution(
+        "NBC News intern Jo Park and Medical Fellow Hayley Stone contributed to this story."
+    )
+    assert contributor.outlet == "NBC News"
+    assert contributor.people == ["Jo Park", "Hayley Stone"]
