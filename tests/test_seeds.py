@@ -51,13 +51,23 @@ def test_boilerplate_is_gone_and_article_paragraphs_stay(seeds_result):
         for marker in junk:
             assert marker not in doc.clean_text, (doc.id, marker)
         assert doc.removed, doc.id
-    # Every article paragraph (a long line of prose in the scraped file) survives.
+    # Every article paragraph (a long line of prose in the scraped file) survives. A photo
+    # caption is long prose too, but it is not the article: it must go, as an image credit.
     for doc in docs.values():
         raw = (DATA / "seeds" / f"{doc.id}.txt").read_text(encoding="utf-8")
+        credits = {_norm(r.text.strip()) for r in doc.removed if r.reason == "image-credit"}
         for line in raw.splitlines():
             line = line.strip()
-            if len(line.split()) >= 25 and not line.startswith("•"):
+            if len(line.split()) < 25 or line.startswith("•"):
+                continue
+            if _PHOTO_CREDIT.search(line):
+                assert _norm(line) in credits, (doc.id, "caption not removed as image credit")
+            else:
                 assert _norm(line) in _norm(doc.clean_text), (doc.id, line[:80])
+
+
+# A wire photo caption ends with its credit: "Ian Langsdon / Pool via REUTERS".
+_PHOTO_CREDIT = re.compile(r"(?:via|/)\s*(?:REUTERS|AP|AFP|Getty Images)\s*$")
 
 
 def _norm(text):
