@@ -231,3 +231,37 @@ def test_job_titles_and_full_stops_are_not_part_of_names():
     )
     assert contributor.outlet == "NBC News"
     assert contributor.people == ["Jo Park", "Hayley Stone"]
+
+
+@pytest.mark.parametrize(
+    "line, outlet",
+    [
+        ("OSLO, May 2 (Nordwire) - The government said on Friday", "Nordwire"),
+        ("KAMPALA, 2024-01-09 (East Africa Wire) — Floods", "East Africa Wire"),
+    ],
+)
+def test_an_unlisted_agency_is_read_from_a_full_dateline(line, outlet):
+    agencies = [a for a in find_attribution(line) if a.kind == "agency"]
+    assert [a.outlet for a in agencies] == [outlet]
+
+
+def test_a_title_case_parenthesis_without_a_dateline_is_not_an_agency():
+    for line in ("Oslo (Norway) - a city", "LONDON (Big Ben) - no date here"):
+        assert not [a for a in find_attribution(line) if a.kind == "agency"], line
+
+
+def test_a_byline_separates_the_writer_from_the_paper():
+    (byline,) = find_attribution("By Maren Holt, Tromso Herald")
+    assert byline.people == ["Maren Holt"] and byline.outlet == "Tromso Herald"
+    (staff,) = find_attribution("By Ana Ruiz, Courier staff writer")
+    assert staff.people == ["Ana Ruiz"] and staff.outlet == "Courier"
+
+
+def test_page_metadata_gives_a_byline_only_for_a_person():
+    from storytrace.trace import page_attribution
+
+    meta = page_attribution("Maren Holt and Ola Berg", "Tromso Herald")
+    assert meta.kind == "byline" and meta.people == ["Maren Holt", "Ola Berg"]
+    assert meta.outlet == "Tromso Herald"
+    assert page_attribution("admin", "Spam Site") is None
+    assert page_attribution(None, None) is None

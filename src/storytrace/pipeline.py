@@ -21,7 +21,7 @@ from storytrace.model import (
     Result,
     Story,
 )
-from storytrace.trace import find_attribution, trace_family
+from storytrace.trace import find_attribution, page_attribution, trace_family
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances (the CLI draws a bar from it)."""
@@ -76,7 +76,7 @@ def analyze_documents(
                     signals=document_signals(clean.text),
                     family="",
                     story="",
-                    attribution=find_attribution(clean.text),
+                    attribution=_attribution(clean),
                     url=doc.url or clean.url,
                     date=doc.date or clean.date,
                     language=clean.language,
@@ -134,6 +134,16 @@ def analyze_documents(
         "seconds": timings,
     }
     return Result(documents, relations, families, stories, errors, stats)
+
+
+def _attribution(clean) -> list:
+    """What the text says about its authors, plus the page's own author metadata if it says none."""
+    found = find_attribution(clean.text)
+    if not any(a.kind == "byline" for a in found):
+        meta = page_attribution(clean.author, clean.site)
+        if meta is not None:
+            found.insert(0, meta)
+    return found
 
 
 def _story_title(families: list[Family], by_id: dict[str, DocumentResult]) -> str:

@@ -131,7 +131,7 @@ def _byline(line: str) -> Attribution | None:
     position = 0
     while True:
         name = _PERSON.match(rest, position)
-        if not name or outlet_named(name.group()):
+        if not name or outlet_named(name.group()) or _OUTLET_WORD.search(name.group()):
             break
         person = name.group().rstrip(".")
         people.append(person.title() if person.isupper() else person)
@@ -140,7 +140,15 @@ def _byline(line: str) -> Attribution | None:
         if not sep:
             break
         position += sep.end()
-    outlet = _first_outlet(rest[position:])
+    tail = rest[position:].strip()
+    outlet = _first_outlet(tail)
+    if outlet is None and tail:
+        staff = _STAFF.match(tail)
+        named = _PERSON.match(tail) or re.match(r"[A-Z][\w’'&-]+", tail)
+        if staff:
+            outlet = staff.group("outlet")
+        elif named and _OUTLET_WORD.search(named.group()):
+            outlet = named.group()
     if not people and not outlet:
         return None
     return Attribution("byline", line, outlet, people)
@@ -157,11 +165,51 @@ def _dateline(line: str) -> Attribution | None:
         return None  # prose before the parenthesis: not a dateline
     outlet = outlet_named(match.group("name"))
     name = match.group("name").strip()
-    if outlet is None and not (match.group("dash") and name.isupper() and 2 <= len(name) <= 8):
+    if outlet is None and not (match.group("dash") and _unlisted_agency(prefix, name)):
         return None
     if outlet is None:
         outlet = name  # an agency we do not list, written like one: "(ANP) -"
     return Attribution("agency", line[: match.end()].strip(), outlet)
+
+
+def _unlisted_agency(prefix: str, name: str) -> bool:
+    """An agency we do not list, written like one: "(ANP) -", or "PLACE, Date (Name) -"."""
+    if name.isupper() and 2 <= len(name) <= 8:
+        return True
+    words = name.split()
+    if not 1 <= len(words) <= 3 or not all(w[0].isupper() for w in words):
+        return False
+    # Title-case names need a full dateline before them: an upper-case place and a date.
+    has_place = bool(re.search(r"\b[A-Z]{3,}\b", prefix))
+    has_date = bool(_MONTH.search(prefix)) or bool(re.search(r"\b\d{4}-\d\d-\d\d\b", prefix))
+    return has_place and has_date
+
+
+_MONTH = re.compile(
+    r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}\b"
+)
+# Words that make a name an outlet, not a person: "Fernmoor Gazette", "Daily Star".
+_OUTLET_WORD = re.compile(
+    r"\b(?:Gazette|Times|Post|News|Herald|Tribune|Journal|Ledger|Chronicle|Daily|Press|"
+    r"Observer|Courier|Telegraph|Independent|Standard|Express|Mail|Agency|Wire|Magazine|"
+    r"Review|Record|Register|Sentinel|Examiner|Bulletin|Dispatch|Monitor|Inquirer|Reporter|"
+    r"Radio|Television|TV|Network|Media|Online)\b"
+)
+# "Ledger staff writer", "Gazette correspondent": an outlet named by the job after it.
+_STAFF = re.compile(
+    r"^(?:the\s+)?(?P<outlet>[A-Z][\w.’'&-]*(?:\s+[A-Z][\w.’'&-]*){0,3})\s+(?:staff\s+)?"
+    r"(?:writer|reporter|correspondent|editor|contributor)s?\b"
+)
+
+
+def page_attribution(author: str | None, site: str | None) -> Attribution | None:
+    """A byline from a page's own metadata (author, site name) when the text has none."""
+    people = _unique([p.strip() for p in re.split(r"\s*(?:,|;|\band\b|&)\s*", author or "")
+                      if _PERSON.fullmatch(p.strip())])
+    if not people:
+        return None
+    text = "By " + ", ".join(people) + (f", {site}" if site else "") + " (page metadata)"
+    return Attribution("byline", text, outlet_named(site or "") or site, people)
 
 
 def credited_roles(block: str) -> list[tuple[str, list[str]]]:
