@@ -82,3 +82,27 @@ def test_every_command_is_documented():
     for name in names:
         assert f"storytrace {name}" in readme
         assert run(name, "--help").returncode == 0
+
+
+def test_dedup_keeps_one_copy_and_records_bad_rows(tmp_path):
+    rows = []
+    for path in sorted((DATA / "seeds").glob("*.txt")):
+        rows.append({"id": path.stem[:3], "text": path.read_text(encoding="utf-8")})
+    rows.append({"id": "again", "text": rows[2]["text"]})  # a verbatim re-scrape of 002
+    pile = tmp_path / "pile.jsonl"
+    pile.write_text("\n".join(json.dumps(r) for r in rows) + "\n{broken\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = run("dedup", pile, "--out", out)
+    assert done.returncode == 0, done.stderr
+    mapping = [json.loads(x) for x in (out / "mapping.jsonl").read_text().splitlines()]
+    assert {m["id"]: m["representative"] for m in mapping}["again"] == "002"
+    kept = [json.loads(x)["id"] for x in (out / "documents.jsonl").read_text().splitlines()]
+    assert "again" not in kept and "002" in kept and len(kept) == 5
+    (error,) = [json.loads(x) for x in (out / "errors.jsonl").read_text().splitlines()]
+    assert error["source"] == str(pile) and error["record"] == "line 7"
+    assert "pile.jsonl" in done.stderr
+
+
+def test_dedup_refuses_an_unknown_mode(tmp_path):
+    done = run("dedup", DATA / "seeds", "--out", tmp_path / "out", "--mode", "fuzzy")
+    assert done.returncode != 0 and "lexical" in done.stderr

@@ -121,6 +121,12 @@ def _print_summary(result, out_dir: Path, seconds: float) -> None:
 def dedup(
     inputs: Inputs,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for the deduplicated corpus.")],
+    mode: Annotated[str, typer.Option(
+        help='"lexical": MinHash LSH at --threshold (what datasketch does, fast); "full": also '
+             "verify candidates by sentence alignment, removing spun, translated, truncated "
+             "and edited copies too.")] = "lexical",
+    threshold: Annotated[float, typer.Option(
+        help="Jaccard of word 5-grams above which the lexical mode calls two texts copies.")] = 0.8,
     id_field: IdField = "id",
     text_field: TextField = "text",
     url_field: UrlField = "url",
@@ -129,10 +135,17 @@ def dedup(
     html_field: HtmlField = None,
 ) -> None:
     """Write the corpus with one representative per copy family, plus a mapping file (streaming)."""
+    import json
+
+    from storytrace.dedup import DedupOptions
     from storytrace.dedup import dedup as run_dedup
     from storytrace.ingest import iter_inputs
     from storytrace.model import Document, InputError
 
+    try:
+        options = DedupOptions(mode=mode, threshold=threshold)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     fields = _fields(id_field, text_field, url_field, date_field, title_field, html_field)
     errors: list[InputError] = []
 
@@ -145,11 +158,28 @@ def dedup(
                 _report_input_problems([item], [])
 
     started = time.perf_counter()
-    stats = run_dedup(documents(), out_dir)
-    out.print(stats)
-    out.print(f"{time.perf_counter() - started:.1f} s; corpus: {out_dir}")
+    stats = run_dedup(documents(), out_dir, options)
+    errors_path = out_dir / "errors.jsonl"
+    with errors_path.open("w", encoding="utf-8") as fh:
+        for e in errors:
+            fh.write(json.dumps({"source": e.source, "record": e.record, "reason": e.reason}) + "\n")
+    seconds = time.perf_counter() - started
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_row("documents", str(stats.documents))
+    table.add_row("kept", f"{stats.representatives} (one per family)")
+    copies = ", ".join(f"{n} {k}" for k, n in sorted(stats.kinds.items()) if k != "representative")
+    table.add_row("removed", f"{stats.duplicates}" + (f" ({copies})" if copies else ""))
+    table.add_row("errors", str(len(errors)))
+    rate = stats.documents / seconds if seconds else 0.0
+    table.add_row("time", f"{seconds:.1f} s ({rate:,.0f} docs/s, {options.mode} mode)")
+    out.print(table)
+    out.print(f"corpus:  {stats.documents_path}")
+    out.print(f"mapping: {stats.mapping_path}")
     if errors:
-        out.print(f"[yellow]{len(errors)} input error(s)[/]")
+        out.print(f"errors:  {errors_path}")
+    if not stats.documents:
+        err.print("[red]no readable document in the input[/]")
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":
