@@ -11,7 +11,7 @@ from conftest import DATA, REPO
 def run(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "storytrace", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, timeout=600,
+        capture_output=True, text=True, cwd=cwd, timeout=600, check=False,
     )
 
 

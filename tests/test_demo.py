@@ -1,9 +1,9 @@
 """The bundled demo corpus gives what examples/README.md promises a user who runs `make demo`."""
 
 import pytest
+from conftest import REPO
 
 import storytrace
-from conftest import REPO
 
 CORPUS = REPO / "examples" / "corpus"
 

@@ -38,7 +38,7 @@ __version__ = "0.1.0"
 def analyze(
     inputs: Iterable[Document | dict[str, Any] | str | Path],
     *,
-    fields: FieldMap = FieldMap(),
+    fields: FieldMap = FieldMap(),  # noqa: B008 - a frozen dataclass, safe to share
     progress: Progress | None = None,
 ) -> Result:
     """Clean, match, cluster, trace and extract facts from a pile of news documents.
@@ -81,11 +81,10 @@ def _is_path(text: str) -> bool:
 
 
 __all__ = [
-    "analyze",
     "Attribution",
     "CleanText",
-    "Conflict",
     "ConfigError",
+    "Conflict",
     "Document",
     "DocumentResult",
     "Fact",
@@ -100,4 +99,5 @@ __all__ = [
     "Story",
     "StorytraceError",
     "__version__",
+    "analyze",
 ]

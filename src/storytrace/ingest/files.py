@@ -49,8 +49,7 @@ class Inputs:
 def _suffix(path: Path) -> str:
     """The format suffix, looking through a trailing .gz: "a.html.gz" -> ".html"."""
     name = path.name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
+    name = name.removesuffix(".gz")
     return Path(name).suffix
 
 
@@ -180,7 +179,7 @@ def _read_parquet(path: Path, fields: FieldMap) -> Iterator[Document | InputErro
                 record = f"row {row_no}"
                 yield document_from_row(row, fields, source, record, default_id=f"{document_id(path)}-{row_no}")
                 row_no += 1
-    except Exception as exc:  # pyarrow raises many types for a broken file
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a broken file
         yield InputError(source, f"cannot read Parquet: {exc}")
 
 
@@ -214,7 +213,7 @@ def _read_warc(path: Path) -> Iterator[Document | InputError]:
                     format="html" if "html" in content_type or _HTML_SNIFF.match(text[:512].encode()) else "text",
                     url=url, date=_iso_date(record.rec_headers.get_header("WARC-Date")),
                 )
-    except Exception as exc:  # warcio raises ArchiveLoadFailed and plain errors on junk
+    except Exception as exc:  # noqa: BLE001 - warcio raises ArchiveLoadFailed and more on junk
         yield InputError(source, f"malformed WARC: {exc}")
 
 

@@ -3,10 +3,10 @@
 from storytrace.report.export import write_json, write_parquet
 
 
-def write_html(result, path) -> None:  # noqa: ANN001 - replaced by report.html
+def write_html(result, path) -> None:
     from storytrace.report.html import write_html as _write_html
 
     _write_html(result, path)
 
 
-__all__ = ["write_json", "write_parquet", "write_html"]
+__all__ = ["write_html", "write_json", "write_parquet"]
