@@ -5,6 +5,7 @@ on real Multi-News articles and their rewrites fails the suite.
 """
 
 import itertools
+import json
 import random
 from collections import defaultdict
 from functools import lru_cache
@@ -12,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 import rewrites
-from conftest import DATA
+from conftest import DATA, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +26,15 @@ from storytrace.fingerprint import (
     signatures,
     words,
 )
-from storytrace.match import MatchOptions, align, candidate_pairs, document_signals, find_relations
+from storytrace.match import (
+    MatchOptions,
+    align,
+    candidate_pairs,
+    document_signals,
+    find_relations,
+    relate,
+)
+from storytrace.match.align import sentences
 from storytrace.model import WHOLE_COPY_KINDS
 
 
@@ -125,8 +134,13 @@ def test_seed_signals():
 
 # --- alignment and kinds on single pairs ----------------------------------------------------
 
+@lru_cache(maxsize=1)
+def _articles() -> list[dict]:
+    return rewrites.load_articles()
+
+
 def _article(n: int = 0) -> str:
-    return rewrites.load_articles()[n]["text"]
+    return _articles()[n]["text"]
 
 
 def test_alignment_of_a_text_with_itself_is_complete_and_in_order():
@@ -155,6 +169,109 @@ def test_a_rewrite_is_related_to_its_original(kind):
     for n in range(3):
         rel = relations.get((f"o{n}", f"c{n}"))
         assert rel is not None and rel.kind in WHOLE_COPY_KINDS, (kind, n, rel)
+
+
+# A short article of our own, a dense spin of it (every swap in place, adjacent words swapped
+# together, a few words become two or three) and a round trip through another language (clauses
+# moved, "of" phrases for compounds, words added and dropped). Neither comes from the demo corpus.
+_BRIDGE = """The old Harbury bridge over the Tesk will stay closed to traffic until at least June 12, county engineers said on Thursday, after inspectors found deep cracks in two of its stone piers.
+Drivers will have to use a 9-kilometre detour through the village of Molden, which adds about 15 minutes to the journey between Harbury and the coast.
+The bridge, built in 1911, carries around 8,000 vehicles a day and is the only crossing for heavy lorries within 20 kilometres.
+County roads chief Anna Feld said the damage was found during a routine check on Tuesday and that the county had no choice but to shut the bridge at once.
+"We cannot take any risk with a structure this old. Safety comes first, even if the closure is painful for people who depend on it," Feld told reporters at the county offices.
+Local shop owners said trade had already fallen since the closure, because fewer visitors were passing through the town centre.
+The county will spend 1.8 million euros on temporary steel supports, and a lasting fix is not expected to be finished before the end of next year.
+A public meeting on the detour and the repair plans will be held at the Harbury library on Monday evening."""
+
+_BRIDGE_SPUN = """The outdated Harbury bridge over the Tesk will keep shut to site visitors till at the very least June 12, county engineers stated on Thursday, after inspectors discovered deep cracks in two of its stone piers.
+Drivers must use a 9-kilometre detour by way of the village of Molden, which provides roughly 15 minutes to the journey between Harbury and the coast.
+The bridge, constructed in 1911, carries round 8,000 autos a day and is the one crossing for heavy lorries inside 20 kilometres.
+County roads chief Anna Feld mentioned the harm was discovered throughout a routine examine on Tuesday and that the county had no selection however to close the bridge without delay.
+"We cannot take any risk with a structure this old. Safety comes first, even if the closure is painful for people who depend on it," Feld informed reporters on the county places of work.
+Native store homeowners mentioned commerce had already fallen for the reason that closure, as a result of fewer guests had been passing by way of the city centre.
+The county will spend 1.8 million euros on short-term metal helps, and a long-lasting repair shouldn't be anticipated to be completed earlier than the tip of subsequent 12 months.
+A public assembly on the detour and the restore plans shall be held on the Harbury library on Monday night."""
+
+_BRIDGE_TRANSLATED = """The old bridge of Harbury over the Tesk will remain closed to the traffic until at least June 12, said on Thursday the engineers of the county, after inspectors found deep fissures in two of its piers of stone.
+The drivers will have to use a detour of 9 kilometres through the village of Molden, which adds about 15 minutes to the trip between Harbury and the coast.
+Built in 1911, the bridge carries around 8,000 vehicles per day and it is the only crossing for the heavy trucks within 20 kilometres.
+The damage was discovered during a routine control on Tuesday and the county had no other choice than to close the bridge immediately, said the chief of the roads of the county Anna Feld.
+"We cannot take any risk with a structure this old. Safety comes first, even if the closure is painful for people who depend on it," Feld told reporters at the county offices.
+Since the closure the commerce has already diminished, said the owners of local shops, because fewer visitors were passing through the centre of the town.
+For temporary supports of steel the county will spend 1.8 million euros, and a definitive fix is not expected to be terminated before the end of the next year.
+A public meeting on the detour and on the plans of reparation will take place at the library of Harbury on Monday in the evening."""
+
+
+def test_a_dense_spin_is_spun_and_a_round_trip_translation_is_translated():
+    spun = relate("o", _BRIDGE, "s", _BRIDGE_SPUN)
+    translated = relate("o", _BRIDGE, "t", _BRIDGE_TRANSLATED)
+    assert spun is not None and spun.kind == "spun", spun
+    assert translated is not None and translated.kind == "translated", translated
+    # Spinning swaps words in place; translation inserts and deletes words around its changes.
+    assert spun.metrics["indel_share"] < 0.05 < translated.metrics["indel_share"]
+
+
+def test_spinner_and_translator_copies_of_real_articles_are_named_right():
+    named = defaultdict(list)
+    for n in range(30, 60):
+        original = _article(n)
+        for kind in ("spun", "translated"):
+            rel = relate("o", original, "c", rewrites.REWRITERS[kind](original, random.Random(n)))
+            named[kind].append(rel is not None and rel.kind == kind)
+    # Measured: spun 26/30, translated 27/30 (before indel_share: 25/30 and 23/30).
+    assert np.mean(named["spun"]) >= 0.8 and np.mean(named["translated"]) >= 0.8, named
+
+
+_QUOTE = ("“We have asked for this study for three years and nobody listened to us. The numbers "
+          "show what every parent on this street already knew. We want the council to act before "
+          "the winter,” Marta Oyelaran said.")
+_NARRATION = [("The study was paid for by the regional health board and published on its website "
+              "late on Thursday evening."),
+              ("Its authors measured traffic at eleven junctions over six weeks and counted more "
+              "than 40,000 lorries in that time.")]
+
+
+def _with_paragraphs(text: str, extra: list[str], at: int) -> str:
+    paras = rewrites.paragraphs(text)
+    return "\n".join(paras[:at] + extra + paras[at:])
+
+
+def test_a_shared_quotation_alone_is_not_reuse():
+    """Two reporters quoting the same speaker share her words without copying each other."""
+    a = _with_paragraphs(_article(40), [_QUOTE], 2)
+    b = _with_paragraphs(_article(41), [_QUOTE], 4)
+    assert relate("a", a, "b", b) is None and relate("b", b, "a", a) is None
+    # Narration copied word for word is reuse, with or without the quotation.
+    a2 = _with_paragraphs(a, _NARRATION, 5)
+    b2 = _with_paragraphs(b, _NARRATION, 1)
+    for x, y in ((a2, b2), (b2, a2)):
+        rel = relate("x", x, "y", y)
+        assert rel is not None and rel.kind == "partial" and rel.metrics["strong"] == 2, rel
+
+
+def test_every_sentence_of_a_long_quotation_counts_as_quoted():
+    quoted = {s.text[:12]: s.quoted for s in sentences(_QUOTE + "\nThe council met on Monday.")}
+    assert quoted["“We have ask"] == 1.0 and quoted["The numbers "] == 1.0
+    assert 0.5 < quoted["We want the "] < 1.0  # "Marta Oyelaran said." is narration
+    assert quoted["The council "] == 0.0
+
+
+def test_identical_texts_get_the_same_relations():
+    original = _article(42)
+    reuse = _with_paragraphs(_article(43), rewrites.paragraphs(original)[1:4], 2)
+    texts = {"first": original, "reuse": reuse, "again": original}
+    for options in (MatchOptions(), MatchOptions(max_candidates_per_doc=1)):
+        kinds = {(r.a, r.b): r.kind for r in find_relations(texts, options)}
+        assert kinds[("first", "again")] == "verbatim"
+        assert kinds.get(("first", "reuse")) == kinds.get(("reuse", "again")) == "partial", kinds
+
+
+def test_many_identical_copies_are_linked_as_a_star():
+    text = _article(44)
+    texts = {f"copy{n}": text for n in range(5)}
+    pairs = {(r.a, r.b) for r in find_relations(texts, MatchOptions(max_identical_clique=3))}
+    assert pairs == {("copy0", f"copy{n}") for n in range(1, 5)}
+    assert len(find_relations(texts)) == 10  # a small group: every pair, as before
 
 
 def test_relations_keep_input_order():
@@ -225,10 +342,20 @@ def test_every_kind_is_found_with_pinned_recall():
         found[kind].append(rel is not None and (rel.kind == "partial") == (kind == "partial")
                            and (kind == "partial" or find(orig) == find(rid)))
         right_kind[kind].append(rel is not None and rel.kind == kind)
+    print("\nkind        found  named right  (n)")
+    for kind in [*rewrites.WHOLE_KINDS, "partial"]:
+        print(f"{kind:10s}  {np.mean(found[kind]):.3f}  {np.mean(right_kind[kind]):.3f}"
+              f"        ({len(found[kind])})")
     for kind in [*rewrites.WHOLE_KINDS, "partial"]:
         assert np.mean(found[kind]) >= 0.9, (kind, np.mean(found[kind]))
         # Kinds overlap at their edges (a light spin looks edited); most must be named right.
-        assert np.mean(right_kind[kind]) >= 0.6, (kind, np.mean(right_kind[kind]))
+        assert np.mean(right_kind[kind]) >= RIGHT_KIND_FLOORS[kind], (kind, np.mean(right_kind[kind]))
+
+
+# Measured (seed 1 of the rewrite set): verbatim 1.00, wrapped 0.94, truncated 0.97, edited 0.94,
+# spun 0.84 (0.77 before indel_share), translated 0.94 (0.68 before), partial 0.92.
+RIGHT_KIND_FLOORS = {"verbatim": 0.95, "wrapped": 0.85, "truncated": 0.9, "edited": 0.85,
+                     "spun": 0.8, "translated": 0.85, "partial": 0.9}
 
 
 def test_candidates_stay_near_linear():
@@ -260,6 +387,19 @@ def test_signals_are_low_on_originals_and_high_on_spun_rewrites():
     # Measured: 66% of spun rewrites reach 0.5 (the lexicon is not the generator's thesaurus).
     assert np.mean([s.spun >= 0.5 for s in spun]) >= 0.55
     assert np.mean([s.spun for s in spun]) > 10 * np.mean([s.spun for s in original])
+
+
+def test_translation_marks_are_rare_in_originals_and_found_in_the_demo_round_trip():
+    rows = [json.loads(line) for line in (DATA / "multinews" / "dev.jsonl").open()]
+    translated = np.array([document_signals(r["text"]).translated for r in rows])
+    # Measured on all 291 originals: mean 0.032, 95th percentile 0.27, 1.4% at 0.5 or more
+    # (before the grammar marks and the lighter spacing mark: 0.045, 0.42, 4.5%).
+    assert translated.mean() < 0.05 and np.percentile(translated, 95) < 0.35
+    assert np.mean(translated >= 0.5) <= 0.03
+    corpus = REPO / "examples" / "corpus"
+    round_trip = document_signals((corpus / "05_worldflash_translated.txt").read_text())
+    assert round_trip.translated >= 0.5 and round_trip.spun < 0.5, round_trip.evidence
+    assert document_signals((corpus / "01_northwire_levee.txt").read_text()).translated < 0.2
 
 
 @settings(max_examples=40, deadline=None)

@@ -24,8 +24,8 @@ def classify(al: Alignment, options: MatchOptions | None = None,
     cov_s, cov_l = m[f"coverage_{s}"], m[f"coverage_{l_}"]
     exact, order, aligned = m["exact"], m["order"], m["aligned"]
     evidence = [
-        f"{_pct(m['coverage_a'])} of a's words and {_pct(m['coverage_b'])} of b's are in "
-        f"{aligned} aligned sentences, {_pct(order)} in the same order",
+        (f"{_pct(m['coverage_a'])} of a's words and {_pct(m['coverage_b'])} of b's are in "
+        f"{aligned} aligned sentences, {_pct(order)} in the same order"),
     ]
     if aligned and exact:
         evidence.append(f"{_pct(exact)} of aligned sentences are identical")
@@ -55,13 +55,22 @@ def classify(al: Alignment, options: MatchOptions | None = None,
     elif aligned >= 3 and cov_s >= options.copy_coverage and cov_l >= options.copy_coverage_long \
             and m["mean_similarity"] >= 0.6:
         spunlike, reworded = m["spunlike"], m["reworded"]
-        if spunlike >= options.spun_share and reworded < options.reworded_share and order >= 0.95:
+        indel = m.get("indel_share", 0.0)
+        in_place = round(spunlike * aligned)
+        # A spinner swaps words in place: sentences keep their order and length, nothing is
+        # inserted or deleted around the swaps. A translator also adds and drops function words
+        # and moves clauses, which shows as inserted/deleted words (indel_share).
+        if order >= options.spun_min_order and indel <= options.spun_max_indel and \
+                in_place >= options.spun_min_sentences and spunlike >= options.spun_share:
             kind = "spun"
             evidence.append(f"{_pct(spunlike)} of aligned sentences keep their structure with "
-                            f"words swapped in place")
-        elif reworded >= options.reworded_share or order < 0.95:
-            kind = "edited" if exact >= 0.6 and reworded < 2 * options.reworded_share \
-                else "translated"
+                            f"words swapped in place ({_pct(indel)} of their words inserted or "
+                            f"deleted)")
+        elif reworded >= options.reworded_share or order < options.spun_min_order or \
+                indel > options.spun_max_indel:
+            # An update leaves most sentences identical; a round trip changes nearly all.
+            kind = "edited" if exact >= options.edited_min_exact \
+                and reworded < 2 * options.reworded_share else "translated"
         else:
             kind = "edited"
         if kind == "edited":

@@ -26,6 +26,9 @@ class MatchOptions:
     max_candidates_per_doc: int = 20
     # Candidates: identical sentences (8+ words) shared by two documents (reused passages).
     min_shared_sentences: int = 2
+    # Documents with identical text are aligned once; a group larger than this is linked to its
+    # first member only (a star, as for an oversized LSH bucket), not pair by pair.
+    max_identical_clique: int = 50
     # Alignment: a sentence pair aligns at this similarity; "strong" pairs evidence a passage.
     min_sentence_words: int = 5
     sentence_threshold: float = 0.55
@@ -36,10 +39,20 @@ class MatchOptions:
     # a passage reused in another article covers far less of it).
     copy_coverage_long: float = 0.4
     partial_min_strong: int = 2
-    # Spun: at least this share of aligned sentences has words swapped in place, and fewer
-    # than `reworded_share` are reworded (moved clauses, inserted words), which is translation.
-    spun_share: float = 0.25
+    # Spun: at least `spun_min_sentences` and `spun_share` of aligned sentences have words
+    # swapped in place, the sentences keep their order, and at most `spun_max_indel` of the
+    # changed sentences' words are inserted or deleted rather than replaced (measured on
+    # tests/rewrites.py: spins max 0.02, the demo's spun copy 0.01; translations median 0.13,
+    # the seeds' 001 0.14, the demo's round-trip translation 0.29). Otherwise `reworded_share`
+    # reworded sentences (moved clauses, inserted words) make a translation.
+    spun_share: float = 0.15
+    spun_min_sentences: int = 3
+    spun_max_indel: float = 0.03
+    spun_min_order: float = 0.95
     reworded_share: float = 0.15
+    # Edited, not translated, when at least this share of aligned sentences is identical
+    # (generated updates: min 0.83; generated translations reach 0.68).
+    edited_min_exact: float = 0.75
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.lsh_threshold <= 1.0:

@@ -57,17 +57,68 @@ def relate(id_a: str, text_a: str, id_b: str, text_b: str,
     return Relation(id_a, id_b, kind, score, evidence, metrics)
 
 
+def _identical_groups(bodies: list[str]) -> list[list[int]]:
+    """Indices of documents grouped by identical (whitespace-normalised, non-empty) text."""
+    groups: dict[str, list[int]] = {}
+    singles: list[list[int]] = []
+    for k, body in enumerate(bodies):
+        key = _normalised(body)
+        if key:
+            groups.setdefault(key, []).append(k)
+        else:
+            singles.append([k])
+    return sorted([*groups.values(), *singles])
+
+
+def _renamed(rel: Relation, id_a: str, id_b: str) -> Relation:
+    return Relation(id_a, id_b, rel.kind, rel.score, list(rel.evidence), dict(rel.metrics))
+
+
 def find_relations(texts: dict[str, str], options: MatchOptions | None = None) -> list[Relation]:
-    """Verified copy relations among clean texts (id -> text), a/b in input order."""
+    """Verified copy relations among clean texts (id -> text), a/b in input order.
+
+    Documents with identical text are verified once: one of them stands for all in candidate
+    generation and alignment, and each relation found is given to every member, so identical
+    texts always get the same relations (candidate caps cannot drop a pair for one copy and
+    keep it for another).
+    """
     options = options or MatchOptions()
     ids = list(texts)
     bodies = [texts[i] for i in ids]
-    relations = []
-    for (i, j), channel in sorted(candidate_pairs(bodies, options).items()):
-        rel = relate(ids[i], bodies[i], ids[j], bodies[j], options)
-        if rel is not None:
-            rel.metrics["candidate_channel"] = channel
-            relations.append(rel)
+    groups = _identical_groups(bodies)
+    relations: list[Relation] = []
+    for members in groups:
+        # Identical texts relate to each other verbatim; a very large group is linked as a
+        # star (like an LSH bucket of boilerplate) so its cost stays linear.
+        pairs = [(members[0], m) for m in members[1:]] \
+            if len(members) > options.max_identical_clique else \
+            [(x, y) for n, x in enumerate(members) for y in members[n + 1:]]
+        if pairs:
+            first = relate(ids[members[0]], bodies[members[0]], ids[members[1]],
+                           bodies[members[1]], options)
+            if first is not None:
+                first.metrics["candidate_channel"] = "identical"
+                relations.extend(_renamed(first, ids[x], ids[y]) for x, y in pairs)
+    heads = [members[0] for members in groups]
+    for (x, y), channel in sorted(candidate_pairs([bodies[k] for k in heads], options).items()):
+        # A relation is directional (coverage_a, coverage_b), so it is aligned once for each
+        # order in which members of the two groups occur in the input.
+        by_order: dict[bool, Relation | None] = {}
+        group_x = set(groups[x])
+        for p in groups[x]:
+            for q in groups[y]:
+                a, b = (p, q) if p < q else (q, p)
+                head_first = a in group_x
+                if head_first not in by_order:
+                    rel = relate(ids[a], bodies[a], ids[b], bodies[b], options)
+                    if rel is not None:
+                        rel.metrics["candidate_channel"] = channel
+                    by_order[head_first] = rel
+                found = by_order[head_first]
+                if found is not None:
+                    relations.append(_renamed(found, ids[a], ids[b]))
+    order = {doc_id: k for k, doc_id in enumerate(ids)}
+    relations.sort(key=lambda r: (order[r.a], order[r.b]))
     return relations
 
 
