@@ -77,6 +77,37 @@ _RELATIVE_GAP = re.compile(r"^\s*,\s*(?:[a-z]+\s+)?(?:which|whose)\b[^,;]*$")
 _OF_FOR = re.compile(r"^\s*(?:of|for|that|since)\s+(?:(?:the|a|an)\s+)?$")
 
 
+# "A permanent repair is expected ...", "An everlasting restore won't be ...": the subject noun
+# phrase of a clause, a determiner and up to four lowercase words before its verb.
+_SUBJECT = re.compile(
+    r"\b(?:[Tt]he|[Aa]n?|[Ii]ts|[Tt]heir|[Hh]is|[Hh]er|[Oo]ur|[Tt]his|[Tt]hat)\s+"
+    r"(?P<phrase>(?:[a-z][\w-]*\s+){0,3}?"
+    r"[a-z][\w-]*)\s+(?:is|are|was|were|will|would|should|could|can|may|might|must|shall|has|"
+    r"have|had|did|does|won[’']t|wouldn[’']t|isn[’']t|aren[’']t|wasn[’']t|weren[’']t|"
+    r"didn[’']t|doesn[’']t|can[’']t|remains?|needs?)\b"
+)
+_NOT_IN_PHRASE = {
+    "a", "an", "the", "this", "that", "its", "their", "of", "in", "on", "at", "to", "for", "by",
+    "with", "from", "and", "or", "but", "which", "who", "it", "he", "she", "they", "we", "there",
+    "said", "says", "told", "also", "not", "first", "last", "same",
+}  # fmt: skip
+
+
+def subject_phrase(sentence: str, start: int) -> Candidate | None:
+    """The common noun phrase the clause holding sentence[start:] is about, when the clause
+    opens with one ("A permanent repair is expected to be completed by April 15" -> "permanent
+    repair"); None when a comma, semicolon or the sentence start comes first."""
+    clause_start = max(sentence.rfind(",", 0, start), sentence.rfind(";", 0, start)) + 1
+    sentence = re.sub(r"[{}|]", " ", sentence)  # a spinner's leftovers: "{that a} restore"
+    position = clause_start
+    while m := _SUBJECT.search(sentence, position, start):
+        words = m.group("phrase").split()
+        if not set(words) & _NOT_IN_PHRASE:
+            return Candidate(" ".join(words), m.start("phrase"), m.end("phrase"))
+        position = m.start() + 1  # "that a restore won't": try "a restore" next
+    return None
+
+
 def attach(sentence: str, start: int, end: int, found: list[Candidate]) -> Candidate | None:
     """The candidate a fact at sentence[start:end] is about, by the rules in the module doc."""
     before = [c for c in found if c.end <= start]

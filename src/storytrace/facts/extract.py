@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 
-from storytrace.facts.about import attach, candidates
+from storytrace.facts.about import attach, candidates, subject_phrase
 from storytrace.facts.entities import fold, names, sentences
 from storytrace.facts.quotes import find_quotes
 from storytrace.facts.settings import MIN_QUOTE_WORDS
-from storytrace.facts.values import find_numbers
+from storytrace.facts.values import Reference, find_numbers
 
 
 @dataclass(slots=True)
@@ -41,22 +42,34 @@ def quote_value(words: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", folded)).strip()
 
 
+def parse_reference(iso: str | None) -> Reference | None:
+    """A document date ("2021-10-08", "2021-10-08T02:15:00Z", "2021") as a reference for
+    dates without a year; None when it is not ISO."""
+    if not iso:
+        return None
+    try:
+        return datetime.date.fromisoformat(iso[:10])
+    except ValueError:
+        return int(iso[:4]) if iso[:4].isdigit() else None
+
+
 def extract_facts(text: str, reference_date: str | None = None) -> list[FactMention]:
     """Money, quantities, percentages, dates, years, durations and quotes in `text`.
 
     `reference_date` (ISO, the document's date) fills the year of dates that give none
-    ("December 1"). Facts come in text order.
+    ("December 1" in a report of October 2021 is 2021-12-01, "January 30" 2022-01-30). Facts
+    come in text order.
     """
-    reference_year = (
-        int(reference_date[:4]) if reference_date and reference_date[:4].isdigit() else None
-    )
+    reference = parse_reference(reference_date)
     mentions: list[FactMention] = []
     earlier_names: list[str] = []
     sentence_spans = sentences(text)
     for sentence in sentence_spans:
         found_candidates = candidates(sentence.text, earlier_names)
-        for number in find_numbers(sentence.text, reference_year):
-            target = attach(sentence.text, number.start, number.end, found_candidates)
+        for number in find_numbers(sentence.text, reference):
+            target = (number.kind == "date" and subject_phrase(sentence.text, number.start)) or (
+                attach(sentence.text, number.start, number.end, found_candidates)
+            )
             mentions.append(
                 FactMention(
                     kind=number.kind,

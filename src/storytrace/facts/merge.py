@@ -5,23 +5,37 @@ equal ("$ 3.3 billion" and "about $3.3 billion" about the Merida Initiative); a 
 fact when its folded words are equal. Two values conflict only when they say the same kind of
 thing about the same thing: an amount against an amount (a "$5.2 billion loss" only against
 another loss), a start year against a start year, an age in years against an age, a deadline
-against a deadline, a toll ("70 people injured") against a toll of the same state. Years,
-dates and durations with no such role are never compared; rounding ("about $973,000" vs
-$972,814) and values several sources state side by side are not disagreements.
+against a deadline, a count against a count of the same things with the same outcome.
+
+What a value is about: for a count of what the story's event did ("about 340 homes flooded",
+"inundating 410 houses": counted noun folded to its synonym group, outcome verb to its stem
+and synonyms) the story itself, so the slot is "homes flooded" story-wide (split by a place it
+is counted in); for other values the name or noun phrase the sentence ties them to. Deadline
+slots whose sentences state one thing in other words (a spun or translated copy) are joined.
+Dates without a year take the year nearest the document's date, or the story's when its
+documents are dated close together. Years, dates and durations with no role are never
+compared; rounding ("about $973,000" vs $972,814), amounts in other currencies and values
+several sources state side by side are not disagreements.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from datetime import date
 from decimal import Decimal
 
 from storytrace.facts.about import sort_of
-from storytrace.facts.entities import entity_key, names
-from storytrace.facts.extract import FactMention, extract_facts
+from storytrace.facts.entities import MONTHS, entity_key, fold, names
+from storytrace.facts.extract import FactMention, extract_facts, parse_reference
 from storytrace.facts.quotes import full_names, resolve_name
-from storytrace.facts.settings import MAX_CONFLICT_RATIO, MIN_SIDE_BY_SIDE_DOCUMENTS
-from storytrace.facts.values import agrees, hedge_of
+from storytrace.facts.settings import (
+    MAX_CONFLICT_RATIO,
+    MIN_SIDE_BY_SIDE_DOCUMENTS,
+    SAME_STATEMENT_OVERLAP,
+    STORY_DATE_SPAN_DAYS,
+)
+from storytrace.facts.values import EVENT_OUTCOMES, agrees, hedge_of
 from storytrace.model import Conflict, ConflictValue, DocumentResult, Fact
 
 # (kind, role) pairs whose values are comparable; quantity roles are "people killed", ...
@@ -39,19 +53,30 @@ def story_facts(documents: list[DocumentResult]) -> tuple[list[Fact], list[Confl
     order = {doc.id: n for n, doc in enumerate(documents)}
     mentions: list[tuple[str, FactMention]] = []
     story_names: list[str] = []
+    story_date = _story_date(documents)
     for doc in documents:
-        mentions += [(doc.id, m) for m in extract_facts(doc.clean_text, doc.date)]
+        mentions += [(doc.id, m) for m in extract_facts(doc.clean_text, doc.date or story_date)]
         story_names += full_names(doc.clean_text)
     aliases = _alias_keys(
         {entity_key(m.about) for _, m in mentions if m.about} | _name_keys(documents)
     )
     display = _display_names(mentions, aliases)
 
+    story_year = story_date[:4] if story_date else None
+
     def about_key(m: FactMention) -> str | None:
+        event = _event_slot(m, story_year)
+        if event:
+            return event  # "homes flooded": what the story's event did, story-wide
         if not m.about:
             return None
         key = entity_key(m.about)
         return aliases.get(key, key)
+
+    for _, m in mentions:
+        event = _event_slot(m, story_year)
+        if event:
+            display[event] = event
 
     groups: dict[tuple, list[tuple[str, FactMention]]] = defaultdict(list)
     for doc_id, m in mentions:
@@ -95,9 +120,12 @@ def _conflicts(mentions, about_key, display, order) -> list[Conflict]:
             or (m.kind == "quantity" and " " in m.role)
         )
         if comparable:
-            by_slot[(m.kind, m.role, key)][m.value].append((doc_id, m))
+            by_slot[(m.kind, m.role, key)][_comparable_value(m)].append((doc_id, m))
+    _adopt_bare_counts(mentions, by_slot)
     conflicts = []
-    for (kind, _role, key), values in by_slot.items():
+    for (kind, _role, key), values in _same_statements(by_slot).items():
+        if kind == "date":
+            values = _years_filled(values)
         if kind in {"money", "quantity"}:
             values = _close_values(values)
         values = _without_agreeing(values)
@@ -117,7 +145,7 @@ def _conflicts(mentions, about_key, display, order) -> list[Conflict]:
                     ConflictValue(
                         value=value,
                         documents=sorted({d for d, _ in stated}, key=order.__getitem__),
-                        text=stated[0][1].text,
+                        text=_shown(stated),
                     )
                     for value, stated in sorted(
                         values.items(), key=lambda kv: -len({d for d, _ in kv[1]})
@@ -129,10 +157,152 @@ def _conflicts(mentions, about_key, display, order) -> list[Conflict]:
     return conflicts
 
 
+def _event_slot(m: FactMention, story_year: str | None) -> str | None:
+    """The story-wide slot of a count of what an event did ("homes flooded", "people killed in
+    Indonesia"), or None for other facts. A sentence that dates what it counts with another
+    year than the story's ("In September 2009 a quake killed more than 1000 people") tells of
+    an earlier event: its count gets a slot of that year, so it is not compared with today's."""
+    if m.kind != "quantity" or " " not in m.role:
+        return None
+    if m.role.split(" in ")[0].split()[-1] not in EVENT_OUTCOMES:
+        return None
+    years = sorted(set(_YEAR_IN_SENTENCE.findall(m.sentence)) - {story_year})
+    return f"{m.role} ({years[0]})" if years else m.role
+
+
+_YEAR_IN_SENTENCE = re.compile(r"(?<![\w.,$-])((?:19|20)\d\d)(?![\w%-]|,\d)")
+
+
+def _adopt_bare_counts(mentions, by_slot: dict) -> None:
+    """A count of things whose sentence says nothing of what happened to them ("sending
+    floodwater by 410 houses", a spinner's rewording) joins the story's one event slot for
+    that noun ("homes flooded"), when its document states nothing else in that slot. Counts of
+    people are left alone: a story counts people in many ways."""
+    slots_of: dict[str, list[tuple]] = defaultdict(list)
+    for slot in by_slot:
+        kind, role, key = slot
+        if kind == "quantity" and key == role and " in " not in role:
+            slots_of[role.split()[0]].append(slot)
+    for doc_id, m in mentions:
+        if m.kind != "quantity" or m.role:
+            continue
+        slots = slots_of.get(m.value.split()[-1], [])
+        if len(slots) != 1:
+            continue
+        stating = {d for stated in by_slot[slots[0]].values() for d, _ in stated}
+        if doc_id not in stating:
+            by_slot[slots[0]][m.value].append((doc_id, m))
+
+
+def _comparable_value(m: FactMention) -> str:
+    """The value a conflict compares: a toll of "40 Palestinians" is "40 people" against "42
+    people" killed in the same attack."""
+    if m.kind == "quantity" and " " in m.role:
+        return f"{m.value.split()[0]} {m.role.split()[0]}"
+    return m.value
+
+
+def _years_filled(values: dict) -> dict:
+    """Within one slot a date without a year ("--12-15") is the dated value with its month and
+    day, when exactly one such value exists: "December 15" and "December 15, 2013" agree."""
+    joined: dict[str, list] = defaultdict(list)
+    for value, stated in values.items():
+        if value.startswith("--"):
+            dated = [v for v in values if not v.startswith("--") and v[4:] == value[1:]]
+            if len(dated) == 1:
+                value = dated[0]
+        joined[value] += stated
+    return joined
+
+
+def _story_date(documents: list[DocumentResult]) -> str | None:
+    """The date an undated document of the story is read against: the earliest of its
+    documents' dates when they all fall within STORY_DATE_SPAN_DAYS (one event reported over
+    a few days); None when no document is dated or the dates are far apart (ambiguous)."""
+    dates = sorted(
+        d for d in (parse_reference(doc.date) for doc in documents) if isinstance(d, date)
+    )
+    if dates and (dates[-1] - dates[0]).days <= STORY_DATE_SPAN_DAYS:
+        return dates[0].isoformat()
+    return None
+
+
+_STOPWORDS = {
+    "the", "and", "that", "with", "for", "from", "this", "was", "were", "are", "has", "have",
+    "had", "been", "will", "would", "should", "could", "said", "says", "its", "their", "his",
+    "her", "which", "who", "not", "but", "than", "then", "into", "onto", "out", "over", "after",
+    "before", "about", "also", "there", "they", "them", "what", "when", "where", "while", "our",
+}  # fmt: skip
+
+
+def _content_words(sentence: str) -> set[str]:
+    words = set(re.findall(r"[a-z][a-z'-]{2,}", fold(sentence)))
+    return {w for w in words if w not in _STOPWORDS and w not in MONTHS}
+
+
+# Kinds whose slots are joined by sentence likeness. Not money, counts or ages: on the dev sets
+# that joined e.g. "$5.4 billion" for AMD with "$4.2 billion" and a 2-year-old with a
+# 27-year-old (6 false conflicts); two deadlines told alike are one deadline.
+JOINED_KINDS = {"date"}
+
+
+def _same_statements(by_slot: dict) -> dict:
+    """Join date slots of one role whose mentions are one statement told in other words:
+    sentences sharing SAME_STATEMENT_OVERLAP of the shorter one's content words ("A permanent
+    repair is expected to be completed by April 15, spokeswoman Priya Castellane said" and the
+    spun "An everlasting restore won't be accomplished earlier than April 30, spokeswoman Priya
+    Castellane mentioned") are about the same thing whatever noun each chose for it."""
+    slots = list(by_slot)
+    parent = {slot: slot for slot in slots}
+
+    def root(slot):
+        while parent[slot] != slot:
+            parent[slot] = parent[parent[slot]]
+            slot = parent[slot]
+        return slot
+
+    words = {
+        slot: [_content_words(m.sentence) for stated in by_slot[slot].values() for _, m in stated]
+        for slot in slots
+    }
+    for i, a in enumerate(slots):
+        for b in slots[i + 1 :]:
+            if a[0] not in JOINED_KINDS or a[:2] != b[:2] or root(a) == root(b):
+                continue  # amounts, counts and ages in like sentences are often of two things
+            if any(
+                len(x & y) >= SAME_STATEMENT_OVERLAP * min(len(x), len(y))
+                for x in words[a]
+                for y in words[b]
+                if x and y
+            ):
+                # the slot with more mentions names the joined one
+                big, small = sorted((root(a), root(b)), key=lambda s: -_size(by_slot[s]))
+                parent[small] = big
+    joined: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for slot in slots:
+        for value, stated in by_slot[slot].items():
+            joined[root(slot)][value] += stated
+    return joined
+
+
+def _size(values: dict) -> int:
+    return sum(len(stated) for stated in values.values())
+
+
 def _number(value: str) -> Decimal:
     """The number in a value: "USD 3300000000", "300000 people", "P13Y"."""
     m = re.search(r"\d+(?:\.\d+)?", value)
     return Decimal(m.group()) if m else Decimal(0)
+
+
+def _shown(stated: list[tuple[str, FactMention]]) -> str:
+    """The surface text a conflict shows for a value: the first statement without a hedge."""
+    return next((m.text for _, m in stated if hedge_of(m.text) == "exact"), stated[0][1].text)
+
+
+def _unit(value: str) -> str:
+    """What a value counts in: "USD" of "USD 3300000000", "homes" of "340 homes"."""
+    return re.sub(r"\d+(?:\.\d+)?", "", value).strip()
 
 
 def _close_values(values: dict) -> dict:
@@ -145,22 +315,27 @@ def _close_values(values: dict) -> dict:
     kept = {}
     for value, stated in values.items():
         n = _number(value)
+        if _unit(value) != _unit(top):
+            continue  # EUR 200 million and USD 265 million: a conversion, not a disagreement
         if n > 0 and max(n, base) / min(n, base) <= MAX_CONFLICT_RATIO:
             kept[value] = stated
     return kept
 
 
 def _without_agreeing(values: dict) -> dict:
-    """Drop hedged values consistent with another value ("about $973,000" with "$972,814",
-    "more than $2 billion" with "$2.5 billion"): rounding is not disagreement."""
-    kept = dict(values)
+    """Drop hedged statements consistent with another value ("about $973,000" with "$972,814",
+    "more than $2 billion" with "$2.5 billion"): rounding is not disagreement. A value that
+    other documents state exactly stays ("more than 40" in one report, "40" in five)."""
+    kept = {}
     for value, stated in values.items():
-        hedge = hedge_of(stated[0][1].text)
-        if hedge == "exact":
-            continue
         number = _number(value)
-        if any(other != value and agrees(number, hedge, _number(other)) for other in kept):
-            del kept[value]
+        committed = any(
+            (hedge := hedge_of(m.text)) == "exact"
+            or not any(other != value and agrees(number, hedge, _number(other)) for other in values)
+            for _, m in stated
+        )
+        if committed:
+            kept[value] = stated
     return kept
 
 

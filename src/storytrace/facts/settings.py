@@ -30,3 +30,18 @@ MIN_SIDE_BY_SIDE_DOCUMENTS = 2
 # (Multi-News dev, 2 of 2 such pairs are roundings), but "about 100 people" != 70 (ECB+ topic
 # 19: 30% apart is a different count even though 70 rounds to 100).
 APPROX_TOLERANCE = 0.10
+
+# Two sentences that share this fraction of the shorter one's content words state one thing,
+# so the dates in them are about the same thing even when each names it differently. The demo's
+# repair-date sentence and its machine-translated copy share 0.45 ("A permanent repair is
+# expected to be completed by April 15, spokeswoman Priya Castellane said" / "A definitive
+# reparation should be finished for April 15, ... said the spokeswoman Priya Castellane"), a
+# spun copy of the other outlet's 0.33 ("Spokeswoman Priya Castellane informed the Ledger {that
+# a} everlasting restore wouldn't be completed earlier than April 30"). Only deadlines are
+# joined; at 1/3 the Multi-News and ECB+ dev stories join no two that disagree.
+SAME_STATEMENT_OVERLAP = 1 / 3
+
+# A story's documents dated within this many days report one moment of it, so their earliest
+# date is what an undated copy's "April 15" is read against (the demo's wire copies carry no
+# date; the Ledger page is dated 2026-03-03). Wider spreads leave such dates without a year.
+STORY_DATE_SPAN_DAYS = 31

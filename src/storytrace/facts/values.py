@@ -9,12 +9,16 @@ written so that equal facts compare equal as strings: "USD 3300000000", "25%", "
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from storytrace.facts.entities import MONTHS
 from storytrace.facts.settings import APPROX_TOLERANCE
+
+# What a date without a year is read against: the document's date, or only its year.
+Reference = datetime.date | int
 
 WORD_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -270,33 +274,151 @@ def find_durations(text: str) -> list[Found]:
 
 
 # Counted things: a number then a plural noun ("300,000 people", "2,000 miles").
+# A participle between the number and the noun says what happened to them ("340 flooded
+# homes"). Numbers in words are left out: news writes one to nine in words, and those small
+# counts are mostly parts of a story's toll ("Two people died on the scene" of three killed;
+# "three Gazans were killed" at another school), which made 3 false conflicts on the dev sets.
 _QUANTITY = re.compile(
-    rf"(?<![\w$€£.,-])(?P<hedge>{HEDGE})?(?P<num>{NUMBER})(?:\s(?P<mult>thousand|million|billion))?"
-    r"\s+(?:(?:more|other|new|additional|Haitian|[a-z]+-[a-z]+)\s+)?(?P<unit>[a-z]{3,}s|[A-Z][a-z]{2,}(?:ans|ese|is|ers)|people)\b",
+    rf"(?<![\w$€£.,-])(?P<hedge>{HEDGE})?(?P<num>{NUMBER})"
+    r"(?:\s(?P<mult>thousand|million|billion))?"
+    r"\s+(?:(?:more|other|new|additional|Haitian|[a-z]+-[a-z]+|(?P<state>[a-z]{3,}ed))\s+)?"
+    r"(?P<unit>[a-z]{3,}s|[A-Z][a-z]{2,}(?:ans|ese|is|ers)|people)\b",
 )
 _NOT_UNITS = {"years", "months", "weeks", "days", "decades", "hours", "minutes", "centuries",
               "dollars", "euros", "pounds", "rupees", "pesos", "francs", "percent", "yrs", "was",
               "has", "is", "this", "its", "times", "as"}  # fmt: skip
-# What a count of people says happened to them: the classic conflicting number in news.
-_PEOPLE_STATES = re.compile(
-    r"^\s*(?:(?:have|had|has|were|was|are|been|being|reported|feared|now|still|already)\s+){0,3}"
-    r"(?P<state>killed|dead|died|murdered|injured|wounded|hurt|missing|displaced|arrested|"
-    r"detained|evacuated|infected|lacking)\b",
-    re.IGNORECASE,
+# Counted nouns that name one kind of thing, whatever word a source (or its spinner or
+# translator) chose: the first noun of each group is the one values are written with.
+_UNIT_SYNONYMS = [
+    ("people", "persons", "individuals"),
+    ("residents", "inhabitants"),
+    ("homes", "houses", "dwellings", "residences"),
+    ("buildings", "structures"),
+    ("children", "kids"),
+    ("workers", "employees"),
+    ("soldiers", "troops"),
+    ("firefighters", "firemen"),
+    ("vehicles", "cars"),
+    ("students", "pupils"),
+]
+UNIT_OF = {noun: group[0] for group in _UNIT_SYNONYMS for noun in group}
+_PEOPLE = {"people", "others", "residents", "civilians", "migrants", "children", "adults",
+           "soldiers", "workers", "victims", "refugees", "patients", "deaths"}  # fmt: skip
+
+# What happened to the counted things: a predicate right after the count ("600 Palestinians
+# have been killed", "340 homes flooded") or a verb governing it ("flooding 340 homes",
+# "killed 8 people"). Predicates are compared by stem, with the synonyms news uses for one
+# outcome folded together, so "inundating 340 houses" and "flooding 410 homes" are one slot.
+_AUXILIARIES = (
+    r"(?:have|had|has|were|was|are|is|been|being|be|reported|feared|believed|now|still|already|"
+    r"also|all|left|later|reportedly)"
 )
-_STATE_NAMES = {"lacking": "missing", "murdered": "killed", "dead": "killed", "died": "killed",
-                "hurt": "injured", "wounded": "injured", "detained": "arrested"}  # fmt: skip
-_PEOPLE = {"people", "persons", "individuals", "civilians", "residents", "migrants", "children",
-           "adults", "soldiers", "workers", "victims", "refugees", "patients", "deaths"}  # fmt: skip
+_STATE_AFTER = re.compile(
+    rf"^\s*(?:{_AUXILIARIES}\s+){{0,3}}(?P<verb>[a-z]+ed|dead|died|hurt|missing|lacking|"
+    r"lost|burnt|struck|hit|shot|taken|stolen|broken)\b"
+)
+_VERB_BEFORE = re.compile(
+    r"\b(?P<verb>[a-z]{3,}(?:ing|ed|(?<![su])s)|hit|left|shot|lost|struck|cut)\s+$"
+)  # "floods 410 homes", not "across 24 states" or "famous 5"
+# Words before a count that look like verbs but say how it was counted or what it is part of,
+# not what happened: "including 14 residents", "reported 20 deaths", "has 300 members".
+_NOT_PREDICATES = {
+    "includ", "exclud", "involv", "regard", "concern", "follow", "accord", "total", "number",
+    "featur", "contain", "count", "estimat", "report", "record", "list", "confirm", "expect",
+    "nam", "add", "rang", "amount", "compar", "bas", "locat", "aged", "ag", "rank", "need",
+    "want", "say", "said", "tell", "told", "is", "was", "has", "ha", "does", "do", "us",
+    "thi", "wa", "it", "it's", "hi", "a", "plus", "les", "tim", "lik", "unlik", "besid",
+}  # fmt: skip
+# Stems of one outcome, folded to the word shown ("killed").
+_PREDICATE_NAMES = {
+    "kill": "killed", "dead": "killed", "died": "killed", "dies": "killed", "dying": "killed",
+    "murder": "killed", "slain": "killed",
+    "injur": "injured", "wound": "injured", "hurt": "injured",
+    "missing": "missing", "lacking": "missing",
+    "flood": "flooded", "inundat": "flooded", "submerg": "flooded", "swamp": "flooded",
+    "arrest": "arrested", "detain": "arrested",
+    "evacuat": "evacuated", "displac": "displaced",
+    "rescu": "rescued", "sav": "rescued",
+    "destroy": "destroyed", "raz": "destroyed", "damag": "damaged",
+    "hospitaliz": "hospitalized", "hospitalis": "hospitalized",
+    "infect": "infected", "sicken": "infected",
+}  # fmt: skip
+# What an event (the story) does to people and things: a count of them is a toll of the story's
+# event wherever the sentence names it. Other counts ("20 points scored") belong to a name.
+EVENT_OUTCOMES = set(_PREDICATE_NAMES.values())
+
+
+def verb_stem(word: str) -> str:
+    """A crude stem that makes a verb's forms meet: flooding, floods, flooded -> "flood";
+    inundate, inundating -> "inundat"; carried, carrying -> "carry"."""
+    word = word.lower()
+    if word.endswith("ied") or (word.endswith("ies") and len(word) > 4):
+        return word[:-3] + "y"
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+        word = word[:-1]  # stopped -> stop
+    return word
+
+
+def predicate_name(word: str) -> str | None:
+    """The outcome a verb form names, as shown ("inundating" -> "flooded"); None for words
+    that say how a number was counted ("including", "reported")."""
+    lowered = word.lower()
+    if lowered in _PREDICATE_NAMES:
+        return _PREDICATE_NAMES[lowered]
+    stem = verb_stem(lowered)
+    if stem in _NOT_PREDICATES or lowered in _NOT_PREDICATES:
+        return None
+    if stem in _PREDICATE_NAMES:
+        return _PREDICATE_NAMES[stem]
+    if re.search(r"[^aeiou]y$", stem):
+        return stem[:-1] + "ied"
+    return stem + "ed"
+
+
+def _predicate(
+    text: str, start: int, end: int, modifier: str | None = None
+) -> tuple[str | None, int]:
+    """What happened to the things counted at text[start:end], from the words around it (a
+    predicate after the count, a participle inside it, a verb before it), and where the words
+    about the count end."""
+    after = _STATE_AFTER.match(text[end:])
+    if after:
+        name = predicate_name(after.group("verb"))
+        if name:
+            return name, end + after.end()
+    if modifier and predicate_name(modifier):
+        return predicate_name(modifier), end
+    before = _VERB_BEFORE.search(text[max(0, start - 30) : start])
+    if before and not re.search(
+        r"\b(?:the|a|an|its|their|his|her)\s+\S+\s+$", text[max(0, start - 40) : start]
+    ):
+        return predicate_name(before.group("verb")), end
+    return None, end
+
+
+# The place a toll is counted in: "168,000 people in Indonesia's Aceh province" is a part of
+# "230,000 people" across a dozen countries, not a different count of one thing.
+# A list of places ("dead in Indonesia, Sri Lanka, India and other countries") is the whole.
+_PLACE_AFTER = re.compile(
+    r"^\s+in\s+(?:the\s+)?(?P<place>[A-Z][\w-]+)\b"
+    r"(?!(?:\s+[A-Z][\w-]+)*(?:,\s+[A-Z][\w-]+(?:\s+[A-Z][\w-]+)*)+\s*(?:,|and\b))"
+    r"(?!(?:\s+[A-Z][\w-]+)*\s+and\s+[A-Z])"
+)
 
 
 def find_quantities(text: str, taken: list[Found]) -> list[Found]:
-    """ "300,000 people", "nearly 100,000 individuals" -> value "300000 people"; skips spans in
-    `taken` (money, durations, percents, years already found)."""
+    """ "300,000 people", "nearly 100,000 individuals" -> value "300000 people" (the counted
+    noun folded to its synonym group's first word); skips spans in `taken` (money, durations,
+    percents, years already found). Role "<noun> <outcome>" ("homes flooded") when the
+    sentence says what happened to what was counted, "people" for other counts of people."""
     out = []
     for m in _QUANTITY.finditer(text):
-        unit = m.group("unit").lower()
-        if unit in _NOT_UNITS or any(f.start <= m.start("num") < f.end for f in taken):
+        surface = m.group("unit").lower()
+        if surface in _NOT_UNITS or any(f.start <= m.start("num") < f.end for f in taken):
             continue
         if re.search(
             r"\b[A-Z][\w-]*\s+$", text[max(0, m.start() - 20) : m.start()]
@@ -307,14 +429,19 @@ def find_quantities(text: str, taken: list[Found]) -> list[Found]:
             continue
         if re.fullmatch(r"(?:1[89]|20)\d\d", m.group("num")) and not m.group("hedge"):
             continue  # "2008 pact"-like years are not counts
-        role = ""
-        state = _PEOPLE_STATES.match(text[m.end() :])
-        if state:  # "600 Palestinians have been killed": a toll, whoever they are
-            role = "people " + _STATE_NAMES.get(
-                state.group("state").lower(), state.group("state").lower()
-            )
-        elif unit in _PEOPLE:
+        unit = UNIT_OF.get(surface, surface)
+        # "600 Palestinians", "14 residents": people, whoever they are, for what happened
+        counted = "people" if unit in _PEOPLE or m.group("unit")[:1].isupper() else unit
+        outcome, said_end = _predicate(text, m.start(), m.end(), m.group("state"))
+        if outcome:
+            role = f"{counted} {outcome}"
+            place = _PLACE_AFTER.match(text[said_end:])
+            if place:
+                role += " in " + re.sub(r"[’']s$", "", place.group("place"))
+        elif counted == "people":
             role = "people"
+        else:
+            role = ""
         out.append(
             Found("quantity", f"{format_amount(count)} {unit}", m.group(), m.start(), m.end(), role)
         )
@@ -347,10 +474,38 @@ _AGREEMENT_NOUN = re.compile(
 )
 
 
-def find_dates(text: str, reference_year: int | None = None) -> list[Found]:
-    """Calendar dates: "October 8, 2021" -> "2021-10-08", "Oct. 8" -> "--10-08" (or the
-    reference year filled in), "end of January 2022" -> "2022-01". Weekdays are not dates.
-    A date after "by" is a deadline (role "deadline")."""
+# A date that bounds when something happens: "by April 15", "not before April 30", spun
+# "earlier than April 30", translated "finished for April 15", "scheduled for May 2".
+_DEADLINE_BEFORE = re.compile(
+    r"\b(?:by|before|until|till|no\s+later\s+than|(?:no\s+)?earlier\s+than|later\s+than|"
+    r"ahead\s+of|in\s+time\s+for|(?:due|ready|set|scheduled|planned|slated|expected|"
+    r"finished|completed|done|postponed|delayed|moved|pushed\s+back)\s+(?:for|to|until))\s+$"
+)
+
+
+def _nearest_year(month: int, day: int | None, reference: Reference) -> int:
+    """The year that puts a month and day nearest the reference date: "January 30" in a
+    report of 8 October 2021 is 2022-01-30, "December 28" in one of 5 January 2022 is
+    2021-12-28. With only a reference year, that year."""
+    if isinstance(reference, int):
+        return reference
+    best = reference.year
+    for year in (reference.year - 1, reference.year + 1):
+        try:
+            here = datetime.date(year, month, day or 15)
+            current = datetime.date(best, month, day or 15)
+        except ValueError:  # 29 February
+            continue
+        if abs((here - reference).days) < abs((current - reference).days):
+            best = year
+    return best
+
+
+def find_dates(text: str, reference: Reference | None = None) -> list[Found]:
+    """Calendar dates: "October 8, 2021" -> "2021-10-08", "Oct. 8" -> "--10-08", or with the
+    year nearest `reference` (the document's date, or just its year) filled in; "end of
+    January 2022" -> "2022-01". Weekdays are not dates. A date after "by", "not before",
+    "scheduled for" ... is a deadline (role "deadline")."""
     out = []
     for m in _DATE.finditer(text):
         month_word = (m.group("month") or m.group("month2")).lower()
@@ -364,18 +519,18 @@ def find_dates(text: str, reference_year: int | None = None) -> list[Found]:
         if day and not 1 <= int(day) <= 31:
             continue
         after = text[m.end() : m.end() + 12].lower()
-        if not year and reference_year is not None:
-            year = str(reference_year + (1 if after.lstrip().startswith("next year") else 0))
+        if not year and reference is not None:
+            year = str(_nearest_year(month, int(day) if day else None, reference))
+            if after.lstrip().startswith("next year"):
+                year = str(reference.year + 1)
         if day:
             value = (
                 f"{year}-{month:02d}-{int(day):02d}" if year else f"--{month:02d}-{int(day):02d}"
             )
         else:
             value = f"{year}-{month:02d}"
-        before = text[max(0, m.start() - 12) : m.start()].lower()
-        role = (
-            "deadline" if re.search(r"\b(?:by|before|until|no later than)\s+$", before) else "date"
-        )
+        before = text[max(0, m.start() - 30) : m.start()].lower()
+        role = "deadline" if _DEADLINE_BEFORE.search(before) else "date"
         out.append(Found("date", value, m.group().strip(), m.start(), m.end(), role))
     return out
 
@@ -417,14 +572,14 @@ def find_years(text: str, taken: list[Found]) -> list[Found]:
     return out
 
 
-def find_numbers(text: str, reference_year: int | None = None) -> list[Found]:
+def find_numbers(text: str, reference: Reference | None = None) -> list[Found]:
     """Every number fact in `text`, in text order, without overlaps."""
     found: list[Found] = []
     for finder in (find_money, find_percents, find_durations):
         for f in finder(text):
             if not any(_overlaps(f, g) for g in found):
                 found.append(f)
-    for f in find_dates(text, reference_year):
+    for f in find_dates(text, reference):
         if not any(_overlaps(f, g) for g in found):
             found.append(f)
     found += [f for f in find_years(text, found) if not any(_overlaps(f, g) for g in found)]
