@@ -41,7 +41,7 @@ def test_families_and_how_each_copy_was_made(demo):
     assert members["03"].kind in {"wrapped", "verbatim"} and members["03"].parent[:2] == "01"
     assert members["05"].kind == "translated" and members["05"].parent[:2] == "01"
     assert members["04"].kind == "spun" and members["04"].parent[:2] == "02"
-    assert docs["04"].signals.spun >= 0.5
+    assert docs["04"].signals.spun >= 0.5 and docs["05"].signals.translated >= 0.5
     assert docs["01"].signals.spun < 0.5 and docs["02"].signals.spun < 0.5
 
 
