@@ -19,7 +19,6 @@ import xxhash
 from storytrace.fingerprint.shingles import fold
 
 _TOKEN = re.compile(r"[\"“”«»]|[\w$€£%]+(?:['’.,-]\w+)*", re.UNICODE)
-_SENTENCE_END = re.compile(r"[.!?:;]$")
 _QUOTE = {'"', "“", "”", "«", "»"}
 # Capitalised function words that start clauses or titles: not names.
 _NOT_NAMES = frozenset(
@@ -27,25 +26,46 @@ _NOT_NAMES = frozenset(
 )
 
 
+# Each token with the sentence break right after it, if any (consumed: no token starts with
+# one, so the next token is found as before).
+_TOKEN_AND_BREAK = re.compile(f"({_TOKEN.pattern})([.!?\\n]?)", re.UNICODE)
+_NUMBER_CHARS = re.compile(r"[^\d.]")
+_OPENING_QUOTES = frozenset(["“", "«"])
+
+
 def immutables(text: str) -> list[str]:
-    """The immutable tokens of `text`, folded ("Mérida" -> "merida"), in order."""
+    """The immutable tokens of `text`, folded ("Mérida" -> "merida"), in order.
+
+    A token right after a sentence end (".", "!", "?" or a line break right after the previous
+    token) is not taken for a name. This runs for every sentence of every aligned pair, so the
+    tokens come from one C-level `findall` (each with the sentence break after it) and most of
+    them, lower-case words outside quotes, take a fast path that only moves the sentence state.
+    """
     out: list[str] = []
     in_quote = False
     sentence_start = True
-    for match in _TOKEN.finditer(text):
-        tok = match.group()
+    for tok, after in _TOKEN_AND_BREAK.findall(text):
+        if not in_quote and tok.islower() and tok.isalpha():
+            sentence_start = bool(after)
+            continue
         if tok in _QUOTE:
-            in_quote = not in_quote if tok == '"' else tok in {"“", "«"}
+            in_quote = not in_quote if tok == '"' else tok in _OPENING_QUOTES
             continue
-        folded = fold(tok.strip(".,"))
-        if not folded:
-            continue
-        if any(c.isdigit() for c in tok):
-            out.append(re.sub(r"[^\d.]", "", tok).strip("."))  # "$3,300.5" -> "3300.5"
-        elif tok[0].isupper() and not sentence_start and folded not in _NOT_NAMES or in_quote and len(folded) >= 5:
-            out.append(folded)
-        sentence_start = bool(_SENTENCE_END.search(tok)) or match.end() < len(text) and \
-            text[match.end() : match.end() + 1] in ".!?\n"
+        if tok.isascii():
+            folded = None  # an ASCII token never folds to "" (it starts with [\w$%])
+        else:
+            folded = fold(tok.strip(".,"))
+            if not folded:
+                continue
+        if not tok.isalpha() and any(c.isdigit() for c in tok):
+            out.append(_NUMBER_CHARS.sub("", tok).strip("."))  # "$3,300.5" -> "3300.5"
+        elif tok[0].isupper() and not sentence_start or in_quote:
+            if folded is None:
+                folded = fold(tok.strip(".,"))
+            if tok[0].isupper() and not sentence_start and folded not in _NOT_NAMES or \
+                    in_quote and len(folded) >= 5:
+                out.append(folded)
+        sentence_start = bool(after) or tok[-1] in ".!?:;"
     return out
 
 

@@ -44,9 +44,19 @@ def signatures_flat(values: np.ndarray, doc: np.ndarray, n_docs: int,
     sig = np.full((n_docs, num_perm), EMPTY, dtype=np.uint64)
     if n_docs == 0 or len(values) == 0:
         return sig
+    # The bin of each value, then its flat index in `sig`; in place, one temporary array
+    # (new arrays of a batch's size cost page faults that outweigh the arithmetic).
     with np.errstate(over="ignore"):
-        bins = ((values * _BIN_MIX) >> np.uint64(40)).astype(np.int64) % num_perm
-    np.minimum.at(sig.reshape(-1), doc * num_perm + bins, values)
+        slot = np.multiply(values, _BIN_MIX)
+    slot >>= np.uint64(40)
+    slot = slot.view(np.int64)
+    if num_perm & (num_perm - 1) == 0:
+        slot &= num_perm - 1
+    else:
+        slot %= num_perm
+    slot += doc * num_perm
+    np.minimum.at(sig.reshape(-1), slot, values)
+    del slot
     nonempty = np.zeros(n_docs, dtype=bool)
     nonempty[doc] = True
     _densify(sig, nonempty)
@@ -54,23 +64,25 @@ def signatures_flat(values: np.ndarray, doc: np.ndarray, n_docs: int,
 
 
 def _densify(sig: np.ndarray, nonempty_docs: np.ndarray) -> None:
-    """Fill empty bins from the next non-empty bin to the right (circularly), in place."""
-    rows = np.flatnonzero(((sig == EMPTY).any(axis=1)) & nonempty_docs)
+    """Fill each empty bin from the next non-empty bin to its right (circularly), mixed with
+    the distance, in place: all rows and bins at once."""
+    empty = sig == EMPTY
+    rows = np.flatnonzero(empty.any(axis=1) & nonempty_docs)
     if len(rows) == 0:
         return
-    source = sig[rows]
-    filled = source.copy()
-    empty = source == EMPTY
     num_perm = sig.shape[1]
-    for distance in range(1, num_perm):
-        if not empty.any():
-            break
-        shifted = np.roll(source, -distance, axis=1)
-        take = empty & (shifted != EMPTY)
-        if take.any():
-            with np.errstate(over="ignore"):
-                filled[take] = shifted[take] ^ (np.uint64(distance) * _FILL_MIX)
-            empty &= ~take
+    source = sig[rows]
+    # For every position of the row written twice, the nearest position at or after it
+    # holding a value (a reversed running minimum of positions), so the search wraps around.
+    position = np.tile(np.arange(2 * num_perm, dtype=np.int64), (len(rows), 1))
+    position[np.tile(empty[rows], 2)] = 2 * num_perm
+    nearest = np.minimum.accumulate(position[:, ::-1], axis=1)[:, ::-1][:, :num_perm]
+    distance = (nearest - np.arange(num_perm)).astype(np.uint64)
+    filled = np.take_along_axis(source, nearest % num_perm, axis=1)
+    with np.errstate(over="ignore"):
+        filled ^= distance * _FILL_MIX  # distance 0 (a non-empty bin) leaves the value as is
+    # A row whose only values equal EMPTY has nothing to borrow: it stays EMPTY.
+    filled[nearest == 2 * num_perm] = EMPTY
     sig[rows] = filled
 
 
@@ -104,15 +116,16 @@ def optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """One uint64 bucket key per (document, band); keys of different bands never mix."""
     n_docs = sig.shape[0]
-    keys = np.zeros((n_docs, bands), dtype=np.uint64)
+    if bands * rows > sig.shape[1]:
+        raise ValueError("bands * rows must not exceed the signature length")
+    block = sig[:, : bands * rows].reshape(n_docs, bands, rows)
+    keys = np.empty((n_docs, bands), dtype=np.uint64)
+    keys[:] = np.arange(1, bands + 1, dtype=np.uint64) * _BAND_MIX
     with np.errstate(over="ignore"):
-        for band in range(bands):
-            block = sig[:, band * rows : (band + 1) * rows]
-            h = np.full(n_docs, np.uint64(band + 1) * _BAND_MIX, dtype=np.uint64)
-            for col in range(block.shape[1]):
-                h = (h ^ block[:, col]) * _BAND_MIX
-                h ^= h >> np.uint64(31)
-            keys[:, band] = h
+        for col in range(rows):  # every band at once, one row of each band per step
+            keys ^= block[:, :, col]
+            keys *= _BAND_MIX
+            keys ^= keys >> np.uint64(31)
     return keys
 
 
@@ -147,35 +160,83 @@ def bucket_pairs(keys: np.ndarray, max_bucket: int = 50) -> set[tuple[int, int]]
 class LSHIndex:
     """A streaming LSH index: bucket key -> the first document that filled it.
 
-    Holds only integers (one per band per representative), never texts or signatures, so a
-    dedup run's memory grows with the number of distinct documents times `bands`.
+    Holds only integers (one per band per representative), never texts or signatures. New
+    buckets go to a dict; when it reaches `flush_at` entries (or a quarter of the rest) they
+    move to a sorted pair of numpy arrays, 16 bytes a bucket instead of ~90 in a dict of
+    Python ints (measured: a 20,000-article dedup holds 142,000 buckets).
     """
 
     def __init__(self, threshold: float = 0.8, num_perm: int = 128,
-                 params: tuple[int, int] | None = None) -> None:
+                 params: tuple[int, int] | None = None, flush_at: int = 65536) -> None:
         self.bands, self.rows = params or optimal_bands(threshold, num_perm)
         if self.bands * self.rows > num_perm:
             raise ValueError("bands * rows must not exceed num_perm")
+        if flush_at < 1:
+            raise ValueError("flush_at must be at least 1")
         self.num_perm = num_perm
-        self._buckets: dict[int, int] = {}
+        self.flush_at = flush_at
+        self._recent: dict[int, int] = {}
+        self._sorted_keys = np.zeros(0, dtype=np.uint64)
+        self._sorted_docs = np.zeros(0, dtype=np.int64)
 
     def keys(self, sig: np.ndarray) -> np.ndarray:
         return band_keys(sig, self.bands, self.rows)
 
-    def query_insert(self, doc_keys: np.ndarray, doc: int) -> int | None:
-        """The first indexed document sharing a bucket with `doc_keys`; else index `doc`."""
-        buckets = self._buckets
-        keys = doc_keys.tolist()
-        for key in keys:
-            found = buckets.get(key)
+    def settled(self, keys: np.ndarray) -> list[list[int]]:
+        """For a batch of documents' keys, the owner of each bucket among the sorted (older)
+        buckets, -1 where none: valid until the next `flush`, so a caller looks a whole batch
+        up at once and passes each row to `query_insert`."""
+        if len(self._sorted_keys) == 0:
+            return np.full(keys.shape, -1, dtype=np.int64).tolist()
+        at = np.searchsorted(self._sorted_keys, keys)
+        at[at == len(self._sorted_keys)] = 0
+        found = np.where(self._sorted_keys[at] == keys, self._sorted_docs[at], -1)
+        return found.tolist()
+
+    def get(self, key: int) -> int | None:
+        """The document that filled bucket `key`, or None."""
+        found = self._recent.get(key)
+        if found is None and len(self._sorted_keys):
+            at = int(np.searchsorted(self._sorted_keys, np.uint64(key)))
+            if at < len(self._sorted_keys) and int(self._sorted_keys[at]) == key:
+                found = int(self._sorted_docs[at])
+        return found
+
+    def query_insert(self, doc_keys: np.ndarray | list[int], doc: int,
+                     settled: list[int] | None = None) -> int | None:
+        """The first indexed document sharing a bucket with `doc_keys` (one document's row of
+        `keys()`, as an array or a list), in band order; else index `doc` and return None.
+        `settled` is this document's row of `settled()` when the caller looked its batch up."""
+        recent = self._recent
+        keys = doc_keys.tolist() if isinstance(doc_keys, np.ndarray) else doc_keys
+        if settled is None:
+            settled = self.settled(np.array([keys], dtype=np.uint64))[0]
+        for key, old in zip(keys, settled, strict=True):
+            found = recent.get(key)
             if found is not None:
                 return found
+            if old >= 0:
+                return old
         for key in keys:
-            buckets[key] = doc
+            recent[key] = doc
         return None
 
+    def flush(self) -> bool:
+        """Move the dict's buckets into the sorted arrays if it is full; True if it was."""
+        if len(self._recent) < max(self.flush_at, len(self._sorted_keys) // 4):
+            return False
+        keys = np.fromiter(self._recent.keys(), dtype=np.uint64, count=len(self._recent))
+        docs = np.fromiter(self._recent.values(), dtype=np.int64, count=len(self._recent))
+        self._recent = {}
+        order = np.argsort(keys)
+        keys, docs = keys[order], docs[order]
+        at = np.searchsorted(self._sorted_keys, keys)
+        self._sorted_keys = np.insert(self._sorted_keys, at, keys)
+        self._sorted_docs = np.insert(self._sorted_docs, at, docs)
+        return True
+
     def __len__(self) -> int:
-        return len(self._buckets)
+        return len(self._recent) + len(self._sorted_keys)
 
 
 __all__ = ["EMPTY", "LSHIndex", "band_keys", "bucket_pairs", "jaccard_estimate",

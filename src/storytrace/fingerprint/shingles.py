@@ -33,11 +33,12 @@ def fold(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The folded word tokens of `text`, in order."""
+    """The folded word tokens of `text`, in order (each as `fold` would give it)."""
     found = _WORD.findall(text.lower().replace("’", "'"))
     if text.isascii():
         return [w.replace(".", "") if "." in w else w for w in found]
-    return [fold(w) for w in found]
+    # Tokens are lower-cased already: only dots and, in the few non-ASCII words, accents.
+    return [(w.replace(".", "") if "." in w else w) if w.isascii() else fold(w) for w in found]
 
 
 class WordHasher:
@@ -71,13 +72,17 @@ def ngram_hashes(word_hashes: np.ndarray, n: int) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     n = min(n, count)
     width = count - n + 1
-    with np.errstate(over="ignore"):
-        out = word_hashes[:width] * _MIX[0]
+    with np.errstate(over="ignore"):  # in place: one temporary, whatever n is
+        out = np.multiply(word_hashes[:width], _MIX[0])
+        term = np.empty_like(out)
         for k in range(1, n):
-            out = out ^ (word_hashes[k : k + width] * _MIX[k])
-        out ^= out >> np.uint64(29)
+            np.multiply(word_hashes[k : k + width], _MIX[k], out=term)
+            out ^= term
+        np.right_shift(out, np.uint64(29), out=term)
+        out ^= term
         out *= _MIX[1]
-        out ^= out >> np.uint64(32)
+        np.right_shift(out, np.uint64(32), out=term)
+        out ^= term
     return out
 
 
@@ -109,16 +114,14 @@ __all__ = ["WordHasher", "batch_shingles", "fold", "fold_text", "ngram_hashes", 
 
 # --- the batch path: tokenise and hash many texts at once with numpy ------------------------
 
-_WORD_BYTE = np.zeros(256, dtype=bool)
-for _c in b"abcdefghijklmnopqrstuvwxyz0123456789":
-    _WORD_BYTE[_c] = True
-_WORD_BYTE[128:] = True  # bytes of non-ASCII letters (accents are folded away first)
 _CASE_BITS = np.uint64(0x2020202020202020)
-_WORD_BYTE[65:91] = True
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _ACCENTED = re.compile(r"[\u00c0-\u024f]")
 # Masks keeping the first L bytes of a little-endian uint64 (L = 0..8).
 _BYTE_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [2**64 - 1], dtype=np.uint64)
+# Zero bytes after the last text: a non-word byte ends the last word and the 16-byte loads of
+# the last words stay inside the buffer.
+_PAD = bytes(32)
 
 
 def fold_text(text: str) -> str:
@@ -129,10 +132,28 @@ def fold_text(text: str) -> str:
     return text
 
 
-def _mark_punctuation(data: np.ndarray, is_word: np.ndarray) -> None:
+def _word_bytes(data: np.ndarray) -> np.ndarray:
+    """Which bytes belong to words: ASCII letters and digits and every byte of a non-ASCII
+    character, except typographic punctuation (which would otherwise glue words together).
+
+    Arithmetic on whole arrays (about 5x faster than a 256-entry table lookup per byte).
+    """
+    is_word = data >= 0x80
+    letter = data | np.uint8(0x20)
+    letter -= np.uint8(ord("a"))
+    is_word |= letter < 26
+    del letter
+    digit = data - np.uint8(ord("0"))
+    is_word |= digit < 10
+    del digit
+    _unmark_punctuation(data, is_word)
+    return is_word
+
+
+def _unmark_punctuation(data: np.ndarray, is_word: np.ndarray) -> None:
     """Un-mark the UTF-8 bytes of typographic punctuation (curly quotes, dashes, no-break
-    space: U+00A0-U+00BF and U+2000-U+206F), which would otherwise glue words together."""
-    lead = np.flatnonzero(data[:-1] >= 0xC2)
+    space: U+00A0-U+00BF and U+2000-U+206F)."""
+    lead = np.flatnonzero(data[:-2] >= 0xC2)
     if len(lead) == 0:
         return
     nxt = data[lead + 1]
@@ -140,7 +161,6 @@ def _mark_punctuation(data: np.ndarray, is_word: np.ndarray) -> None:
     is_word[latin] = False
     is_word[latin + 1] = False
     general = lead[(data[lead] == 0xE2) & ((nxt == 0x80) | (nxt == 0x81))]
-    general = general[general + 2 < len(data)]
     for k in range(3):
         is_word[general + k] = False
 
@@ -158,36 +178,65 @@ def batch_shingles(texts: list[str] | list[bytes], n: int = 5) -> tuple[np.ndarr
     empty = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     if not texts:
         return empty
+    if n < 1 or n > len(_MIX):
+        raise ValueError(f"n must be in [1, {len(_MIX)}]")
     encoded = [t if isinstance(t, bytes) else t.encode("utf-8") for t in texts]
-    joined = b"\n".join(encoded)
-    # Byte offset of the "\n" after each text: words are assigned to texts by these.
-    separators = np.cumsum([len(e) + 1 for e in encoded], dtype=np.int64) - 1
-    data = np.frombuffer(joined, dtype=np.uint8)
-    is_word = _WORD_BYTE[data]
-    _mark_punctuation(data, is_word)
-    edges = np.diff(np.concatenate(([False], is_word, [False])).view(np.int8))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    if len(starts) < n:
+    # One buffer "\n" text "\n" text ... pad: every word has a non-word byte on both sides.
+    buffer = b"\n".join([b"", *encoded, _PAD])
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    is_word = _word_bytes(data)
+    # Word boundaries alternate start, end, start, end... because the buffer starts and ends
+    # with non-word bytes.
+    flips = np.flatnonzero(is_word[1:] != is_word[:-1])
+    del is_word
+    flips += 1
+    starts, ends = flips[0::2], flips[1::2]
+    n_words = len(starts)
+    if n_words < n:
         return empty
     lengths = ends - starts
-    # Each word's first 16 bytes as two little-endian uint64 loads (unaligned, strided view),
-    # masked to the word's length. OR-ing 0x20 into every byte lower-cases ASCII letters and
-    # leaves digits as they are, so no lower-cased copy of the text is made.
-    padded = joined + bytes(32)
-    loads = np.ndarray((len(joined) + 16,), dtype="<u8", buffer=padded, strides=(1,))
-    first = np.minimum(lengths, 8)
-    parts = ((starts, first), (starts + 8, np.minimum(lengths - first, 8)))
-    word = lengths.astype(np.uint64) * _MIX[2]
+    del flips, ends
+    # Each word's first 16 bytes as two little-endian uint64 loads (unaligned, strided view;
+    # np.take gathers from it ~4x faster than indexing), masked to the word's length. OR-ing
+    # 0x20 into every byte lower-cases ASCII letters and leaves digits as they are, so no
+    # lower-cased copy of the text is made. In place: new arrays of this size cost page faults.
+    loads = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
+    word = lengths.astype(np.uint64)
+    word *= _MIX[2]
+    shifted = np.empty_like(word)
+    # Bytes 9-16 are loaded only for the words that have them (mostly under 9 bytes).
+    long_words = np.flatnonzero(lengths > 8)
     with np.errstate(over="ignore"):
-        for k, (offset, size) in enumerate(parts):
-            chunk = (loads[offset] | _CASE_BITS) & _BYTE_MASKS[size]
-            word = (word ^ chunk) * _MIX[4 + k]
-            word ^= word >> np.uint64(31)
+        for k in range(2):
+            if k == 0:
+                chunk = np.take(loads, starts)
+                chunk |= _CASE_BITS
+                chunk &= _BYTE_MASKS.take(np.minimum(lengths, 8))
+            else:
+                chunk[:] = 0
+                rest = np.take(loads, starts[long_words] + 8)
+                rest |= _CASE_BITS
+                rest &= _BYTE_MASKS.take(np.minimum(lengths[long_words] - 8, 8))
+                chunk[long_words] = rest
+            word ^= chunk
+            word *= _MIX[4 + k]
+            np.right_shift(word, np.uint64(31), out=shifted)
+            word ^= shifted
         word *= _MIX[3]
-        word ^= word >> np.uint64(29)
-    doc_of_word = np.searchsorted(separators, starts)
+        np.right_shift(word, np.uint64(29), out=shifted)
+        word ^= shifted
+    del chunk, shifted, lengths
     grams = ngram_hashes(word, n)
-    doc = doc_of_word[: len(grams)]
-    valid = doc == doc_of_word[n - 1 :]
-    return grams[valid], doc[valid]
+    del word
+    # Words per text, from the position of the "\n" after each text; an n-gram is kept when
+    # its n words lie in one text (its first word is not among the last n-1 of a text).
+    separators = np.cumsum([len(e) + 1 for e in encoded], dtype=np.int64)
+    word_end = np.searchsorted(starts, separators)
+    per_text = np.diff(word_end, prepend=0)
+    keep = np.ones(len(grams), dtype=bool)
+    for back in range(1, n):
+        cut = word_end - back
+        cut = cut[(per_text >= back) & (cut < len(grams))]
+        keep[cut] = False
+    doc = np.repeat(np.arange(len(encoded), dtype=np.int64), np.maximum(per_text - n + 1, 0))
+    return grams[keep], doc
