@@ -202,3 +202,30 @@ def test_lsh_index_answers_like_a_dict_of_first_owners_across_flushes(docs, flus
             for k in keys:
                 owners[k] = n
         assert all(index.get(k) == owners.get(k) for k in range(41))
+
+
+def test_full_mode_links_the_seeds_reuters_translation_and_nothing_else(tmp_path):
+    from conftest import DATA
+
+    docs = [Document(id=p.stem[:3], raw=p.read_text(encoding="utf-8"), source=str(p))
+            for p in sorted((DATA / "seeds").glob("*.txt"))]
+    dedup(iter(docs), tmp_path, DedupOptions(mode="full"))
+    mapping = {m["id"]: m for m in map(json.loads, (tmp_path / "mapping.jsonl").open())}
+    assert mapping["004"]["representative"] == "001" and mapping["004"]["kind"] == "translated"
+    assert all(mapping[i]["representative"] == i for i in ("000", "001", "002", "003"))
+
+
+def test_html_pages_are_deduplicated_on_their_article_text(tmp_path):
+    article = " ".join(f"Sentence {n} of the harbour report says the pier reopened on day {n}."
+                       for n in range(40))
+    page = ("<html><head><title>Harbour</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<article><h1>Harbour reopens</h1><p>{article}</p></article>"
+            "<footer>Copyright 2026 Example Media</footer></body></html>")
+    docs = [Document(id="page", raw=page, source="a.html", format="html"),
+            Document(id="text", raw=article, source="b.txt")]
+    dedup(iter(docs), tmp_path, DedupOptions(mode="lexical"))
+    (kept,) = [json.loads(line) for line in (tmp_path / "documents.jsonl").open()]
+    assert "<" not in kept["text"] and "Copyright" not in kept["text"]
+    assert "pier reopened" in kept["text"]
+    mapping = {m["id"]: m["representative"] for m in map(json.loads, (tmp_path / "mapping.jsonl").open())}
+    assert mapping["text"] == "page"

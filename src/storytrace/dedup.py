@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xxhash
 
+from storytrace.fingerprint.immutables import immutable_shingles
 from storytrace.fingerprint.minhash import LSHIndex, signatures_flat
 from storytrace.fingerprint.shingles import batch_shingles, sentence_hashes
 from storytrace.model import WHOLE_COPY_KINDS, Document
@@ -89,13 +90,13 @@ def _cleaner(enabled: bool):
 
 
 def _clean(doc: Document, cleaner) -> str:
-    if cleaner is None or doc.format != "text" and doc.format != "html":
+    """The clean main text of one document: boilerplate lines out, HTML reduced to its article."""
+    if cleaner is None or doc.format not in ("text", "html"):
         return doc.raw
-    try:
-        out = cleaner(doc.raw) if doc.format == "text" else cleaner(doc.raw, format="html")
-    except (NotImplementedError, TypeError):
-        return doc.raw
-    return getattr(out, "text", out)
+    from storytrace.clean import clean_html
+
+    out = cleaner(doc.raw) if doc.format == "text" else clean_html(doc.raw, url=doc.url)
+    return out.text
 
 
 def _quote(value: str) -> str:
@@ -126,6 +127,9 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
     rep_ids: list[str] = []
     rep_offsets: list[int] = []  # full mode: where each representative's line starts
     sentence_index: dict[int, int] = {}  # full mode: sentence hash -> representative number
+    # full mode: immutable n-gram (names, numbers, quoted words in order) -> representatives;
+    # what spinners and translators leave alone, so it finds copies LSH cannot.
+    immutable_index: dict[int, list[int]] = {}
 
     with open(stats.documents_path, "w+b") as documents, \
             open(stats.mapping_path, "w", encoding="utf-8") as mapping:
@@ -147,8 +151,9 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
                 rep, kind = exact.get(text_key), "verbatim"
                 if rep is None and has_shingles[n]:
                     if full:
-                        rep, kind = _verify(texts[n], keys[n], lsh, sentence_index, rep_ids,
-                                            rep_offsets, documents, options)
+                        rep, kind = _verify(texts[n], keys[n], lsh, sentence_index,
+                                            immutable_index, rep_ids, rep_offsets, documents,
+                                            options)
                     else:
                         rep = lsh.query_insert(key_lists[n], len(rep_ids), settled[n])
                         kind = "near-duplicate"
@@ -163,6 +168,7 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
                         lsh.query_insert(key_lists[n], rep, settled[n])
                         for h in sentence_hashes(texts[n]).tolist():
                             sentence_index.setdefault(h, rep)
+                        _index_immutables(texts[n], rep, immutable_index, options)
                     documents.write(f'{{"id": {_quote(doc.id)}, "text": {_quote(texts[n])}, '
                                     f'"source": {_quote(doc.source)}}}\n'.encode())
                     stats.representatives += 1
@@ -177,13 +183,28 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
     return stats
 
 
-def _verify(text, doc_keys, lsh: LSHIndex, sentence_index, rep_ids, rep_offsets, documents,
-            options: DedupOptions) -> tuple[int | None, str]:
-    """The first representative that `text` is a whole copy of, by alignment; else None."""
+def _match_options(options: DedupOptions):
     from storytrace.match.options import MatchOptions  # alignment libraries: full mode only
+
+    return options.match or MatchOptions()
+
+
+def _index_immutables(text: str, rep: int, index: dict[int, list[int]],
+                      options: DedupOptions) -> None:
+    """Add a representative's immutable n-grams; a very common n-gram stops collecting."""
+    match = _match_options(options)
+    for h in immutable_shingles(text, match.immutable_ngram).tolist():
+        owners = index.setdefault(h, [])
+        if len(owners) <= match.max_immutable_df:
+            owners.append(rep)
+
+
+def _verify(text, doc_keys, lsh: LSHIndex, sentence_index, immutable_index, rep_ids,
+            rep_offsets, documents, options: DedupOptions) -> tuple[int | None, str]:
+    """The first representative that `text` is a whole copy of, by alignment; else None."""
     from storytrace.match.relations import relate
 
-    match = options.match or MatchOptions()
+    match = _match_options(options)
 
     candidates: list[int] = []
     for key in doc_keys.tolist():
@@ -197,6 +218,15 @@ def _verify(text, doc_keys, lsh: LSHIndex, sentence_index, rep_ids, rep_offsets,
             shared[found] = shared.get(found, 0) + 1
     for rep, count in sorted(shared.items(), key=lambda kv: -kv[1]):
         if count >= match.min_shared_sentences and rep not in candidates:
+            candidates.append(rep)
+    common: dict[int, int] = {}
+    for h in immutable_shingles(text, match.immutable_ngram).tolist():
+        owners = immutable_index.get(h)
+        if owners is not None and len(owners) <= match.max_immutable_df:
+            for rep in owners:
+                common[rep] = common.get(rep, 0) + 1
+    for rep, count in sorted(common.items(), key=lambda kv: -kv[1]):
+        if count >= match.min_shared_immutables and rep not in candidates:
             candidates.append(rep)
     for rep in candidates[: options.max_verify]:
         documents.seek(rep_offsets[rep])
