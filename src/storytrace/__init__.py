@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storytrace.errors import ConfigError, MissingExtraError, StorytraceError
 from storytrace.ingest import FieldMap, document_from_row, read_inputs
@@ -30,7 +30,9 @@ from storytrace.model import (
     Signals,
     Story,
 )
-from storytrace.pipeline import Progress, analyze_documents
+
+if TYPE_CHECKING:  # the pipeline (trafilatura, sklearn, scipy) loads on first analyze() only,
+    from storytrace.pipeline import Progress  # so `storytrace.dedup` and the CLI start light
 
 __version__ = "0.1.0"
 
@@ -67,6 +69,8 @@ def analyze(
                 errors.append(InputError("<python>", "empty text", record=f"item {n}"))
         else:
             raise ConfigError(f"cannot analyze an item of type {type(item).__name__}")
+    from storytrace.pipeline import analyze_documents
+
     kwargs = {} if progress is None else {"progress": progress}
     return analyze_documents(documents, errors, **kwargs)
 
