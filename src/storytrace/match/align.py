@@ -145,10 +145,17 @@ def _dice(sets_a: list[frozenset[str]], sets_b: list[frozenset[str]]) -> np.ndar
     return dice
 
 
-def align(a: str, b: str, options: MatchOptions | None = None) -> Alignment:
-    """Align the sentences of clean texts `a` and `b` and measure how one copies the other."""
+def align(a: str, b: str, options: MatchOptions | None = None, *,
+          sentences_a: list[Sentence] | None = None,
+          sentences_b: list[Sentence] | None = None) -> Alignment:
+    """Align the sentences of clean texts `a` and `b` and measure how one copies the other.
+
+    `sentences_a`/`sentences_b` are `sentences(a)`/`sentences(b)` when the caller has them
+    already (a document aligned with many candidates is split once).
+    """
     options = options or MatchOptions()
-    sa, sb = sentences(a), sentences(b)
+    sa = sentences(a) if sentences_a is None else sentences_a
+    sb = sentences(b) if sentences_b is None else sentences_b
     result = Alignment(sa, sb)
     usable_a = [i for i, s in enumerate(sa) if s.n_words >= options.min_sentence_words]
     usable_b = [j for j, s in enumerate(sb) if s.n_words >= options.min_sentence_words]

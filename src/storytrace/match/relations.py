@@ -7,11 +7,12 @@ bands and the immutables document-frequency cut-off keep small: no all-pairs ali
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 
 from storytrace.fingerprint.immutables import immutable_shingles, shared_pairs
 from storytrace.fingerprint.minhash import band_keys, bucket_pairs, optimal_bands, signatures
 from storytrace.fingerprint.shingles import WordHasher, ngram_hashes, sentence_hashes, words
-from storytrace.match.align import align
+from storytrace.match.align import Sentence, align, sentences
 from storytrace.match.kinds import classify
 from storytrace.match.options import MatchOptions
 from storytrace.model import Relation
@@ -44,11 +45,13 @@ def candidate_pairs(texts: list[str], options: MatchOptions) -> dict[tuple[int, 
 
 
 def relate(id_a: str, text_a: str, id_b: str, text_b: str,
-           options: MatchOptions | None = None) -> Relation | None:
+           options: MatchOptions | None = None, *,
+           sentences_a: list[Sentence] | None = None,
+           sentences_b: list[Sentence] | None = None) -> Relation | None:
     """Align one pair and return its Relation, or None when it is not a copy."""
     options = options or MatchOptions()
     identical = _normalised(text_a) == _normalised(text_b) and bool(text_a.strip())
-    al = align(text_a, text_b, options)
+    al = align(text_a, text_b, options, sentences_a=sentences_a, sentences_b=sentences_b)
     kind, score, evidence = classify(al, options, identical)
     if kind == "none":
         return None
@@ -68,6 +71,28 @@ def _identical_groups(bodies: list[str]) -> list[list[int]]:
         else:
             singles.append([k])
     return sorted([*groups.values(), *singles])
+
+
+class _SentenceCache:
+    """`sentences(bodies[k])`, kept for the most recently used documents only.
+
+    Candidate pairs come sorted by their first document, so one document's sentences serve all
+    its candidates; the bound keeps memory flat on large corpora.
+    """
+
+    def __init__(self, bodies: list[str], size: int = 4096) -> None:
+        self.bodies, self.size = bodies, size
+        self.kept: OrderedDict[int, list[Sentence]] = OrderedDict()
+
+    def __call__(self, k: int) -> list[Sentence]:
+        found = self.kept.get(k)
+        if found is None:
+            found = self.kept[k] = sentences(self.bodies[k])
+            if len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+        else:
+            self.kept.move_to_end(k)
+        return found
 
 
 def _renamed(rel: Relation, id_a: str, id_b: str) -> Relation:
@@ -100,6 +125,7 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None) -
                 first.metrics["candidate_channel"] = "identical"
                 relations.extend(_renamed(first, ids[x], ids[y]) for x, y in pairs)
     heads = [members[0] for members in groups]
+    split = _SentenceCache(bodies)
     for (x, y), channel in sorted(candidate_pairs([bodies[k] for k in heads], options).items()):
         # A relation is directional (coverage_a, coverage_b), so it is aligned once for each
         # order in which members of the two groups occur in the input.
@@ -110,7 +136,8 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None) -
                 a, b = (p, q) if p < q else (q, p)
                 head_first = a in group_x
                 if head_first not in by_order:
-                    rel = relate(ids[a], bodies[a], ids[b], bodies[b], options)
+                    rel = relate(ids[a], bodies[a], ids[b], bodies[b], options,
+                                 sentences_a=split(a), sentences_b=split(b))
                     if rel is not None:
                         rel.metrics["candidate_channel"] = channel
                     by_order[head_first] = rel
