@@ -95,12 +95,16 @@ def build_corpus(n_docs: int, seed: int = 0):
 
 # --- lexical throughput, each engine in its own process -------------------------------------
 
-def _rss_mb() -> float:
-    """Resident memory now (MB), from /proc; 0 where there is none."""
+def _rss_mb(field: str = "VmRSS") -> float:
+    """Resident memory (MB) from /proc/self/status: now (VmRSS) or the peak (VmHWM).
+
+    The peak is read here, not from getrusage: Linux carries ru_maxrss across exec, so a
+    worker started by this (large) process would report the parent's peak as its own.
+    """
     try:
         with open("/proc/self/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -157,7 +161,7 @@ def _worker(engine: str, path: str, out: str, measure: str = "time") -> None:
         n_docs = stats.documents
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if measure == "memory" else None
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = _rss_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     corpus.close()
     if engine == "storytrace":  # the mapping file is read back after the clock stopped
         with open(tmp / "mapping.jsonl", encoding="utf-8") as lines:
