@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import justext
+import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 # Characters of text the language is judged on (py3langid is linear in length): on the 472
@@ -71,7 +72,7 @@ def detect_language(text: str) -> str | None:
     if not sample:
         sample = [text[: _SAMPLE_CHARS * 2]]
     joined = "\n".join(sample)[:_SAMPLE_CHARS]
-    if sum(ch.isalpha() for ch in joined[:200]) < 20:
+    if sum(map(str.isalpha, joined[:200])) < 20:
         return None
     code, _score = _identifier().classify(joined)
     return code
@@ -88,6 +89,10 @@ def _identifier() -> LanguageIdentifier:
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
     labels = {code for code in identifier.nb_classes if len(code) == 2}
     identifier.set_languages(sorted(labels - {"la", "eo", "vo", "sa"}))
+    # set_languages keeps the chosen columns as a column-major view: every classification
+    # gathers the sample's feature rows from it, one cache miss a value. A row-major copy holds
+    # the same float16 values (so the same scores, bit for bit) and halves the scoring time.
+    identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc)
     return identifier
 
 

@@ -16,11 +16,21 @@ _FTFY = TextFixerConfig(
     explain=True,
 )
 # UTF-8 read as Latin-1/Windows-1252 leaves a lead byte (Â..ô) before a continuation byte
-# (U+0080..U+00BF or its cp1252 look-alike): the cheap test that decides whether ftfy runs.
-_MOJIBAKE = re.compile(
-    "[\u00c2-\u00f4][\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030"
+# (U+0080..U+00BF or its cp1252 look-alike): the cheap test that decides whether ftfy runs. Also
+# HTML entities and control characters. Written as one character class (a lead byte, "&" or a
+# control character) and then a check of what follows: a pattern that starts with a class lets
+# the regex engine skip ahead to candidate characters, where an alternation is tried at every
+# position (three times slower on AEB and Multi-News). Same matches as the plain alternation.
+_LEAD = "\u00c2-\u00f4"
+_CONTINUATION = (
+    "\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030"
     "\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161"
-    "\u203a\u0153\u017e\u0178]|&(?:#\\d{2,6}|#x[0-9a-fA-F]{2,5}|[a-zA-Z]{2,8});|[\x00-\x08\x0b\x0e-\x1f\x7f]"
+    "\u203a\u0153\u017e\u0178"
+)
+_CONTROL = "\x00-\x08\x0b\x0e-\x1f\x7f"
+_MOJIBAKE = re.compile(
+    f"[{_LEAD}&{_CONTROL}](?:(?<=[{_LEAD}])[{_CONTINUATION}]"
+    f"|(?<=&)(?:#\\d{{2,6}}|#x[0-9a-fA-F]{{2,5}}|[a-zA-Z]{{2,8}});|(?<=[{_CONTROL}]))"
 )
 # "{dollars}", "{name}": a spinner's or template's placeholder left in the text.
 _TEMPLATE = re.compile(r"\{[a-z_]{2,24}\}")
