@@ -217,28 +217,15 @@ def _pairwise(pred: dict[str, str], gold: dict[str, str]) -> tuple[float, float,
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _components(ids, links) -> dict[str, str]:
-    parent = {d: d for d in ids}
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in links:
-        parent[find(a)] = find(b)
-    return {d: find(d) for d in ids}
-
-
 def quality(docs, truth, story, relations, ds_mapping) -> None:
+    from storytrace.cluster.components import group_of
     from storytrace.model import WHOLE_COPY_KINDS
 
     ids = [d for d, _ in docs]
     gold_parent = {c: o for o, c, k in truth if k != "partial"}
     gold = {d: gold_parent.get(d, d) for d in ids}
-    ours = _components(ids, [(r.a, r.b) for r in relations if r.kind in WHOLE_COPY_KINDS])
-    theirs = _components(ids, ds_mapping.items())
+    ours = group_of(ids, [(r.a, r.b) for r in relations if r.kind in WHOLE_COPY_KINDS])
+    theirs = group_of(ids, ds_mapping.items())
     by_pair = {frozenset((r.a, r.b)): r.kind for r in relations}
     print("\n## Copy families (pairwise over documents)")
     print(f"{'engine':<34}{'P':>7}{'R':>7}{'F1':>7}")

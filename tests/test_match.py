@@ -17,6 +17,7 @@ from conftest import DATA, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from storytrace.cluster.components import group_of
 from storytrace.fingerprint import (
     immutables,
     jaccard_estimate,
@@ -302,18 +303,9 @@ def _rewrite_run():
 
 
 def _families(ids, relations):
-    parent = {d: d for d in ids}
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for r in relations:
-        if r.kind in WHOLE_COPY_KINDS:
-            parent[find(r.a)] = find(r.b)
-    return find
+    """doc -> its family's label, from the whole-copy relations."""
+    label = group_of(list(ids), [(r.a, r.b) for r in relations if r.kind in WHOLE_COPY_KINDS])
+    return label.__getitem__
 
 
 def test_copy_families_on_rewrites_of_real_articles():
