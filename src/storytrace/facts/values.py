@@ -105,38 +105,20 @@ _MONEY_SUFFIX = re.compile(
 
 def find_money(text: str) -> list[Found]:
     """ "$3.3 billion", "$ 3 billion", "3.3 billion dollars", "€20m", "USD 5,000"."""
-    out = []
+    out: list[Found] = []
+
+    def add(m: re.Match[str], code: str) -> None:
+        amount = _scaled(m.group("num"), m.group("mult"))
+        if amount is not None:
+            role = _money_role(text, m.end())
+            out.append(Found("money", money_value(code, amount), m.group(), m.start(), m.end(), role))
+
     for m in _MONEY_PREFIX.finditer(text):
         cur = m.group("cur")
-        code = CURRENCY_SYMBOLS.get(cur.lower(), cur.upper())
-        amount = _scaled(m.group("num"), m.group("mult"))
-        if amount is not None:
-            out.append(
-                Found(
-                    "money",
-                    money_value(code, amount),
-                    m.group(),
-                    m.start(),
-                    m.end(),
-                    _money_role(text, m.end()),
-                )
-            )
+        add(m, CURRENCY_SYMBOLS.get(cur.lower(), cur.upper()))
     for m in _MONEY_SUFFIX.finditer(text):
-        if any(f.start <= m.start() < f.end for f in out):
-            continue
-        amount = _scaled(m.group("num"), m.group("mult"))
-        if amount is not None:
-            code = CURRENCY_WORDS[m.group("word").lower()]
-            out.append(
-                Found(
-                    "money",
-                    money_value(code, amount),
-                    m.group(),
-                    m.start(),
-                    m.end(),
-                    _money_role(text, m.end()),
-                )
-            )
+        if not any(f.start <= m.start() < f.end for f in out):
+            add(m, CURRENCY_WORDS[m.group("word").lower()])
     return out
 
 
