@@ -62,25 +62,46 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SPLIT.split(text) if s and s.strip()]
 
 
+def _closes(paragraph: str, k: int) -> bool:
+    """Whether the straight double quote at `k` can only be a closing mark (`said."`, `no,"`)."""
+    return (k > 0 and paragraph[k - 1] in ".,!?;:…"
+            and (k + 1 == len(paragraph) or paragraph[k + 1].isspace()))
+
+
+def _orphan_start(paragraph: str, closed: int, k: int) -> int:
+    """Where a quotation closed at `k` without an opening mark began: the paragraph start, or
+    the first sentence after the previous quotation (`"A," he said. B."` quotes B, not "he
+    said")."""
+    if closed == 0:
+        return 0
+    boundary = _SPLIT_IN_PARAGRAPH.search(paragraph, closed, k)
+    return boundary.end() if boundary else closed
+
+
 def _quote_mask(paragraph: str) -> np.ndarray:
     """Which characters of one paragraph are inside quotation marks.
 
-    Curly quotes open and close; a straight double quote toggles; a closing mark without an
-    opening one closes a quotation that began at the paragraph start (its opening mark was in
-    an earlier paragraph or lost in scraping); a quotation still open at the paragraph end runs
-    to the end (news style reopens a long quotation in each paragraph). An apostrophe (’ before
-    a letter) is not a closing single quote.
+    Curly quotes open and close; a straight double quote toggles, except that one right after
+    punctuation and before a space or the paragraph end (`he said."`) always closes. A closing
+    mark without an opening one closes a quotation that began at the paragraph start or at the
+    first sentence after the previous quotation (its opening mark was in an earlier paragraph
+    or lost in scraping); a quotation still open at the paragraph end runs to the end (news
+    style reopens a long quotation in each paragraph). An apostrophe (’ before a letter) is not
+    a closing single quote.
     """
     inside = np.zeros(len(paragraph), dtype=bool)
     opened: int | None = None
+    closed = 0  # where a quotation whose opening mark is missing can have begun
     single: int | None = None
     for k, ch in enumerate(paragraph):
-        if ch == "“" or ch == '"' and opened is None:
+        if ch == "“" or (ch == '"' and opened is None and not _closes(paragraph, k)):
             if opened is None:
                 opened = k
         elif ch == "”" or ch == '"':
-            inside[opened or 0 : k + 1] = True
+            start = _orphan_start(paragraph, closed, k) if opened is None else opened
+            inside[start : k + 1] = True
             opened = None
+            closed = k + 1
         elif ch == "‘" and opened is None and single is None:
             single = k
         elif ch == "’" and single is not None and (k + 1 == len(paragraph)
