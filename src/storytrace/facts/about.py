@@ -14,9 +14,8 @@ document whose head is of the same sort ("Merida Initiative": an initiative is a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from storytrace.facts.entities import fold, names
+from storytrace.facts.entities import Span, fold, names
 
 # Heads of names that a later "the <noun>" can refer back to, grouped by what they are.
 _SORTS = {
@@ -36,34 +35,25 @@ _COMPATIBLE = {("programme", "agreement"), ("agreement", "programme")}
 _DEFINITE = re.compile(r"\b(?:the|this|that)\s+(?P<noun>[a-z]+)\b")
 
 
-@dataclass(slots=True, frozen=True)
-class Candidate:
-    """Something a fact can be about, found in a sentence: span in the sentence, display name."""
-
-    name: str
-    start: int
-    end: int
-
-
 def sort_of(name: str) -> str | None:
     """The sort of thing a name is, from its last word ("Merida Initiative" -> "programme")."""
     last = fold(name).split()[-1] if name.strip() else ""
     return SORT_OF.get(last.strip(".,"))
 
 
-def candidates(sentence: str, earlier_names: list[str]) -> list[Candidate]:
+def candidates(sentence: str, earlier_names: list[str]) -> list[Span]:
     """Names in the sentence, plus definite noun phrases ("the program") resolved to the latest
     earlier name of a compatible sort; `earlier_names` is the document's names so far, in order."""
-    found = [Candidate(n.text, n.start, n.end) for n in names(sentence)]
+    found = names(sentence)
     for m in _DEFINITE.finditer(sentence):
         sort = SORT_OF.get(m.group("noun"))
         if sort is None or any(c.start <= m.start("noun") < c.end for c in found):
             continue
-        seen_before = earlier_names + [c.name for c in found if c.end <= m.start()]
+        seen_before = earlier_names + [c.text for c in found if c.end <= m.start()]
         for name in reversed(seen_before):
             other = sort_of(name)
             if other == sort or (other, sort) in _COMPATIBLE:
-                found.append(Candidate(name, m.start(), m.end()))
+                found.append(Span(name, m.start(), m.end()))
                 break
     return sorted(found, key=lambda c: c.start)
 
@@ -93,7 +83,7 @@ _NOT_IN_PHRASE = {
 }  # fmt: skip
 
 
-def subject_phrase(sentence: str, start: int) -> Candidate | None:
+def subject_phrase(sentence: str, start: int) -> Span | None:
     """The common noun phrase the clause holding sentence[start:] is about, when the clause
     opens with one ("A permanent repair is expected to be completed by April 15" -> "permanent
     repair"); None when a comma, semicolon or the sentence start comes first."""
@@ -103,12 +93,12 @@ def subject_phrase(sentence: str, start: int) -> Candidate | None:
     while m := _SUBJECT.search(sentence, position, start):
         words = m.group("phrase").split()
         if not set(words) & _NOT_IN_PHRASE:
-            return Candidate(" ".join(words), m.start("phrase"), m.end("phrase"))
+            return Span(" ".join(words), m.start("phrase"), m.end("phrase"))
         position = m.start() + 1  # "that a restore won't": try "a restore" next
     return None
 
 
-def attach(sentence: str, start: int, end: int, found: list[Candidate]) -> Candidate | None:
+def attach(sentence: str, start: int, end: int, found: list[Span]) -> Span | None:
     """The candidate a fact at sentence[start:end] is about, by the rules in the module doc."""
     before = [c for c in found if c.end <= start]
     after = [c for c in found if c.start >= end]
@@ -124,17 +114,17 @@ def attach(sentence: str, start: int, end: int, found: list[Candidate]) -> Candi
         )
     ):
         noun = re.match(r"^\s+([a-z]+)\b", sentence[after[0].end :])
-        if is_age and " " not in after[0].name and noun:
+        if is_age and " " not in after[0].text and noun:
             # "a 15-year-old Greek boy": the boy, not "Greek"
-            return Candidate(
-                f"{after[0].name} {noun.group(1)}", after[0].start, after[0].end + noun.end(1)
+            return Span(
+                f"{after[0].text} {noun.group(1)}", after[0].start, after[0].end + noun.end(1)
             )
         return after[0]
     if is_age:
         # an unnamed person's age: "an 18-year-old friend" is about the friend; "the
         # 10-year-old's death" about no name nearby
         noun = re.match(r"^\s+([a-z]+)\b", sentence[end:])
-        return Candidate(noun.group(1), end + noun.start(1), end + noun.end(1)) if noun else None
+        return Span(noun.group(1), end + noun.start(1), end + noun.end(1)) if noun else None
     # 2. appositive: "<name>, a 2008 pact"
     for c in reversed(before):
         if _APPOSITIVE_GAP.match(sentence[c.end : start]):

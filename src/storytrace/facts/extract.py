@@ -76,7 +76,7 @@ def extract_facts(text: str, reference_date: str | None = None) -> list[FactMent
                     value=number.value,
                     text=number.text,
                     sentence=sentence.text,
-                    about=target.name if target else None,
+                    about=target.text if target else None,
                     position=sentence.start + number.start,
                     role=number.role,
                 )
