@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ from storytrace.model import (
     Story,
 )
 from storytrace.report import write_html
-from storytrace.report.html import compare
+from storytrace.report.html import compare, render_html
+from storytrace.report.tree import NODE_LABEL_CHARS, copy_tree, layers, short_label
 
 WIRE = (
     "LAKEVILLE, March 3 (Northwire) - The Lakeville town council voted on Tuesday to close "
@@ -48,7 +50,7 @@ OTHER = "The Lakeville Lynx won the regional curling cup on Sunday, beating Fern
 def _doc(doc_id: str, text: str, family: str, story: str, **extra) -> DocumentResult:
     return DocumentResult(
         id=doc_id,
-        source=f"corpus/{doc_id}.txt",
+        source=extra.pop("source", f"corpus/{doc_id}.txt"),
         title=extra.pop("title", None),
         clean_text=text,
         removed=extra.pop("removed", []),
@@ -204,7 +206,8 @@ def test_removed_lines_are_struck_out_with_their_reason(html: str) -> None:
 
 
 def test_copy_tree_puts_the_copy_under_its_origin(html: str) -> None:
-    tree = html[html.index('id="family-F0001"') : html.index('id="family-F0002"')]
+    family = html[html.index('id="family-F0001"') : html.index('id="family-F0002"')]
+    tree = family[family.index('<ul class="tree root">') :]  # the list, not the picture
     origin_at, nested_at, copy_at = (
         tree.index('href="#doc-wire-1"'),
         tree.index('<ul class="tree">'),
@@ -251,3 +254,131 @@ def test_a_family_outside_any_story_is_still_shown(result: Result, tmp_path: Pat
     write_html(result, path)
     html = path.read_text(encoding="utf-8")
     assert "Outside any story" in html and 'id="doc-sport-4"' in html
+
+
+def _pictures(html: str) -> dict[str, ET.Element]:
+    """Each family's copy-tree picture, parsed: the inline SVG is well-formed XML."""
+    found = {}
+    for match in re.finditer(r'id="family-([^"]+)".*?</article>', html, re.DOTALL):
+        svg = re.search(r"<svg .*?</svg>", match.group(0), re.DOTALL)
+        if svg:
+            found[match.group(1)] = ET.fromstring(svg.group(0))
+    return found
+
+
+def _nodes(svg: ET.Element) -> dict[str, ET.Element]:
+    return {a.get("data-id"): a for a in svg.iter("a") if "node" in a.get("class", "").split()}
+
+
+def _edges(svg: ET.Element) -> dict[tuple[str, str], str]:
+    """(parent, child) -> the kind written on the edge."""
+    return {
+        (g.get("data-parent"), g.get("data-child")): g.find("text").text
+        for g in svg.iter("g")
+        if "edge" in g.get("class", "").split()
+    }
+
+
+def _family_result(members: list[FamilyMember], origin: str, **sources: str) -> Result:
+    documents = [
+        _doc(m.id, f"Text of {m.id}.", "F0009", "S0009", source=sources.get(m.id, f"in/{m.id}"))
+        for m in members
+    ]
+    family = Family("F0009", origin, members)
+    story = Story("S0009", "A story", ["F0009"], [m.id for m in members])
+    return Result(documents, [], [family], [story], [])
+
+
+# A wire story copied twice, one copy copied again, plus a copy whose parent is not in the family.
+TREE_MEMBERS = [
+    FamilyMember("wire", "origin"),
+    FamilyMember("blog", "verbatim", parent="wire"),
+    FamilyMember("spinner", "spun", parent="blog"),
+    FamilyMember("abroad", "translated", parent="wire"),
+    FamilyMember("digest", "partial", parent="elsewhere"),
+]
+
+
+def test_a_copy_family_is_drawn_as_an_svg_tree(html: str) -> None:
+    pictures = _pictures(html)
+    assert set(pictures) == {"F0001"}  # the single-document families get no picture
+    svg = pictures["F0001"]
+    assert set(_nodes(svg)) == {"wire-1", "spam-2"}
+    assert _edges(svg) == {("wire-1", "spam-2"): "spun"}
+    family = html[html.index('id="family-F0001"') : html.index('id="family-F0002"')]
+    assert family.index("<svg") < family.index('<ul class="tree root">')  # drawn above the list
+
+
+def test_the_picture_has_a_node_per_member_and_an_edge_per_copy_link() -> None:
+    svg = _pictures(render_html(_family_result(TREE_MEMBERS, "wire")))["F0009"]
+    nodes = _nodes(svg)
+    assert set(nodes) == {m.id for m in TREE_MEMBERS}
+    assert _edges(svg) == {
+        ("wire", "blog"): "verbatim",
+        ("blog", "spinner"): "spun",
+        ("wire", "abroad"): "translated",
+    }
+    assert "orphan" in nodes["digest"].get("class").split()  # drawn as an extra root
+    assert nodes["abroad"].get("href") == "#doc-abroad"
+    tooltip = nodes["spinner"].find("title").text
+    assert "in/spinner" in tooltip and "spun copy of blog" in tooltip
+
+
+def test_the_origin_is_marked_and_each_copy_sits_under_its_parent() -> None:
+    svg = _pictures(render_html(_family_result(TREE_MEMBERS, "wire")))["F0009"]
+    nodes = _nodes(svg)
+    marked = [i for i, a in nodes.items() if "origin" in a.get("class").split()]
+    assert marked == ["wire"]
+    assert nodes["wire"].find("rect").get("stroke-width") == "2.5"
+
+    def box(node_id: str) -> tuple[float, float]:
+        rect = nodes[node_id].find("rect")
+        return float(rect.get("x")), float(rect.get("y"))
+
+    assert box("wire")[1] == box("digest")[1] < box("blog")[1] == box("abroad")[1]
+    assert box("blog")[1] < box("spinner")[1]
+    assert box("blog")[0] == box("spinner")[0]  # a single child straight below its parent
+    assert box("wire")[0] == (box("blog")[0] + box("abroad")[0]) / 2  # centred over its copies
+
+
+def test_ids_and_sources_in_the_picture_are_escaped() -> None:
+    members = [
+        FamilyMember('a"><script>alert(1)</script>', "origin"),
+        FamilyMember("copy", "verbatim", parent='a"><script>alert(1)</script>'),
+    ]
+    html = render_html(_family_result(members, members[0].id, copy="<script>alert(2)</script>.txt"))
+    assert html.count("<script>") == 1  # only the report's own filter script
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;.txt" in html
+    svg = _pictures(html)["F0009"]  # still well-formed: nothing broke out of an attribute
+    nodes = _nodes(svg)
+    assert set(nodes) == {members[0].id, "copy"}
+    assert "<script>alert(2)</script>.txt" in nodes["copy"].find("title").text
+
+
+def test_a_wide_family_scales_with_a_view_box() -> None:
+    members = [FamilyMember("origin", "origin")] + [
+        FamilyMember(f"copy-{i:02d}", "verbatim", parent="origin") for i in range(49)
+    ]
+    svg = _pictures(render_html(_family_result(members, "origin")))["F0009"]
+    width, height = (int(svg.get(k)) for k in ("width", "height"))
+    assert svg.get("viewBox") == f"0 0 {width} {height}"
+    assert len(_nodes(svg)) == 50 and len(_edges(svg)) == 49
+    assert height < 150  # two layers, however wide
+    min_width = int(re.search(r"min-width: (\d+)px", svg.get("style")).group(1))
+    assert min_width < width  # it shrinks to fit the page, down to a readable size
+
+
+def test_layout_gives_leaves_consecutive_slots_and_centres_parents() -> None:
+    family = Family("F1", "wire", TREE_MEMBERS)
+    slot, depth = layers(copy_tree(family))
+    assert depth == {"wire": 0, "blog": 1, "spinner": 2, "abroad": 1, "digest": 0}
+    assert (slot["spinner"], slot["abroad"], slot["digest"]) == (0, 1, 2)
+    assert slot["blog"] == 0 and slot["wire"] == 0.5
+
+
+def test_long_labels_are_shortened_in_the_middle() -> None:
+    assert short_label("05_worldflash_translated") == "05_worldflash_translated"
+    label = short_label("https://www.example-news.com/2026/03/bridge-closes-12345")
+    assert len(label) == NODE_LABEL_CHARS
+    assert label.startswith("example-news.com") and label.endswith("-12345")
+    assert "…" in label

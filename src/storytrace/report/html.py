@@ -1,8 +1,8 @@
 """The HTML report: one self-contained file a person can open to see what storytrace found.
 
-Stories -> families -> documents, with each family's copy tree, the facts and their conflicts,
-per-document signals, attribution, clean text and removed boilerplate, and a word-level diff of
-every copy against its parent. Everything from the documents is untrusted scraped text, so the
+Stories -> families -> documents, with each family's copy tree (drawn, and as a list), the facts
+and their conflicts, per-document signals, attribution, clean text and removed boilerplate, and a
+word-level diff of every copy against its parent. Everything from the documents is untrusted scraped text, so the
 template autoescapes all of it; the only markup is ours. CSS and JS are inlined: the file works
 offline and can be mailed around.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from rapidfuzz.distance import Indel
 
 from storytrace.model import DocumentResult, Family, FamilyMember, Result, Story
+from storytrace.report.tree import copy_tree, picture
 
 # A copy's diff is computed over at most this many words per side: difflib is quadratic in the
 # worst case, and past a few thousand words a reader scrolls rather than compares. At 4,000
@@ -61,12 +62,6 @@ class CopyDiff:
     inserted: int = 0
     deleted: int = 0
     truncated: bool = False
-
-
-@dataclass(slots=True)
-class TreeNode:
-    member: FamilyMember
-    children: list[TreeNode] = field(default_factory=list)
 
 
 def _words(text: str) -> list[str]:
@@ -162,20 +157,6 @@ def _copy_diff(member: FamilyMember, docs: dict[str, DocumentResult]) -> CopyDif
     return diff
 
 
-def _tree(family: Family) -> list[TreeNode]:
-    """The copy tree: the origin at the root, each member under its parent (orphans at the root)."""
-    nodes = {m.id: TreeNode(m) for m in family.members}
-    roots: list[TreeNode] = []
-    for member in family.members:
-        parent = nodes.get(member.parent) if member.parent else None
-        if parent is None or member.parent == member.id:
-            roots.append(nodes[member.id])
-        else:
-            parent.children.append(nodes[member.id])
-    roots.sort(key=lambda n: n.member.id != family.origin)
-    return roots
-
-
 def _timeline(story: Story, docs: dict[str, DocumentResult]) -> tuple[list[DocumentResult], bool]:
     """The story's documents by date when any has one (undated last), else in input order."""
     members = [docs[i] for i in story.documents if i in docs]
@@ -247,9 +228,11 @@ def render_html(result: Result) -> str:
 
 def _family_view(family: Family, docs: dict[str, DocumentResult]) -> dict[str, Any]:
     diffs = [d for m in family.members if m.kind != "origin" and (d := _copy_diff(m, docs))]
+    tree = copy_tree(family)
     return {
         "family": family,
-        "tree": _tree(family),
+        "tree": tree,
+        "picture": picture(family, tree, docs),
         "members": [docs[m.id] for m in family.members if m.id in docs],
         "diffs": diffs,
     }
