@@ -6,7 +6,9 @@ al. 2018 report F1 94.0) and ARI (sklearn's adjusted_rand_score) for:
   agglomerative clustering at distance 0.85 (the best single threshold for both corpora),
 - storytrace batch (`StoryClusterer().fit`),
 - storytrace streaming (`StoryClusterer().partial_fit`, documents in file order: the dev sets
-  carry no dates).
+  carry no dates),
+- with `--embeddings DIR` (a model from `storytrace distill-embeddings DIR`, extra
+  `storytrace[embeddings]`), batch and streaming again with static embeddings mixed in.
 It also says how many pages carry no evidence (fewer than MIN_CONTENT_WORDS content words after
 cleaning: empty pages, Wayback placeholders) and the share of same-story pairs that involve one:
 storytrace leaves such a page a story of its own, so those pairs bound its recall, and prints
@@ -14,7 +16,7 @@ batch scores over the other pages beside it.
 Each document is a family of one; texts are cleaned with `storytrace.clean.clean_corpus`
 (raw text when the clean stage is not available yet, which the script says).
 
-Run: PYTHONPATH=src python bench/stories.py [--corpus ecbplus|multinews]
+Run: PYTHONPATH=src python bench/stories.py [--corpus ecbplus|multinews] [--embeddings DIR]
 """
 
 from __future__ import annotations
@@ -110,7 +112,13 @@ def baseline(texts: list[str]) -> np.ndarray:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", choices=sorted(CORPORA), action="append")
+    parser.add_argument("--embeddings", type=Path, help="static embedding model directory")
     args = parser.parse_args()
+    embedder = None
+    if args.embeddings:
+        from storytrace.cluster.embeddings import load_static_model
+
+        embedder = load_static_model(args.embeddings)
     print(f"StoryClusterer params: {StoryClusterer().get_params()}")
     header = f"{'corpus':<10} {'method':<22} {'P':>6} {'R':>6} {'F1':>6} {'ARI':>6} {'stories':>7} {'s':>6}"
     print(header)
@@ -129,6 +137,13 @@ def main() -> int:
                 StoryClusterer().partial_fit(families).labels_
             ),
         }
+        if embedder is not None:
+            methods["batch + embeddings"] = lambda texts, families: (
+                StoryClusterer(embedder=embedder).fit(families).labels_
+            )
+            methods["streaming + embeddings"] = lambda texts, families: (
+                StoryClusterer(embedder=embedder).partial_fit(families).labels_
+            )
         for method, run in methods.items():
             t0 = time.perf_counter()
             labels = list(run(texts, families))

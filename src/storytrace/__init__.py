@@ -42,6 +42,7 @@ def analyze(
     *,
     fields: FieldMap = FieldMap(),  # noqa: B008 - a frozen dataclass, safe to share
     progress: Progress | None = None,
+    embeddings: str | Path | None = None,
 ) -> Result:
     """Clean, match, cluster, trace and extract facts from a pile of news documents.
 
@@ -49,6 +50,9 @@ def analyze(
     url, date, title), a `pathlib.Path` or path string to a file or directory (read as the CLI
     reads it), or — for a `str` that is not an existing path — the text of a document itself
     (its id is its position, "doc-N"). Unreadable inputs end up in `Result.errors`.
+
+    `embeddings`: a static embedding model directory (extra `storytrace[embeddings]`; make one
+    with `storytrace distill-embeddings DIR`) whose vectors help group reports into stories.
     """
     documents: list[Document] = []
     errors: list[InputError] = []
@@ -69,9 +73,12 @@ def analyze(
                 errors.append(InputError("<python>", "empty text", record=f"item {n}"))
         else:
             raise ConfigError(f"cannot analyze an item of type {type(item).__name__}")
+    from storytrace.cluster.embeddings import load_static_model
     from storytrace.pipeline import analyze_documents
 
-    kwargs = {} if progress is None else {"progress": progress}
+    kwargs: dict[str, Any] = {} if progress is None else {"progress": progress}
+    if embeddings is not None:
+        kwargs["embedder"] = load_static_model(embeddings)
     return analyze_documents(documents, errors, **kwargs)
 
 
