@@ -104,3 +104,24 @@ def test_story_conflicts_on_merida_size_and_start(seeds_result):
     for conflict in merida:
         for value in conflict.values:
             assert value.documents
+
+
+def test_al_jazeera_002_partly_reuses_the_reuters_report_it_cites(seeds_result):
+    docs = short(seeds_result)
+    links = [
+        r for r in seeds_result.relations
+        if docs["002"].id in (r.a, r.b) and r.kind == "partial"
+    ]  # fmt: skip
+    assert len(links) == 1
+    (link,) = links
+    other = link.b if link.a == docs["002"].id else link.a
+    assert other in (docs["001"].id, docs["004"].id)
+    assert "Reuters" in link.evidence[0] and "news agency" in link.evidence[0]
+    assert "heavy blow last October" in link.evidence[1]
+    # Partial reuse does not make 002 a copy: it stays a family of its own.
+    assert docs["002"].family != docs["001"].family
+    # No other report is said to reuse Reuters: 000 and 003 do not cite it.
+    assert all(
+        not r.metrics.get("citing") or r.metrics["citing"] == docs["002"].id
+        for r in seeds_result.relations
+    )

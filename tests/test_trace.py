@@ -265,3 +265,58 @@ def test_page_metadata_gives_a_byline_only_for_a_person():
     assert meta.outlet == "Tromso Herald"
     assert page_attribution("admin", "Spam Site") is None
     assert page_attribution(None, None) is None
+
+
+# --- partial reuse of a cited outlet's report ------------------------------------------------
+WIRE = (
+    "LAKEVILLE, France (AFP) - Engineers opened the spillway gates of the Lakeville dam on Monday "
+    "after three days of heavy rain raised the reservoir to its highest level in forty years. "
+    "The county ordered residents of twelve riverside streets to leave their homes before noon. "
+    "Officials said the dam itself was sound."
+)
+CITING = (
+    "Residents of Lakeville spent Monday night in school gyms. The county told residents of "
+    "twelve streets along the river to leave their homes before noon, the AFP news agency "
+    "reported. Volunteers handed out blankets and soup, and the mayor visited the shelters."
+)
+NOT_CITING = CITING.replace(", the AFP news agency reported", "")
+QUOTING = (
+    "Residents of Lakeville spent Monday night in school gyms. \"The county ordered residents of "
+    "twelve riverside streets to leave their homes before noon,\" the AFP news agency "
+    "reported. Volunteers handed out blankets and soup."
+)
+
+
+def reuse_case(text: str, *, story: str = "S1"):
+    from storytrace.model import Family, FamilyMember
+
+    wire, other = doc("wire", WIRE), doc("other", text)
+    wire.family, other.family = "F1", "F2"
+    wire.story, other.story = "S1", story
+    families = [
+        Family("F1", "wire", [FamilyMember("wire", "origin")], outlet="AFP"),
+        Family("F2", "other", [FamilyMember("other", "origin")]),
+    ]
+    return [wire, other], families
+
+
+def test_a_text_citing_an_agency_and_reusing_its_sentence_is_linked_as_partial():
+    from storytrace.trace import cited_reuse
+
+    docs, families = reuse_case(CITING)
+    (link,) = cited_reuse(docs, families, [])
+    assert (link.a, link.b, link.kind) == ("wire", "other", "partial")
+    assert "AFP" in link.evidence[0] and "news agency" in link.evidence[0]
+    assert "twelve" in link.evidence[1]
+    assert link.metrics["citing"] == "other" and link.metrics["reused_sentences"] == 1
+
+
+def test_cited_reuse_needs_the_citation_the_same_story_and_unquoted_sentences():
+    from storytrace.trace import cited_reuse
+
+    assert cited_reuse(*reuse_case(NOT_CITING), []) == []
+    assert cited_reuse(*reuse_case(CITING, story="S2"), []) == []
+    assert cited_reuse(*reuse_case(QUOTING), []) == []
+    docs, families = reuse_case(CITING)
+    already = [Relation("wire", "other", "partial", 0.9)]
+    assert cited_reuse(docs, families, already) == []

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 from storytrace.clean import clean_corpus
 from storytrace.cluster import cluster_stories, copy_families
+from storytrace.cluster.embeddings import Embedder
 from storytrace.facts import story_facts
 from storytrace.match import document_signals, find_relations
 from storytrace.model import (
@@ -21,7 +22,7 @@ from storytrace.model import (
     Result,
     Story,
 )
-from storytrace.trace import find_attribution, page_attribution, trace_family
+from storytrace.trace import cited_reuse, find_attribution, page_attribution, trace_family
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances (the CLI draws a bar from it)."""
@@ -46,8 +47,13 @@ def analyze_documents(
     docs: Iterable[Document],
     errors: Iterable[InputError] = (),
     progress: Progress = _no_progress,
+    embedder: Embedder | None = None,
 ) -> Result:
-    """Run every stage over `docs` and return the Result (see `storytrace.analyze`)."""
+    """Run every stage over `docs` and return the Result (see `storytrace.analyze`).
+
+    `embedder` (optional): texts -> vectors, mixed into story clustering
+    (`storytrace.cluster.embeddings.load_static_model` makes one from a model directory).
+    """
     started = time.perf_counter()
     timings: dict[str, float] = {}
     docs = _dedupe_ids(list(docs))
@@ -103,7 +109,7 @@ def analyze_documents(
             doc.family = family_id
 
     story_groups = timed(
-        "stories", cluster_stories, [[by_id[i] for i in ids] for ids in groups]
+        "stories", cluster_stories, [[by_id[i] for i in ids] for ids in groups], embedder
     )
     stories: list[Story] = []
     for n, family_indexes in enumerate(story_groups, start=1):
@@ -124,6 +130,8 @@ def analyze_documents(
                 conflicts=conflicts,
             )
         )
+    # A text citing an outlet whose report on the same story is here, and reusing its sentences.
+    relations = relations + timed("reuse", cited_reuse, documents, families, relations)
     timings["total"] = round(time.perf_counter() - started, 3)
     stats = {
         "documents": len(documents),
