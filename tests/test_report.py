@@ -382,3 +382,14 @@ def test_long_labels_are_shortened_in_the_middle() -> None:
     assert len(label) == NODE_LABEL_CHARS
     assert label.startswith("example-news.com") and label.endswith("-12345")
     assert "…" in label
+
+
+def test_a_story_lists_reuse_between_its_families(seeds_result: Result) -> None:
+    html = render_html(seeds_result)
+    story = html.split('id="story-', 1)[1].split("</section>", 1)[0]
+    assert "Reuse between families" in story
+    reuse = story.split("Reuse between families", 1)[1].split("</table>", 1)[0]
+    assert "002_0b39a9fcbd26b2f4" in reuse and "partial" in reuse
+    assert "cites Reuters" in reuse
+    # Copies inside one family are in its tree, not in this table.
+    assert reuse.count("<tr>") == 2  # the header and the one link

@@ -197,6 +197,11 @@ def render_html(result: Result) -> str:
         placed.update(f.id for f in story_families)
         conflict_keys = {(c.about, c.kind) for c in story.conflicts}
         conflict_values = {(c.kind, v.value) for c in story.conflicts for v in c.values}
+        inside = set(story.documents)
+        reuse = [
+            r for r in result.relations
+            if r.a in inside and r.b in inside and docs[r.a].family != docs[r.b].family
+        ]  # fmt: skip
         stories.append(
             {
                 "story": story,
@@ -205,6 +210,7 @@ def render_html(result: Result) -> str:
                 "families": [_family_view(f, docs) for f in story_families],
                 "conflict_keys": conflict_keys,
                 "conflict_values": conflict_values,
+                "reuse": reuse,
             }
         )
     loose = [_family_view(f, docs) for f in result.families if f.id not in placed]
