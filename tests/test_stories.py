@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from sklearn.metrics import adjusted_rand_score
 
 from storytrace.cluster import StoryClusterer, cluster_stories, copy_families
 from storytrace.cluster.bisect import best_bisection, divide, neighbour_graph
@@ -105,7 +107,7 @@ def test_one_event_and_a_lone_outlier_are_not_cut():
 
 
 def test_a_lone_family_joins_the_story_of_its_nearest_family_when_that_link_is_strong():
-    from storytrace.cluster.stories import _attach_lone_families
+    from storytrace.cluster.stories import _attach_lone_families, _nearest
 
     # 0, 1 and 2 are one story; 3 is close to 0 only (average to the story 0.1 < 0.15);
     # 4 is alone and has no link that reaches the bar.
@@ -119,11 +121,20 @@ def test_a_lone_family_joins_the_story_of_its_nearest_family_when_that_link_is_s
         ]
     )
     labels = np.array([0, 0, 0, 1, 2])
-    assert _attach_lone_families(labels, similarity, 0.15).tolist() == [0, 0, 0, 0, 2]
+    nearest, nearest_similarity = _nearest(similarity)
+    assert nearest.tolist() == [1, 0, 0, 0, 1]
+    moved = _attach_lone_families(labels, nearest, nearest_similarity, 0.15)
+    assert moved.tolist() == [0, 0, 0, 0, 2]
 
 
 def test_stories_of_mutual_nearest_families_merge_unless_they_are_look_alike_events():
-    from storytrace.cluster.stories import _merge_mutual_neighbours
+    from storytrace.cluster.stories import _merge_mutual_neighbours, _nearest
+
+    def merge(labels, similarity):
+        def one_event(members):
+            return len(divide(similarity, members, 8, 0.5, 2)) == 1
+
+        return _merge_mutual_neighbours(labels, *_nearest(similarity), 0.075, one_event).tolist()
 
     # 0 and 1 are each other's nearest family (0.1: under the 0.15 bar, over the 0.075 floor),
     # 2 is nearest to 1 but 1 is not nearest to 2; 3 and 4 are mutual but only at 0.05.
@@ -136,14 +147,13 @@ def test_stories_of_mutual_nearest_families_merge_unless_they_are_look_alike_eve
             [0.0, 0.0, 0.0, 0.05, 1.0],
         ]
     )
-    merged = _merge_mutual_neighbours(np.arange(5), similarity, 0.075, 8, 0.5)
-    assert merged.tolist() == [0, 0, 2, 3, 4]
+    assert merge(np.arange(5), similarity) == [0, 0, 2, 3, 4]
     # Two look-alike events (six and five reports) whose closest reports are mutual nearest
     # neighbours across them stay two stories: the merged story would be cut again.
     events = two_events()
     events[5, 6] = events[6, 5] = 0.45
     labels = np.repeat([0, 1], (6, 5))
-    assert _merge_mutual_neighbours(labels, events, 0.075, 8, 0.5).tolist() == labels.tolist()
+    assert merge(labels, events) == labels.tolist()
 
 
 def test_neighbour_graph_keeps_each_members_nearest_links_symmetrically():
@@ -274,9 +284,43 @@ def dev_runs():
             {
                 "batch": StoryClusterer().fit(families).labels_,
                 "streaming": StoryClusterer().partial_fit(families).labels_,
+                # The large-corpus path (a sparse graph, no n x n matrix), forced.
+                "graph": StoryClusterer(dense_limit=0).fit(families).labels_,
             },
         )
     return runs
+
+
+@pytest.mark.parametrize("corpus", sorted(FLOORS))
+def test_the_large_corpus_graph_path_finds_the_same_stories(dev_runs, corpus):
+    _, runs = dev_runs[corpus]
+    assert runs["graph"].tolist() == runs["batch"].tolist()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sparse_average_linkage_is_average_linkage(seed):
+    from sklearn.cluster import AgglomerativeClustering
+
+    from storytrace.cluster.linkage import sparse_average_linkage
+
+    rng = np.random.default_rng(seed)
+    # Blocks of related items plus noise, many pairs exactly 0 (absent from the sparse graph).
+    n = 60
+    groups = rng.integers(0, 8, n)
+    similarity = np.where(groups[:, None] == groups[None, :], rng.uniform(0.1, 0.6, (n, n)), 0.0)
+    similarity += np.where(rng.random((n, n)) < 0.1, rng.uniform(0, 0.3, (n, n)), 0.0)
+    similarity = np.triu(similarity, 1)
+    similarity = similarity + similarity.T
+    np.fill_diagonal(similarity, 1.0)
+    threshold = 0.15
+    dense = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average",
+        distance_threshold=1.0 - threshold + 1e-9,
+    ).fit_predict(1.0 - similarity)  # fmt: skip
+    off_diagonal = similarity - np.eye(n)
+    sparse = sparse_average_linkage(sp.csr_matrix(off_diagonal), threshold - 1e-9)
+    assert len(set(sparse)) == len(set(dense))
+    assert adjusted_rand_score(dense, sparse) == 1.0
 
 
 @pytest.mark.parametrize("corpus", sorted(FLOORS))
