@@ -176,6 +176,30 @@ def test_earliest_date_wins_over_input_order():
     assert any("earliest date 2024-05-01" in r for r in family.reasons)
 
 
+def test_a_reprint_page_that_names_its_source_is_not_the_origin():
+    from storytrace.model import RemovedLine
+
+    reprint = doc("a", TEXT)
+    reprint.removed = [
+        RemovedLine("Home | News | Business | Contact", "navigation"),
+        RemovedLine("Related posts: Ten tips for spring gardening", "related-list"),
+        RemovedLine("Source link", "trailer"),
+    ]
+    clean = doc("b", TEXT)
+    family = trace_family("F1", [reprint, clean], [Relation("a", "b", "verbatim", 1.0)])
+    assert family.origin == "b"
+    (copy,) = [m for m in family.members if m.id == "a"]
+    assert (copy.kind, copy.parent) == ("verbatim", "b")
+    # The reasons say why the reprint lost.
+    (versus,) = [r for r in family.reasons if "the next best" in r]
+    assert "for a, the next best" in versus
+    assert "names a source it was taken from: 'Source link'" in versus
+    assert "of the page is site boilerplate" in versus
+    # Without those lines the two are a tie, which input order breaks.
+    reprint.removed = []
+    assert trace_family("F1", [reprint, clean], [Relation("a", "b", "verbatim", 1.0)]).origin == "a"
+
+
 def test_truncated_and_spun_copies_are_not_origins():
     full = doc("full", TEXT)
     cut = doc("cut", TEXT[: len(TEXT) // 2])

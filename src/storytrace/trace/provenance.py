@@ -4,7 +4,10 @@ The origin is the member with the best evidence of being first, scored from:
 - date: the strictly earliest dated member;
 - attribution: a wire agency's dateline, a credit block ("Reporting by ..."), a byline;
 - marks of rewriting: spinning and machine translation (`DocumentResult.signals`) count against;
-- completeness: a copy truncated from another is not the origin; a longer clean text helps.
+- completeness: a copy truncated from another is not the origin; a longer clean text helps;
+- the page around the text: a line crediting where it was taken from ("Source link",
+  "Originally published at") counts against, as does a page that is mostly site boilerplate
+  (a reprint on a spam site wraps the article in navigation, related posts and sidebars).
 Every other member gets as parent the member it most likely copied from: the tree grows from
 the origin along the strongest relations (Prim's algorithm), so a spun copy of a wrapped copy
 hangs under the wrapped copy when their relation is stronger than its relation to the origin.
@@ -12,6 +15,7 @@ hangs under the wrapped copy when their relation is stronger than its relation t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -30,6 +34,13 @@ BYLINE_WEIGHT = 1.0
 REWRITE_WEIGHT = 3.0  # times max(spun, translated), each in 0..1
 TRUNCATED_WEIGHT = 2.0
 LENGTH_WEIGHT = 0.5  # times len / longest len
+REPRINT_WEIGHT = 1.0  # the page names a source it was taken from
+BOILERPLATE_WEIGHT = 0.5  # times the share of the page's characters removed as boilerplate
+_REPRINT_LINE = re.compile(
+    r"^\W*(?:source(?: link| hyperlink| url)?\W*$|original(?:ly)? (?:source|article|post(?:ed)?)"
+    r"|this (?:article|story) (?:was|has been) (?:originally )?(?:published|posted))",
+    re.IGNORECASE,
+)
 
 _AUTHOR_ROLES = {"reporting", "additional reporting", "writing", "written", "compiled"}
 _OUTLET_PRIORITY = ("agency", "byline", "contributor", "source-link")
@@ -82,7 +93,7 @@ def trace_family(
     )
     reasons.append(
         f"origin evidence {evidence[origin].score:.2f} against {evidence[runner_up.id].score:.2f} "
-        f"for {runner_up.id}, the next best"
+        f"for {runner_up.id}, the next best ({'; '.join(evidence[runner_up.id].reasons)})"
     )
     tree = _copy_tree(origin, members, relations, order)
     origin_first = sorted(members, key=lambda d: d.id != origin)  # stable: then input order
@@ -159,6 +170,18 @@ def _origin_evidence(
             mark = "spin" if spun >= translated else "translation"
             ev.add(
                 -REWRITE_WEIGHT * max(spun, translated), f"{mark} marks {max(spun, translated):.2f}"
+            )
+    for doc in members:
+        reprint = next(
+            (line.text for line in doc.removed if _REPRINT_LINE.match(line.text.strip())), None
+        ) or next((a.text for a in attributions[doc.id] if a.kind == "source-link"), None)
+        if reprint:
+            evidence[doc.id].add(-REPRINT_WEIGHT, f"names a source it was taken from: {reprint!r}")
+        removed = sum(len(line.text) for line in doc.removed)
+        if removed:
+            share = removed / (removed + len(doc.clean_text))
+            evidence[doc.id].add(
+                -BOILERPLATE_WEIGHT * share, f"{share:.0%} of the page is site boilerplate"
             )
     lengths = {d.id: len(d.clean_text) for d in members}
     longest = max(lengths.values()) or 1
