@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/cleaning.py
 	$(BIN)/python bench/dedup.py
 	$(BIN)/python bench/stories.py
+	$(BIN)/python bench/stories_scale.py
 
 clean:
 	rm -rf out .pytest_cache
