@@ -393,3 +393,16 @@ def test_a_story_lists_reuse_between_its_families(seeds_result: Result) -> None:
     assert "cites Reuters" in reuse
     # Copies inside one family are in its tree, not in this table.
     assert reuse.count("<tr>") == 2  # the header and the one link
+
+
+def test_a_big_result_draws_its_largest_stories_and_lists_the_rest(result: Result) -> None:
+    html = render_html(result, max_stories=1, max_relations=0)
+    assert 'id="story-S0001"' in html and 'id="story-S0002"' not in html
+    more = html.split('id="more-stories"', 1)[1].split("</section>", 1)[0]
+    assert "Lynx take the curling cup" in more and "S0002" in more
+    assert "result.json" in more
+    # The listed story's family is not drawn again as a family outside any story.
+    assert "Outside any story" not in html and 'id="doc-sport-4"' not in html
+    assert "The first 0 of 1 relations" in html
+    full = render_html(result)
+    assert 'id="more-stories"' not in full and "The first" not in full

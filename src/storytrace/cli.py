@@ -65,6 +65,9 @@ def analyze(
     html_field: HtmlField = None,
     parquet: Annotated[bool, typer.Option(help="Also write Parquet tables.")] = True,
     html: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+    report_stories: Annotated[int, typer.Option(
+        min=0, help="Draw this many of the largest stories in full in report.html and list "
+                    "the others a line each (result.json always holds everything).")] = 500,
     embeddings: Annotated[Path | None, typer.Option(
         help="Static embedding model directory (see distill-embeddings) mixed into story "
              "clustering; needs the 'embeddings' extra.")] = None,
@@ -99,7 +102,7 @@ def analyze(
     if parquet:
         write_parquet(result, out_dir / "parquet")
     if html:
-        write_html(result, out_dir / "report.html")
+        write_html(result, out_dir / "report.html", max_stories=report_stories)
     _print_summary(result, out_dir, time.perf_counter() - started)
     if not read.documents:
         raise typer.Exit(1)
