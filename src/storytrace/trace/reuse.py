@@ -42,12 +42,18 @@ def cited_reuse(
     position = {doc.id: n for n, doc in enumerate(documents)}
     by_id = {doc.id: doc for doc in documents}
     related = {frozenset((r.a, r.b)) for r in relations}
+    # Families by (outlet, story of a member), and by (outlet, "") for documents without a story.
+    candidates: dict[tuple[str, str], list[Family]] = {}
+    for family in families:
+        if family.outlet:
+            for story in {"", *(by_id[m.id].story for m in family.members)}:
+                candidates.setdefault((family.outlet, story), []).append(family)
     found: list[Relation] = []
     for doc in documents:
         citations = {a.outlet: a for a in doc.attribution if a.kind == "cites" and a.outlet}
         for outlet, citation in citations.items():
-            for family in families:
-                if family.outlet != outlet or family.id == doc.family:
+            for family in candidates.get((outlet, doc.story or ""), []):
+                if family.id == doc.family:
                     continue
                 best: tuple[list[tuple[float, str, str]], str] | None = None
                 for member in family.members:
