@@ -91,7 +91,8 @@ def _line_attributions(line: str) -> list[tuple[int, Attribution]]:
         if people:
             outlet = _first_outlet(block)
             out.append((credit.start(), Attribution("reporting", block, outlet, _unique(people))))
-    for match in _CONTRIBUTOR.finditer(line):
+    # The pattern tries 160 characters before every position: run it only where it can match.
+    for match in _CONTRIBUTOR.finditer(line) if "contributed" in line else ():
         who = match.group("who").strip()
         who = re.split(r"(?:^|\s)[\"“(]", who)[-1].strip()
         outlet = _first_outlet(who)
