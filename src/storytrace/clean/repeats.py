@@ -71,8 +71,9 @@ def repeated_lines(texts: Sequence[str], options: CleanOptions | None = None) ->
         return frozenset()
     shared_prose = {k for k in prose_keys if doc_count[k] >= 2}
     holders: dict[int, list[int]] = defaultdict(list)
+    wanted = candidates | shared_prose  # once: rebuilding it per document made this quadratic
     for d, keys in enumerate(per_doc):
-        for key in keys & (candidates | shared_prose):
+        for key in keys & wanted:
             holders[key].append(d)
 
     repeated = set()
