@@ -19,6 +19,7 @@ from storytrace.model import (
     DocumentResult,
     Family,
     InputError,
+    Relation,
     Result,
     Story,
 )
@@ -98,38 +99,48 @@ def analyze_documents(
     relations = timed("match", find_relations, {d.id: d.clean_text for d in documents})
     groups = timed("families", copy_families, [d.id for d in documents], relations)
 
-    families: list[Family] = []
-    for n, member_ids in enumerate(groups, start=1):
-        family_id = f"F{n:04d}"
-        members = [by_id[i] for i in member_ids]
-        inside = set(member_ids)
-        family_relations = [r for r in relations if r.a in inside and r.b in inside]
-        families.append(trace_family(family_id, members, family_relations))
-        for doc in members:
-            doc.family = family_id
+    def trace_families() -> list[Family]:
+        group_of = {doc_id: n for n, member_ids in enumerate(groups) for doc_id in member_ids}
+        inside: dict[int, list[Relation]] = {}
+        for r in relations:
+            if r.a in group_of and group_of[r.a] == group_of.get(r.b):
+                inside.setdefault(group_of[r.a], []).append(r)
+        families = []
+        for n, member_ids in enumerate(groups):
+            family_id = f"F{n + 1:04d}"
+            members = [by_id[i] for i in member_ids]
+            families.append(trace_family(family_id, members, inside.get(n, [])))
+            for doc in members:
+                doc.family = family_id
+        return families
 
+    families = timed("trace", trace_families)
     story_groups = timed(
         "stories", cluster_stories, [[by_id[i] for i in ids] for ids in groups], embedder
     )
-    stories: list[Story] = []
-    for n, family_indexes in enumerate(story_groups, start=1):
-        story_id = f"S{n:04d}"
-        story_families = [families[i] for i in family_indexes]
-        doc_ids = [m.id for f in story_families for m in f.members]
-        for doc_id in doc_ids:
-            by_id[doc_id].story = story_id
-        story_docs = [by_id[i] for i in doc_ids]
-        facts, conflicts = story_facts(story_docs)
-        stories.append(
-            Story(
-                id=story_id,
-                title=_story_title(story_families, by_id),
-                families=[f.id for f in story_families],
-                documents=doc_ids,
-                facts=facts,
-                conflicts=conflicts,
+
+    def story_records() -> list[Story]:
+        stories = []
+        for n, family_indexes in enumerate(story_groups, start=1):
+            story_id = f"S{n:04d}"
+            story_families = [families[i] for i in family_indexes]
+            doc_ids = [m.id for f in story_families for m in f.members]
+            for doc_id in doc_ids:
+                by_id[doc_id].story = story_id
+            facts, conflicts = story_facts([by_id[i] for i in doc_ids])
+            stories.append(
+                Story(
+                    id=story_id,
+                    title=_story_title(story_families, by_id),
+                    families=[f.id for f in story_families],
+                    documents=doc_ids,
+                    facts=facts,
+                    conflicts=conflicts,
+                )
             )
-        )
+        return stories
+
+    stories = timed("facts", story_records)
     # A text citing an outlet whose report on the same story is here, and reusing its sentences.
     relations = relations + timed("reuse", cited_reuse, documents, families, relations)
     timings["total"] = round(time.perf_counter() - started, 3)
