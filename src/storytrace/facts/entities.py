@@ -8,6 +8,7 @@ because they start a sentence or are calendar words. Keys fold accents, case and
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -67,9 +68,15 @@ TITLE_WORDS = {
 
 # Sentence ends: .!? (and closing quotes) then space and a capital or an opening quote; not
 # after common abbreviations or single initials ("U.S.", "Oct.", "J.").
-_ABBREV = r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bJr)(?<!\bSr)(?<!\bvs)"
-_MONTH_ABBREV = r"(?<!\bJan)(?<!\bFeb)(?<!\bMar)(?<!\bApr)(?<!\bAug)(?<!\bSept)(?<!\bSep)(?<!\bOct)(?<!\bNov)(?<!\bDec)(?<!\bNo)(?<!\bInc)(?<!\bCorp)(?<!\bCo)(?<!\bGen)(?<!\bGov)(?<!\bSen)(?<!\bRep)"
-_SENTENCE_END = re.compile(rf"{_ABBREV}{_MONTH_ABBREV}[.!?][\"”’)\]]*(?=\s+[\"“‘(]?[{UPPER}0-9])")
+# The mark is matched first and the lookbehinds (each ending with "." for the mark itself) are
+# tried only there: put before it, they ran at every character of the text.
+_NOT_AFTER = (
+    r"\b[A-Z]", r"\bMr", r"\bMrs", r"\bMs", r"\bDr", r"\bSt", r"\bJr", r"\bSr", r"\bvs",
+    r"\bJan", r"\bFeb", r"\bMar", r"\bApr", r"\bAug", r"\bSept", r"\bSep", r"\bOct", r"\bNov",
+    r"\bDec", r"\bNo", r"\bInc", r"\bCorp", r"\bCo", r"\bGen", r"\bGov", r"\bSen", r"\bRep",
+)  # fmt: skip
+_ABBREV = "".join(f"(?<!{word}.)" for word in _NOT_AFTER)
+_SENTENCE_END = re.compile(rf"[.!?]{_ABBREV}[\"”’)\]]*(?=\s+[\"“‘(]?[{UPPER}0-9])")
 
 
 @dataclass(slots=True, frozen=True)
@@ -83,6 +90,12 @@ class Span:
 
 def sentences(text: str) -> list[Span]:
     """Split a text into sentences (offsets into `text`); paragraphs (lines) always end one."""
+    return list(_sentences(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _sentences(text: str) -> tuple[Span, ...]:
+    # Cached: the facts of one document split it three times (values, quotes, names).
     out: list[Span] = []
     for para in re.finditer(r"[^\n]+", text):
         start = para.start()
@@ -94,9 +107,10 @@ def sentences(text: str) -> list[Span]:
                 start += 1
         if start < para.end():
             out.append(Span(text[start : para.end()], start, para.end()))
-    return [s for s in out if s.text.strip()]
+    return tuple(s for s in out if s.text.strip())
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Accents off, case folded, curly apostrophes straightened, spaces collapsed."""
     text = unicodedata.normalize("NFKD", text)
@@ -115,6 +129,12 @@ def entity_key(name: str) -> str:
 
 def names(sentence: str) -> list[Span]:
     """The named entities of one sentence: capitalised runs, minus non-name words at the ends."""
+    return list(_names(sentence))
+
+
+@functools.lru_cache(maxsize=8192)
+def _names(sentence: str) -> tuple[Span, ...]:
+    # Cached: a sentence's names are asked for by every fact found in it.
     found: list[Span] = []
     for m in ENTITY_RE.finditer(sentence):
         words = list(re.finditer(r"\S+", m.group(1)))
@@ -145,7 +165,7 @@ def names(sentence: str) -> list[Span]:
         ):
             continue
         found.append(Span(text, start, start + len(text)))
-    return found
+    return tuple(found)
 
 
 def _is_not_name(word: str) -> bool:

@@ -12,6 +12,7 @@ reporters") are reporting verbs too.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -209,13 +210,19 @@ def _last_phrase(segment: str) -> str | None:
 
 def full_names(text: str) -> list[str]:
     """Person-like names of two or more words in the text, titles removed, in order."""
+    return list(_full_names(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _full_names(text: str) -> tuple[str, ...]:
+    # Cached: quotes and the story's name list both ask for each document's names.
     out = []
     for sentence in sentences(text):
         for n in names(sentence.text):
             name = person_name(n.text)
             if len(name.split()) >= 2:
                 out.append(name)
-    return out
+    return tuple(out)
 
 
 def _resolve(speaker: str, known_names: list[str]) -> str:
