@@ -215,6 +215,22 @@ def _contained(items: list[tuple[Any, Any]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(runs))
 
 
+def required_literals(pattern: str) -> tuple[tuple[str, ...], ...] | None:
+    """For each top-level alternative of `pattern`, the strings a match of it must contain;
+    None when some alternative needs none (or the pattern cannot be read): then any text may
+    match. A text holding none of the alternatives' strings cannot match the pattern."""
+    items = _parse(pattern)
+    if not items:
+        return None
+    alternatives = (
+        [list(a.data) for a in items[0][1][1]]
+        if len(items) == 1 and items[0][0] is sre.BRANCH
+        else [items]
+    )
+    needs = tuple(_contained(alternative) for alternative in alternatives)
+    return needs if all(needs) else None
+
+
 def _is_space(op: Any, av: Any) -> bool:
     """`\\s`, `\\s*`, `\\s+`...: whitespace only."""
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):

@@ -10,9 +10,11 @@ not circular. Scores are 1 - exp(-rate / SCALE), rate = weighted marks per 1000 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
+from storytrace.clean.markers import required_literals
 from storytrace.model import Signals
 
 _DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -144,11 +146,19 @@ SPIN_SCALE = 4.0
 TRANSLATION_SCALE = 3.0
 
 
+@functools.cache
+def _required(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], ...] | None:
+    return required_literals(pattern.pattern)
+
+
 def _score(text: str, marks, scale: float) -> tuple[float, list[str]]:
     n_words = max(1, len(text.split()))
     total = 0.0
     evidence = []
     for name, pattern, weight in marks:
+        needs = _required(pattern)
+        if needs is not None and not any(all(x in text for x in alt) for alt in needs):
+            continue  # the text lacks every alternative's fixed words: no need to search
         hits = pattern.findall(text)
         if hits:
             total += weight * len(hits)
