@@ -27,6 +27,9 @@ STAGES = ("clean", "signals", "match", "families", "trace", "stories", "facts", 
 
 def worker(path: str, out: str) -> None:
     """Analyze the JSONL corpus at `path` into `out`; print one JSON line of measurements."""
+    sys.path.insert(0, str(HERE))
+    from dedup import _rss_mb
+
     from storytrace.cli import app
 
     started = time.perf_counter()
@@ -34,8 +37,7 @@ def worker(path: str, out: str) -> None:
         app(["analyze", path, "--out", out], standalone_mode=False)
     finally:
         seconds = time.perf_counter() - started
-    with open("/proc/self/status") as status:
-        rss = next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    rss = _rss_mb("VmHWM")
     stats = json.loads((Path(out) / "result.json").read_text(encoding="utf-8"))["stats"]
     print(json.dumps({"seconds": seconds, "rss": rss, "stats": stats}))
 
@@ -49,18 +51,15 @@ def main() -> int:
         worker(*args.worker)
         return 0
     sys.path.insert(0, str(HERE))
-    from dedup import build_corpus
+    from dedup import write_corpus
 
     header = f"{'docs':>7} {'MB':>6} " + " ".join(f"{s:>8}" for s in STAGES)
     header += f" {'total s':>8} {'wall s':>7} {'RSS MB':>7} {'families':>8} {'stories':>7}"
     print(header)
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.sizes.split(",")):
-            docs, _, _ = build_corpus(n)
             path = Path(tmp) / f"corpus-{n}.jsonl"
-            with path.open("w", encoding="utf-8") as out:
-                for doc_id, text in docs:
-                    out.write(json.dumps({"id": doc_id, "text": text}) + "\n")
+            write_corpus(n, path)
             done = subprocess.run(
                 [sys.executable, __file__, "--worker", str(path), str(Path(tmp) / f"out-{n}")],
                 capture_output=True, text=True, check=True,

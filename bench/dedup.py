@@ -93,6 +93,15 @@ def build_corpus(n_docs: int, seed: int = 0):
     return docs, truth, story
 
 
+def write_corpus(n_docs: int, path: Path, with_story: bool = False) -> None:
+    """`build_corpus(n_docs)` as JSONL rows {"id", "text"} (and "story"), for the scale benches."""
+    docs, _, story = build_corpus(n_docs)
+    with path.open("w", encoding="utf-8") as out:
+        for doc_id, text in docs:
+            row = {"id": doc_id, "text": text} | ({"story": story[doc_id]} if with_story else {})
+            out.write(json.dumps(row) + "\n")
+
+
 # --- lexical throughput, each engine in its own process -------------------------------------
 
 def _rss_mb(field: str = "VmRSS") -> float:

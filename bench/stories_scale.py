@@ -25,17 +25,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def worker(path: str, mode: str) -> None:
     """Cluster the corpus at `path` by `mode` ("matrix" or "graph"); print one JSON line."""
     sys.path.insert(0, str(HERE))
+    from dedup import _rss_mb
     from stories import as_family, pairwise_scores
 
     from storytrace.cluster.stories import StoryClusterer
@@ -47,7 +40,7 @@ def worker(path: str, mode: str) -> None:
     labels = StoryClusterer(dense_limit=limit).fit(families).labels_
     seconds = time.perf_counter() - started
     _, _, f1 = pairwise_scores([r["story"] for r in rows], [int(x) for x in labels])
-    print(json.dumps({"seconds": seconds, "rss": _peak_rss_mb(), "f1": f1, "labels": labels.tolist()}))
+    print(json.dumps({"seconds": seconds, "rss": _rss_mb("VmHWM"), "f1": f1, "labels": labels.tolist()}))
 
 
 def main() -> int:
@@ -60,16 +53,13 @@ def main() -> int:
         worker(*args.worker)
         return 0
     sys.path.insert(0, str(HERE))
-    from dedup import build_corpus
+    from dedup import write_corpus
 
     print(f"{'families':>8} {'path':<7} {'seconds':>8} {'peak RSS MB':>12} {'story F1':>9} {'same labels':>12}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.sizes.split(",")):
-            docs, _, story = build_corpus(n)
             path = Path(tmp) / f"corpus-{n}.jsonl"
-            with path.open("w", encoding="utf-8") as out:
-                for doc_id, text in docs:
-                    out.write(json.dumps({"id": doc_id, "text": text, "story": story[doc_id]}) + "\n")
+            write_corpus(n, path, with_story=True)
             runs = {}
             for mode in ("matrix", "graph"):
                 if mode == "matrix" and n > args.dense_max:
