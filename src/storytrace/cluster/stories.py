@@ -147,8 +147,9 @@ EMBEDDING_WEIGHT = 0.1
 # kept the graph path gives the dense labels exactly; with 50 neighbours at >= 0.05 it still
 # does on both dev halves (tests/test_stories.py checks this). On the dedup benchmark's corpus
 # (copies not folded into families, so stories of up to 19 reports and big mixed clusters) it
-# differs a little from dense: 5,000 families, story F1 0.606 dense, 0.649 graph. Peak RSS at
-# 10,000 families 0.62 GB (27 s), at 20,000 0.85 GB (72 s).
+# differs a little from dense: 5,000 families, story F1 0.606 dense, 0.649 graph. Peak RSS and
+# time of the graph path (bench/results/stories_scale.txt): 0.63 GB and 21.5 s at 10,000
+# families, 1.7 GB and 144 s at 40,000.
 DENSE_LIMIT = 5000
 GRAPH_NEIGHBOURS = 50
 GRAPH_MIN_SIMILARITY = 0.05
