@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/dedup.py
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/stories_scale.py
+	$(BIN)/python bench/analyze_scale.py
 
 clean:
 	rm -rf out .pytest_cache
