@@ -20,6 +20,7 @@ several sources state side by side are not disagreements.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter, defaultdict
 from datetime import date
@@ -265,10 +266,18 @@ def _same_statements(by_slot: dict) -> dict:
         slot: [_content_words(m.sentence) for stated in by_slot[slot].values() for _, m in stated]
         for slot in slots
     }
-    for i, a in enumerate(slots):
-        for b in slots[i + 1 :]:
-            if a[0] not in JOINED_KINDS or a[:2] != b[:2] or root(a) == root(b):
-                continue  # amounts, counts and ages in like sentences are often of two things
+    # Only slots of one kind and role can join (amounts, counts and ages in like sentences are
+    # often of two things): compare within those groups, in the order of `slots`.
+    groups: dict[tuple, list[tuple]] = defaultdict(list)
+    for slot in slots:
+        if slot[0] in JOINED_KINDS:
+            groups[slot[:2]].append(slot)
+    pairs = (
+        (a, b) for group in groups.values() for i, a in enumerate(group) for b in group[i + 1 :]
+    )
+    for a, b in pairs:
+        if root(a) == root(b):
+            continue
             if any(
                 len(x & y) >= SAME_STATEMENT_OVERLAP * min(len(x), len(y))
                 for x in words[a]
@@ -369,8 +378,17 @@ def _alias_keys(keys: set[str]) -> dict[str, str]:
     full name is the short one plus a head saying what it is (initiative, bank, agreement...)
     and only one such full name exists in the story."""
     aliases = {}
+    ordered = sorted(keys)
     for short in keys:
-        longer = [k for k in keys if k != short and k.startswith(short + " ") and sort_of(k)]
+        # the keys that start with `short + " "` sit together in sorted order
+        prefix = short + " "
+        first = bisect.bisect_left(ordered, prefix)
+        longer = []
+        for k in ordered[first:]:
+            if not k.startswith(prefix):
+                break
+            if sort_of(k):
+                longer.append(k)
         if len(longer) == 1 and sort_of(short) is None:
             aliases[short] = longer[0]
     return aliases
