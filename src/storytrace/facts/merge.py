@@ -278,15 +278,15 @@ def _same_statements(by_slot: dict) -> dict:
     for a, b in pairs:
         if root(a) == root(b):
             continue
-            if any(
-                len(x & y) >= SAME_STATEMENT_OVERLAP * min(len(x), len(y))
-                for x in words[a]
-                for y in words[b]
-                if x and y
-            ):
-                # the slot with more mentions names the joined one
-                big, small = sorted((root(a), root(b)), key=lambda s: -_size(by_slot[s]))
-                parent[small] = big
+        if any(
+            len(x & y) >= SAME_STATEMENT_OVERLAP * min(len(x), len(y))
+            for x in words[a]
+            for y in words[b]
+            if x and y
+        ):
+            # the slot with more mentions names the joined one
+            big, small = sorted((root(a), root(b)), key=lambda s: -_size(by_slot[s]))
+            parent[small] = big
     joined: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for slot in slots:
         for value, stated in by_slot[slot].items():
