@@ -106,3 +106,17 @@ def test_dedup_keeps_one_copy_and_records_bad_rows(tmp_path):
 def test_dedup_refuses_an_unknown_mode(tmp_path):
     done = run("dedup", DATA / "seeds", "--out", tmp_path / "out", "--mode", "fuzzy")
     assert done.returncode != 0 and "lexical" in done.stderr
+
+
+def test_report_stories_limits_the_stories_drawn_but_not_the_results(tmp_path):
+    out = tmp_path / "out"
+    done = run("analyze", REPO / "examples" / "corpus", "--out", out, "--report-stories", "1",
+               "--no-parquet")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert len(result["stories"]) == 2
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count('class="story filterable" id="story-') == 1
+    assert 'id="more-stories"' in html
+    assert run("analyze", REPO / "examples" / "corpus", "--out", out,
+               "--report-stories", "-1").returncode != 0  # fmt: skip
