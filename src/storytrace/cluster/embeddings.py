@@ -90,6 +90,7 @@ class EmbeddingSpace:
         self.embedder = embedder
         self._vectors: list[np.ndarray] = []
         self._informative: list[bool] = []
+        self._unit: np.ndarray | None = None  # centred unit vectors, until the next add()
 
     def add(self, texts: list[str], informative: list[bool]) -> None:
         if not texts:
@@ -102,15 +103,18 @@ class EmbeddingSpace:
             )
         self._vectors.extend(vectors)
         self._informative.extend(informative)
+        self._unit = None
 
     def similarity(self, rows: np.ndarray | None = None, cols: np.ndarray | None = None):
         """Similarity (0..1) between the families at `rows` and `cols` (all when None)."""
-        vectors = np.array(self._vectors)
-        informative = np.array(self._informative, dtype=bool)
-        if informative.any():
-            vectors = vectors - vectors[informative].mean(axis=0)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+        if self._unit is None:
+            vectors = np.array(self._vectors)
+            informative = np.array(self._informative, dtype=bool)
+            if informative.any():
+                vectors = vectors - vectors[informative].mean(axis=0)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            self._unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+        vectors = self._unit
         a = vectors if rows is None else vectors[rows]
         b = vectors if cols is None else vectors[cols]
         return np.clip(a @ b.T, 0.0, 1.0) ** SHARPEN_POWER

@@ -362,6 +362,24 @@ class StoryClusterer:
         w = self.embedding_weight
         return (1.0 - w) * lexical + w * space.similarity(rows, cols)
 
+    def _finish(
+        self,
+        total: np.ndarray,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        dates: list[date | None],
+        informative: np.ndarray,
+        space: EmbeddingSpace | None,
+    ) -> np.ndarray:
+        """A block of TF-IDF cosines (families `rows` x `cols`) to similarities: embeddings
+        mixed in, dates far apart damped, uninformative families at 0, a family with itself 1."""
+        total = self._mix(total, space, rows, cols)
+        total *= self._date_factors([dates[i] for i in rows], [dates[i] for i in cols])
+        total[~informative[rows], :] = 0.0
+        total[:, ~informative[cols]] = 0.0
+        total[rows[:, None] == cols[None, :]] = 1.0
+        return np.clip(total, 0.0, 1.0)
+
     def _date_factors(self, rows: list[date | None], cols: list[date | None]) -> np.ndarray:
         """Similarity multipliers for every (row, col) pair of dates; 1 where a date is missing."""
         r = np.array([d.toordinal() if d else np.nan for d in rows], dtype=float)
@@ -531,14 +549,8 @@ class StoryClusterer:
         for name, x in vectors.items():
             part = _compact_columns(x[rows])
             total += weights[name] * (part @ part.T).toarray()
-        total = self._mix(total, self._space, rows, rows)
-        dates = [self._dates[i] for i in rows]
-        total *= self._date_factors(dates, dates)
-        uninformative = ~np.array(self._informative)[rows]
-        total[uninformative, :] = 0.0
-        total[:, uninformative] = 0.0
-        np.fill_diagonal(total, 1.0)
-        return np.clip(total, 0.0, 1.0)
+        informative = np.array(self._informative)
+        return self._finish(total, rows, rows, self._dates, informative, self._space)
 
     def _best_story(self, labels: list[int], vectors: dict[str, sp.csr_matrix]) -> int | None:
         """The story the newest family joins, or None when none is similar enough."""
@@ -549,10 +561,10 @@ class StoryClusterer:
             # 2^20 hashed features per call (a quarter of the streaming time at 1,600 families).
             sims += weights[name] * (x[:-1] @ x[-1].toarray().ravel())
         seen = len(self._dates)
-        sims = self._mix(sims[:, None], self._space, np.arange(seen - 1), np.array([seen - 1]))
-        sims = sims.ravel()
-        sims *= self._date_factors(self._dates[:-1], [self._dates[-1]]).ravel()
-        sims[~np.array(self._informative[:-1])] = 0.0
+        sims = self._finish(
+            sims[:, None], np.arange(seen - 1), np.array([seen - 1]), self._dates,
+            np.array(self._informative), self._space,
+        ).ravel()  # fmt: skip
         best, best_score = None, self.min_similarity
         label_array = np.array(labels)
         for label in np.unique(label_array):
@@ -653,15 +665,7 @@ class _Similarities:
         return self._finish(total, rows, np.arange(self.n))
 
     def _finish(self, total: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Embeddings, dates and uninformative families applied to a block of TF-IDF cosines."""
-        total = self.clusterer._mix(total, self.space, rows, cols)
-        total *= self.clusterer._date_factors(
-            [self.dates[i] for i in rows], [self.dates[i] for i in cols]
-        )
-        total[~self.informative[rows], :] = 0.0
-        total[:, ~self.informative[cols]] = 0.0
-        total[rows[:, None] == cols[None, :]] = 1.0
-        return np.clip(total, 0.0, 1.0)
+        return self.clusterer._finish(total, rows, cols, self.dates, self.informative, self.space)
 
     def matrix(self) -> np.ndarray:
         everything = np.arange(self.n)
