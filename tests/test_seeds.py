@@ -125,3 +125,13 @@ def test_al_jazeera_002_partly_reuses_the_reuters_report_it_cites(seeds_result):
         not r.metrics.get("citing") or r.metrics["citing"] == docs["002"].id
         for r in seeds_result.relations
     )
+
+
+def test_a_removed_source_link_still_says_the_page_is_a_reprint(seeds_result):
+    docs = short(seeds_result)
+    assert "Source link" not in docs["002"].clean_text
+    assert "Source link" in [r.text for r in docs["002"].removed]
+    assert [a.text for a in docs["002"].attribution if a.kind == "source-link"] == ["Source link"]
+    # The Reuters copy on a spam site says so too, and still wins its family on the wire evidence.
+    assert any(a.kind == "source-link" for a in docs["004"].attribution)
+    assert seeds_result.family_of(docs["004"].id).origin == docs["004"].id

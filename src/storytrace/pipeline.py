@@ -156,8 +156,15 @@ def analyze_documents(
 
 
 def _attribution(clean) -> list:
-    """What the text says about its authors, plus the page's own author metadata if it says none."""
+    """What the text says about its authors, plus the page's own author metadata if it says none
+    and the source a removed line names ("Source link": the cleaner drops it as boilerplate, but
+    it says the page was taken from elsewhere)."""
     found = find_attribution(clean.text)
+    if not any(a.kind == "source-link" for a in found):
+        removed = (a for line in clean.removed for a in find_attribution(line.text))
+        source = next((a for a in removed if a.kind == "source-link"), None)
+        if source is not None:
+            found.append(source)
     if not any(a.kind == "byline" for a in found):
         meta = page_attribution(clean.author, clean.site)
         if meta is not None:

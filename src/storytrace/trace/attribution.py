@@ -49,7 +49,9 @@ _CITES_REPORTED = re.compile(
 )
 _SOURCE_LINK = re.compile(
     r"^\s*(?:(?P<link>Source\s+(?:link|hyperlink))\b\s*[:\-–]?|(?P<label>Source|Original\s+"
-    r"(?:article|source)|Via)\s*(?::|$|(?=\s+https?://)))\s*(?P<rest>.*)$",
+    r"(?:article|source)|Via)\s*(?::|$|(?=\s+https?://))|(?P<first>Originally\s+(?:published|"
+    r"posted)|This\s+(?:article|story)\s+(?:was|has\s+been)\s+(?:originally\s+)?(?:published|"
+    r"posted))\b)\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _OUTLET_IN = re.compile(rf"\b(?:{_ANY_OUTLET})(?=\b|’|')")

@@ -15,7 +15,6 @@ hangs under the wrapped copy when their relation is stronger than its relation t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -36,11 +35,6 @@ TRUNCATED_WEIGHT = 2.0
 LENGTH_WEIGHT = 0.5  # times len / longest len
 REPRINT_WEIGHT = 1.0  # the page names a source it was taken from
 BOILERPLATE_WEIGHT = 0.5  # times the share of the page's characters removed as boilerplate
-_REPRINT_LINE = re.compile(
-    r"^\W*(?:source(?: link| hyperlink| url)?\W*$|original(?:ly)? (?:source|article|post(?:ed)?)"
-    r"|this (?:article|story) (?:was|has been) (?:originally )?(?:published|posted))",
-    re.IGNORECASE,
-)
 
 _AUTHOR_ROLES = {"reporting", "additional reporting", "writing", "written", "compiled"}
 _OUTLET_PRIORITY = ("agency", "byline", "contributor", "source-link")
@@ -172,9 +166,7 @@ def _origin_evidence(
                 -REWRITE_WEIGHT * max(spun, translated), f"{mark} marks {max(spun, translated):.2f}"
             )
     for doc in members:
-        reprint = next(
-            (line.text for line in doc.removed if _REPRINT_LINE.match(line.text.strip())), None
-        ) or next((a.text for a in attributions[doc.id] if a.kind == "source-link"), None)
+        reprint = next((a.text for a in attributions[doc.id] if a.kind == "source-link"), None)
         if reprint:
             evidence[doc.id].add(-REPRINT_WEIGHT, f"names a source it was taken from: {reprint!r}")
         removed = sum(len(line.text) for line in doc.removed)
