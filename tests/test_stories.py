@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score
 
 from storytrace.cluster import StoryClusterer, cluster_stories, copy_families
@@ -358,3 +360,26 @@ def test_look_alike_events_of_an_ecbplus_topic_are_told_apart(dev_runs, mode):
             main.append(Counter(members).most_common(1)[0][0])
         apart += main[0] != main[1]
     assert apart >= 20, f"{apart} of {len(topics)}"
+
+
+# --- the streaming index: exact TF-IDF cosines without re-weighting every seen family -------------
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 30), max_size=12), min_size=1, max_size=15))
+def test_incremental_tfidf_gives_the_batch_cosine_after_every_arrival(rows):
+    """Each arrival's similarities equal sklearn's TF-IDF cosine over all rows seen so far."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from storytrace.cluster.incremental import IncrementalTfidf
+
+    n_features = 31
+    counts = sp.csr_matrix(
+        np.array([np.bincount(row, minlength=n_features) for row in rows], dtype=float)
+    )
+    index = IncrementalTfidf(n_features)
+    for k in range(len(rows)):
+        got = index.add(counts[k])
+        seen = TfidfTransformer(sublinear_tf=True).fit_transform(counts[: k + 1])
+        expected = (seen[:k] @ seen[k].T).toarray().ravel()
+        assert np.allclose(got, expected, atol=1e-12)
+        members = np.arange(k + 1)
+        assert np.allclose(index.weighted(members).toarray(), seen.toarray(), atol=1e-12)

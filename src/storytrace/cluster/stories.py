@@ -41,6 +41,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorize
 from storytrace.cluster.bisect import divide
 from storytrace.cluster.components import connected_groups
 from storytrace.cluster.embeddings import Embedder, EmbeddingSpace
+from storytrace.cluster.incremental import Growable, IncrementalTfidf
 from storytrace.cluster.linkage import sparse_average_linkage
 from storytrace.model import DocumentResult
 
@@ -225,13 +226,16 @@ class _View:
         return x
 
 
-def _hasher(analyzer) -> HashingVectorizer:
-    return HashingVectorizer(
-        analyzer=analyzer, n_features=_N_FEATURES, alternate_sign=False, norm=None
-    )
+def _tokens_as_given(tokens: list[str]) -> list[str]:
+    return tokens
 
 
-_VIEWS = {"words": _hasher(content_words), "names": _hasher(names), "numbers": _hasher(immutables)}
+# Each view's tokens are made once per text (the words also decide whether a text is
+# informative) and hashed into raw counts.
+_VIEWS = {"words": content_words, "names": names, "numbers": immutables}
+_HASHER = HashingVectorizer(
+    analyzer=_tokens_as_given, n_features=_N_FEATURES, alternate_sign=False, norm=None
+)
 
 
 def family_text(family: list[DocumentResult]) -> str:
@@ -249,6 +253,10 @@ def family_date(family: list[DocumentResult]) -> date | None:
             except ValueError:
                 continue
     return min(found) if found else None
+
+
+def _day_number(day: date | None) -> float:
+    return float(day.toordinal()) if day else np.nan
 
 
 def _paragraph_key(line: str) -> str:
@@ -340,10 +348,14 @@ class StoryClusterer:
 
     def _reset(self) -> None:
         self.labels_: np.ndarray = np.zeros(0, dtype=int)
-        self._counts: dict[str, sp.csr_matrix | None] = {name: None for name in _VIEWS}
-        self._df = {name: np.zeros(_N_FEATURES) for name in _VIEWS}
-        self._dates: list[date | None] = []
-        self._informative: list[bool] = []
+        # Streaming state: one incremental TF-IDF index per weighted view, and per family its
+        # day number, whether it is informative and its story label.
+        self._tfidf = {
+            name: IncrementalTfidf(_N_FEATURES) for name, w in self._weights().items() if w > 0
+        }
+        self._days = Growable(np.float64)
+        self._informative = Growable(np.bool_)
+        self._labels = Growable(np.int64)
         self._space = EmbeddingSpace(self.embedder) if self.embedder else None
         self._n_stories = 0
         self._paragraphs: Counter[str] = Counter()
@@ -352,8 +364,16 @@ class StoryClusterer:
     def _weights(self) -> dict[str, float]:
         return {"words": self.word_weight, "names": self.name_weight, "numbers": self.number_weight}
 
-    def _count(self, texts: list[str]) -> dict[str, sp.csr_matrix]:
-        return {name: hasher.transform(texts).tocsr() for name, hasher in _VIEWS.items()}
+    def _count(self, texts: list[str]) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
+        """Each view's hashed raw counts, and which texts have enough content words."""
+        counts, informative = {}, None
+        for name, tokenize in _VIEWS.items():
+            tokens = [tokenize(text) for text in texts]
+            counts[name] = _HASHER.transform(tokens).tocsr()
+            if name == "words":
+                informative = np.array([len(t) >= self.min_content_words for t in tokens], bool)
+        assert informative is not None
+        return counts, informative
 
     def _mix(self, lexical: np.ndarray, space: EmbeddingSpace | None, rows=None, cols=None):
         """The TF-IDF similarity with the embedding cosine mixed in (when there is an embedder)."""
@@ -367,24 +387,23 @@ class StoryClusterer:
         total: np.ndarray,
         rows: np.ndarray,
         cols: np.ndarray,
-        dates: list[date | None],
+        days: np.ndarray,
         informative: np.ndarray,
         space: EmbeddingSpace | None,
     ) -> np.ndarray:
         """A block of TF-IDF cosines (families `rows` x `cols`) to similarities: embeddings
-        mixed in, dates far apart damped, uninformative families at 0, a family with itself 1."""
+        mixed in, dates far apart damped, uninformative families at 0, a family with itself 1.
+        `days` holds every family's date as a day number (NaN when it has none)."""
         total = self._mix(total, space, rows, cols)
-        total *= self._date_factors([dates[i] for i in rows], [dates[i] for i in cols])
+        total *= self._date_factors(days[rows], days[cols])
         total[~informative[rows], :] = 0.0
         total[:, ~informative[cols]] = 0.0
         total[rows[:, None] == cols[None, :]] = 1.0
         return np.clip(total, 0.0, 1.0)
 
-    def _date_factors(self, rows: list[date | None], cols: list[date | None]) -> np.ndarray:
-        """Similarity multipliers for every (row, col) pair of dates; 1 where a date is missing."""
-        r = np.array([d.toordinal() if d else np.nan for d in rows], dtype=float)
-        c = np.array([d.toordinal() if d else np.nan for d in cols], dtype=float)
-        days = np.maximum(0.0, np.abs(r[:, None] - c[None, :]) - DATE_GRACE_DAYS)
+    def _date_factors(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Similarity multipliers for every (row, col) pair of day numbers; 1 where one is NaN."""
+        days = np.maximum(0.0, np.abs(rows[:, None] - cols[None, :]) - DATE_GRACE_DAYS)
         factors = np.exp(-((days / self.date_scale_days) ** 2) / 2)
         return np.where(np.isnan(factors), 1.0, factors)
 
@@ -395,20 +414,19 @@ class StoryClusterer:
 
     def _similarities(self, families: list[list[DocumentResult]]) -> _Similarities:
         texts = _strip_template([family_text(f) for f in families])
-        counts = self._count(texts)
+        counts, informative = self._count(texts)
         views = []
         for name, weight in self._weights().items():
             if weight == 0:
                 continue
             m = counts[name]
             views.append((weight, _View(m, np.asarray((m > 0).sum(axis=0)).ravel(), len(texts))))
-        informative = np.array([len(content_words(t)) >= self.min_content_words for t in texts])
         space = None
         if self.embedder is not None:
             space = EmbeddingSpace(self.embedder)
             space.add(texts, informative.tolist())
-        dates = [family_date(f) for f in families]
-        return _Similarities(self, [(w, v.weighted()) for w, v in views], dates, informative, space)
+        days = np.array([_day_number(family_date(f)) for f in families])
+        return _Similarities(self, [(w, v.weighted()) for w, v in views], days, informative, space)
 
     def fit(self, families: list[list[DocumentResult]]) -> StoryClusterer:
         """Cluster all families at once: average linkage, then split look-alike events.
@@ -484,39 +502,41 @@ class StoryClusterer:
         joins is then checked like a batch story (`cluster.bisect.divide`): when it has come to
         hold two clearly separate events, it is split, the part with its first family keeping
         the label, so earlier labels of the other part change (a stream of look-alike events is
-        merged at first, before enough reports show the difference).
+        merged at first, before enough reports show the difference). The similarities come from
+        `cluster.incremental.IncrementalTfidf`, so an arrival costs what the seen families that
+        share a word, name or number with it cost, not a pass over every seen family.
         """
-        labels = list(self.labels_)
+        weights = self._weights()
         for family in families:
             text = self._strip_seen_template(family_text(family))
-            counts = self._count([text])
-            for name in _VIEWS:
-                seen = self._counts[name]
-                self._counts[name] = (
-                    counts[name] if seen is None else sp.vstack([seen, counts[name]]).tocsr()
-                )
-                self._df[name][counts[name].indices] += 1
-            self._dates.append(family_date(family))
-            self._informative.append(len(content_words(text)) >= self.min_content_words)
+            counts, informative = self._count([text])
+            similarity = np.zeros(self._labels.size)
+            for name, index in self._tfidf.items():
+                similarity += weights[name] * index.add(counts[name])
+            self._days.append(_day_number(family_date(family)))
+            self._informative.append(bool(informative[0]))
             if self._space is not None:
-                self._space.add([text], self._informative[-1:])
-            vectors = self._seen_vectors()
-            label = self._best_story(labels, vectors) if self._informative[-1] and labels else None
+                self._space.add([text], [bool(self._informative.view()[-1])])
+            label = None
+            if self._informative.view()[-1] and self._labels.size:
+                label = self._best_story(similarity)
             if label is None:
-                labels.append(self._n_stories)
+                self._labels.append(self._n_stories)
                 self._n_stories += 1
                 continue
-            labels.append(label)
-            members = np.flatnonzero(np.array(labels) == label)
+            self._labels.append(label)
+            labels = self._labels.view()
+            members = np.flatnonzero(labels == label)
+            if len(members) < 2 * SPLIT_MIN_PART:
+                continue
             parts = divide(
-                self._seen_similarity(vectors, members), np.arange(len(members)),
+                self._seen_similarity(members), np.arange(len(members)),
                 self.split_neighbours, self.split_max_ncut, SPLIT_MIN_PART,
             )  # fmt: skip
             for part in sorted(parts, key=lambda p: int(p.min()))[1:]:
-                for index in members[part]:
-                    labels[index] = self._n_stories
+                labels[members[part]] = self._n_stories
                 self._n_stories += 1
-        self.labels_ = np.array(labels, dtype=int)
+        self.labels_ = self._labels.view().copy()
         return self
 
     def _strip_seen_template(self, text: str) -> str:
@@ -531,52 +551,38 @@ class StoryClusterer:
         self._paragraphs.update(keys)
         return kept
 
-    def _seen_vectors(self) -> dict[str, sp.csr_matrix]:
-        """TF-IDF rows of every family seen so far, with the document frequencies known now."""
-        n_seen = len(self._dates)
-        vectors = {}
-        for name, weight in self._weights().items():
-            rows = self._counts[name]
-            if weight == 0 or rows is None:
-                continue
-            vectors[name] = _View(rows, self._df[name], n_seen).weighted()
-        return vectors
-
-    def _seen_similarity(self, vectors: dict[str, sp.csr_matrix], rows: np.ndarray) -> np.ndarray:
+    def _seen_similarity(self, rows: np.ndarray) -> np.ndarray:
         """Similarity among some seen families, as `similarity` computes it in batch mode."""
         weights = self._weights()
         total = np.zeros((len(rows), len(rows)))
-        for name, x in vectors.items():
-            part = _compact_columns(x[rows])
+        for name, index in self._tfidf.items():
+            part = _compact_columns(index.weighted(rows))
             total += weights[name] * (part @ part.T).toarray()
-        informative = np.array(self._informative)
-        return self._finish(total, rows, rows, self._dates, informative, self._space)
+        return self._finish(
+            total, rows, rows, self._days.view(), self._informative.view(), self._space
+        )
 
-    def _best_story(self, labels: list[int], vectors: dict[str, sp.csr_matrix]) -> int | None:
-        """The story the newest family joins, or None when none is similar enough."""
-        weights = self._weights()
-        sims = np.zeros(len(labels))
-        for name, x in vectors.items():
-            # A dense right-hand side: x[-1].T as a sparse matrix costs a conversion over all
-            # 2^20 hashed features per call (a quarter of the streaming time at 1,600 families).
-            sims += weights[name] * (x[:-1] @ x[-1].toarray().ravel())
-        seen = len(self._dates)
-        sims = self._finish(
-            sims[:, None], np.arange(seen - 1), np.array([seen - 1]), self._dates,
-            np.array(self._informative), self._space,
+    def _best_story(self, similarity: np.ndarray) -> int | None:
+        """The story the newest family joins, given its TF-IDF similarity with each seen family,
+        or None when none is similar enough."""
+        newest = self._labels.size
+        similarity = self._finish(
+            similarity[:, None], np.arange(newest), np.array([newest]), self._days.view(),
+            self._informative.view(), self._space,
         ).ravel()  # fmt: skip
-        best, best_score = None, self.min_similarity
-        label_array = np.array(labels)
-        for label in np.unique(label_array):
-            score = float(sims[label_array == label].mean())
-            if score >= best_score:
-                best, best_score = int(label), score
-        if best is None and ATTACH_LONE_FAMILIES and len(sims):
+        labels = self._labels.view()
+        sizes = np.bincount(labels, minlength=self._n_stories)
+        sums = np.bincount(labels, weights=similarity, minlength=self._n_stories)
+        means = np.divide(sums, sizes, out=np.full(len(sums), -np.inf), where=sizes > 0)
+        best = len(means) - 1 - int(np.argmax(means[::-1]))  # the last story on ties
+        if means[best] >= self.min_similarity:
+            return best
+        if ATTACH_LONE_FAMILIES and len(similarity):
             # A report that would open a story alone joins the story of its nearest report.
-            nearest = int(np.argmax(sims))
-            if sims[nearest] >= STREAMING_ATTACH_FACTOR * self.min_similarity:
-                best = int(label_array[nearest])
-        return best
+            nearest = int(np.argmax(similarity))
+            if similarity[nearest] >= STREAMING_ATTACH_FACTOR * self.min_similarity:
+                return int(labels[nearest])
+        return None
 
 
 def _nearest(similarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -635,17 +641,17 @@ class _Similarities:
         self,
         clusterer: StoryClusterer,
         views: list[tuple[float, sp.csr_matrix]],
-        dates: list[date | None],
+        days: np.ndarray,
         informative: np.ndarray,
         space: EmbeddingSpace | None,
     ) -> None:
         self.clusterer = clusterer
         self.views = [(weight, _compact_columns(x)) for weight, x in views]
         self._transposed: list[sp.csr_matrix] | None = None
-        self.dates = dates
+        self.days = days
         self.informative = informative
         self.space = space
-        self.n = len(dates)
+        self.n = len(days)
 
     def block(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Similarity (0..1) of the families `rows` x `cols` (cols = rows when None)."""
@@ -665,7 +671,7 @@ class _Similarities:
         return self._finish(total, rows, np.arange(self.n))
 
     def _finish(self, total: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        return self.clusterer._finish(total, rows, cols, self.dates, self.informative, self.space)
+        return self.clusterer._finish(total, rows, cols, self.days, self.informative, self.space)
 
     def matrix(self) -> np.ndarray:
         everything = np.arange(self.n)
