@@ -133,6 +133,25 @@ def test_clean_text_output_is_one_paragraph_a_line():
     assert clean.paragraphs == clean.text.split("\n")
 
 
+def test_a_video_player_line_goes_at_any_length_but_a_sentence_like_it_stays():
+    """A CNN-style player line repeats its video title, so it can be longer than the short-line
+    limit of markers; its shape (not its first words) marks it."""
+    title = "Taken: The coldest case ever solved in the history of Illinois police"
+    widget = f"JUST WATCHED {title} Replay More Videos ... MUST WATCH {title} 02:18"
+    sentence = (
+        "Just watched by millions, the replay more videos than ever showed was the one the "
+        "police released on Tuesday, officials said."
+    )
+    story = (
+        "The girl was last seen with her playmate on December 3, 1957, when a stranger who "
+        "said his name was Johnny approached them."
+    )
+    cleaned = clean_text("\n\n".join([story, widget, sentence, story + " Police said so."]))
+    assert len(widget.split()) > CleanOptions().marker_max_words
+    assert (widget, "video-widget") in [(line.text, line.reason) for line in cleaned.removed]
+    assert sentence in cleaned.text.split("\n")
+
+
 def test_odd_input_never_raises():
     docs = [
         Document("empty", "", "x"),

@@ -35,6 +35,9 @@ class _Markers:
     tail_endings: tuple[str, ...]  # every row's endings
     tail_contains: tuple[str, ...]  # a string each row without endings must contain
     tail_always: bool  # some row has neither
+    # Rows starting with `^`: how a line of any length starts (a widget's unmistakable shape),
+    # each with the literal text a match starts with.
+    anywhere: list[tuple[str, re.Pattern[str], str]]
 
 
 @lru_cache(maxsize=1)
@@ -58,10 +61,14 @@ def _compiled() -> _Markers:
     head: list[tuple[str, _First | None]] = []
     reasons: list[str] = []
     tail: list[_TailRow] = []
+    anywhere: list[tuple[str, re.Pattern[str], str]] = []
     for raw in text.splitlines():
         if not raw.strip() or raw.startswith("#"):
             continue
         reason, pattern = raw.split("\t", 1)
+        if pattern.startswith("^"):
+            pattern = pattern[1:]
+            anywhere.append((reason, re.compile(pattern), _literal_prefix(_parse(pattern))))
         if pattern.startswith(".*"):
             pattern = pattern[2:]
             items = _parse(pattern)
@@ -93,7 +100,17 @@ def _compiled() -> _Markers:
     endings = tuple(e for row in tail if row.endings is not None for e in row.endings)
     contains = tuple(row.contains[0] for row in tail if row.endings is None and row.contains)
     always = any(row.endings is None and not row.contains for row in tail)
-    return _Markers(by_first, other, reasons, tail, endings, contains, always)
+    return _Markers(by_first, other, reasons, tail, endings, contains, always, anywhere)
+
+
+def _literal_prefix(items: list[tuple[Any, Any]] | None) -> str:
+    """The literal characters every match of `items` starts with ("" when unknown)."""
+    prefix = []
+    for op, av in items or []:
+        if op is not sre.LITERAL:
+            break
+        prefix.append(chr(av))
+    return "".join(prefix)
 
 
 def _alternation(rows: list[str]) -> re.Pattern[str]:
@@ -280,14 +297,19 @@ def marker_reason(line: str, n_words: int, max_words: int) -> str | None:
 
     Patterns that name how a line ends apply at any length, to lines not ending in a full stop;
     the others name a whole short line or how it starts, so they apply to short lines only: a
-    long story sentence that starts with "Source" or "Read more" stays.
+    long story sentence that starts with "Source" or "Read more" stays. Rows starting with `^`
+    name a shape no sentence has (a video widget's), so they apply at any length.
     """
     markers = _MARKERS or _load()
     # Lower-casing never makes or unmakes a final ".", "!" or "?" (checked on every code point),
     # so the line is tested as given, and a long sentence is never lower-cased.
     tail_applies = n_words >= 3 and line[-1:] not in ".!?"
-    if n_words > max_words and not tail_applies:
-        return None
+    if n_words > max_words:
+        for reason, pattern, prefix in markers.anywhere:
+            if line[: len(prefix)].lower() == prefix and pattern.match(line.lower()):
+                return reason
+        if not tail_applies:
+            return None
     line = line.lower()
     if n_words <= max_words:  # whole-line rows only name short lines (menus, markers)
         found = markers.head_by_first.get(line[:1], markers.head_other).match(line)
