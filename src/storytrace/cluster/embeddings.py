@@ -84,13 +84,19 @@ class EmbeddingSpace:
     Static embeddings of news texts all point roughly the same way (the common words of news),
     so their raw cosines sit in a narrow high band; removing the mean of the informative
     families spreads them. Families are added as they come (streaming) and the mean follows.
+    The centred cosine is computed from raw dot products, (v.w - v.m - w.m + m.m) over
+    |v - m| |w - m|, with every family's v.m and v.v kept, so a newcomer against all seen
+    families costs two passes over the vectors, not a centred copy of them all.
     """
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
-        self._vectors: list[np.ndarray] = []
-        self._informative: list[bool] = []
-        self._unit: np.ndarray | None = None  # centred unit vectors, until the next add()
+        self._vectors = np.zeros((0, 0))  # the first `_n` rows are in use
+        self._n = 0
+        self._informative_sum: np.ndarray | None = None
+        self._informative_count = 0
+        self._squares = np.zeros(0)  # v.v per family
+        self._dot_mean = np.zeros(0)  # v.m per family, for the current mean m
 
     def add(self, texts: list[str], informative: list[bool]) -> None:
         if not texts:
@@ -101,20 +107,59 @@ class EmbeddingSpace:
                 f"the embedder returned shape {vectors.shape} for {len(texts)} texts; "
                 "it must return one row per text"
             )
-        self._vectors.extend(vectors)
-        self._informative.extend(informative)
-        self._unit = None
+        if self._n and vectors.shape[1] != self._vectors.shape[1]:
+            raise ConfigError(
+                f"the embedder returned {vectors.shape[1]} dimensions, before {self._vectors.shape[1]}"
+            )
+        end = self._n + len(vectors)
+        if end > len(self._vectors):  # grow by doubling, so a stream copies O(n) rows in all
+            grown = np.zeros((max(end, 2 * len(self._vectors)), vectors.shape[1]))
+            if self._n:
+                grown[: self._n] = self._vectors[: self._n]
+            self._vectors = grown
+        self._vectors[self._n : end] = vectors
+        self._n = end
+        self._squares = np.concatenate([self._squares, np.einsum("ij,ij->i", vectors, vectors)])
+        chosen = vectors[np.asarray(informative, dtype=bool)]
+        if len(chosen):
+            total = chosen.sum(axis=0)
+            self._informative_sum = (
+                total if self._informative_sum is None else self._informative_sum + total
+            )
+            self._informative_count += len(chosen)
+        self._dot_mean = self._vectors[: self._n] @ self._mean()
+
+    def _mean(self) -> np.ndarray:
+        if self._informative_sum is None:
+            return np.zeros(self._vectors.shape[1])
+        return self._informative_sum / self._informative_count
+
+    def _rows(self, index: np.ndarray | None) -> tuple[np.ndarray, slice | np.ndarray]:
+        """The vectors at `index` (all when None); a leading run 0..k-1 is read as a view."""
+        if index is None:
+            index = slice(0, self._n)
+        elif len(index) and index[0] == 0 and np.all(np.diff(index) == 1):
+            index = slice(0, len(index))
+        return self._vectors[index], index
 
     def similarity(self, rows: np.ndarray | None = None, cols: np.ndarray | None = None):
         """Similarity (0..1) between the families at `rows` and `cols` (all when None)."""
-        if self._unit is None:
-            vectors = np.array(self._vectors)
-            informative = np.array(self._informative, dtype=bool)
-            if informative.any():
-                vectors = vectors - vectors[informative].mean(axis=0)
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            self._unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
-        vectors = self._unit
-        a = vectors if rows is None else vectors[rows]
-        b = vectors if cols is None else vectors[cols]
-        return np.clip(a @ b.T, 0.0, 1.0) ** SHARPEN_POWER
+        a, rows_at = self._rows(rows)
+        b, cols_at = self._rows(cols)
+        mean = self._mean()
+        mean_square = float(mean @ mean)
+        a_mean, b_mean = self._dot_mean[rows_at], self._dot_mean[cols_at]
+        dots = a @ b.T - a_mean[:, None] - b_mean[None, :] + mean_square
+        norms = np.outer(
+            self._centred_norms(rows_at, a_mean, mean_square),
+            self._centred_norms(cols_at, b_mean, mean_square),
+        )
+        cosine = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+        return np.clip(cosine, 0.0, 1.0) ** SHARPEN_POWER
+
+    def _centred_norms(self, at, dot_mean: np.ndarray, mean_square: float) -> np.ndarray:
+        """|v - m| from v.v - 2 v.m + m.m; 0 where that is rounding noise (v is the mean)."""
+        squares = self._squares[at]
+        centred = squares - 2 * dot_mean + mean_square
+        noise = 1e-9 * (squares + mean_square)
+        return np.sqrt(np.where(centred > noise, centred, 0.0))
