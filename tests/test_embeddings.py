@@ -69,6 +69,29 @@ def test_embedding_parameters_and_output_shape_are_checked():
         space.add([FIRE_A, FIRE_B], [True, True])
 
 
+def test_the_centred_cosine_follows_the_mean_as_families_stream_in():
+    """After every add, the similarity is the cosine of the vectors centred on the mean of the
+    informative ones (negatives as 0, cubed), whatever the rows and columns asked for."""
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(9, 5)) + 3.0
+    vectors[4] = 0.0  # an empty page's vector
+    informative = [True, True, False, True, False, True, True, True, True]
+    given = iter(vectors)
+    space = EmbeddingSpace(lambda texts: np.array([next(given) for _ in texts]))
+    for end in (1, 2, 5, 9):
+        start = space._n
+        space.add(["text"] * (end - start), informative[start:end])
+        mean = vectors[:end][informative[:end]].mean(axis=0)
+        centred = vectors[:end] - mean
+        norms = np.linalg.norm(centred, axis=1, keepdims=True)
+        unit = np.divide(centred, norms, out=np.zeros_like(centred), where=norms > 1e-9)
+        expected = np.clip(unit @ unit.T, 0.0, 1.0) ** 3
+        assert np.allclose(space.similarity(), expected, atol=1e-9)
+        rows, cols = np.arange(end)[::-1], np.array([end - 1])
+        assert np.allclose(space.similarity(rows, cols), expected[np.ix_(rows, cols)], atol=1e-9)
+        assert np.allclose(space.similarity(np.arange(end - 1), cols), expected[:-1, -1:])
+
+
 def test_a_missing_model_directory_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="nothing-here"):
         load_static_model(tmp_path / "nothing-here")
