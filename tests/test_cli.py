@@ -5,7 +5,10 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from conftest import DATA, REPO
+
+import storytrace
 
 
 def run(*args, cwd=None):
@@ -120,3 +123,22 @@ def test_report_stories_limits_the_stories_drawn_but_not_the_results(tmp_path):
     assert 'id="more-stories"' in html
     assert run("analyze", REPO / "examples" / "corpus", "--out", out,
                "--report-stories", "-1").returncode != 0  # fmt: skip
+
+
+def test_streaming_stories_from_the_cli_and_the_api(tmp_path):
+    out = tmp_path / "out"
+    done = run("analyze", REPO / "examples" / "corpus", "--out", out, "--stories", "streaming",
+               "--no-parquet", "--no-html")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert result["stats"]["story_mode"] == "streaming"
+    # The demo's levee reports (five documents, two families) are one story, the observatory
+    # piece another, as in batch mode.
+    assert sorted(len(s["documents"]) for s in result["stories"]) == [1, 5]
+    refused = run("analyze", REPO / "examples" / "corpus", "--out", out, "--stories", "online")
+    assert refused.returncode != 0 and "streaming" in refused.stderr
+
+    with pytest.raises(storytrace.ConfigError, match="batch, streaming"):
+        storytrace.analyze([REPO / "examples" / "corpus"], stories="online")
+    seeds = storytrace.analyze([DATA / "seeds"], stories="streaming")
+    assert len(seeds.stories) == 1 and seeds.stats["story_mode"] == "streaming"

@@ -383,3 +383,27 @@ def test_incremental_tfidf_gives_the_batch_cosine_after_every_arrival(rows):
         assert np.allclose(got, expected, atol=1e-12)
         members = np.arange(k + 1)
         assert np.allclose(index.weighted(members).toarray(), seen.toarray(), atol=1e-12)
+
+
+def test_streaming_takes_dated_families_in_date_order_whatever_the_input_order():
+    """`cluster_stories(..., streaming=True)` decides as a live feed would: by date. Streaming
+    decisions depend on arrival order, so the same dated reports in two input orders must
+    give the same stories only if the dates, not the input, set the order."""
+    rows = [json.loads(line) for line in (DATA / "ecbplus" / "dev.jsonl").open(encoding="utf-8")]
+    rows = [r for r in rows if r["topic"] in {1, 3, 5, 7}]
+    rng = np.random.default_rng(3)
+    days = rng.permutation(len(rows))  # one distinct day each, unrelated to the file order
+    texts = cleaned(rows)
+    families = [
+        [result(r["id"], t, f"2024-{1 + d // 28:02d}-{1 + d % 28:02d}")]
+        for r, t, d in zip(rows, texts, days, strict=True)
+    ]
+
+    def stories(order):
+        groups = cluster_stories([families[i] for i in order], streaming=True)
+        return sorted(sorted(families[order[i]][0].id for i in g) for g in groups)
+
+    forward = list(range(len(families)))
+    shuffled = rng.permutation(len(families)).tolist()
+    assert stories(forward) == stories(shuffled)
+    assert len(stories(forward)) > 1

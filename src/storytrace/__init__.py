@@ -43,6 +43,7 @@ def analyze(
     fields: FieldMap = FieldMap(),  # noqa: B008 - a frozen dataclass, safe to share
     progress: Progress | None = None,
     embeddings: str | Path | None = None,
+    stories: str = "batch",
 ) -> Result:
     """Clean, match, cluster, trace and extract facts from a pile of news documents.
 
@@ -53,6 +54,9 @@ def analyze(
 
     `embeddings`: a static embedding model directory (extra `storytrace[embeddings]`; make one
     with `storytrace distill-embeddings DIR`) whose vectors help group reports into stories.
+    `stories`: "batch" clusters all families at once (best on a finished pile); "streaming"
+    feeds them in date order, each joining a story or opening one, as a live feed would decide
+    (`StoryClusterer.partial_fit` does the same one family at a time).
     """
     documents: list[Document] = []
     errors: list[InputError] = []
@@ -76,7 +80,9 @@ def analyze(
     from storytrace.cluster.embeddings import load_static_model
     from storytrace.pipeline import analyze_documents
 
-    kwargs: dict[str, Any] = {} if progress is None else {"progress": progress}
+    kwargs: dict[str, Any] = {"story_mode": stories}
+    if progress is not None:
+        kwargs["progress"] = progress
     if embeddings is not None:
         kwargs["embedder"] = load_static_model(embeddings)
     return analyze_documents(documents, errors, **kwargs)

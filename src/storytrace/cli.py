@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,15 @@ Inputs = Annotated[
     list[Path],
     typer.Argument(help="Files, directories (walked recursively) or JSONL/Parquet/WARC files."),
 ]
+
+
+class StoryMode(str, Enum):
+    """How `analyze` groups families into stories (storytrace.pipeline.STORY_MODES)."""
+
+    batch = "batch"
+    streaming = "streaming"
+
+
 IdField = Annotated[str, typer.Option(help="JSONL/Parquet field holding the document id.")]
 TextField = Annotated[str, typer.Option(help="JSONL/Parquet field holding the text.")]
 UrlField = Annotated[str | None, typer.Option(help="JSONL/Parquet field holding the URL.")]
@@ -71,6 +81,9 @@ def analyze(
     embeddings: Annotated[Path | None, typer.Option(
         help="Static embedding model directory (see distill-embeddings) mixed into story "
              "clustering; needs the 'embeddings' extra.")] = None,
+    stories: Annotated[StoryMode, typer.Option(
+        help="batch: cluster all families at once; streaming: take them in date order, each "
+             "joining a story or opening one, as a live feed would.")] = StoryMode.batch,
 ) -> None:
     """Find copies, origins, stories and facts; write result.json and report.html to --out."""
     started = time.perf_counter()
@@ -95,8 +108,9 @@ def analyze(
             bar.update(tasks[stage], completed=done, total=total)
 
         result = analyze_documents(
-            read.documents, read.errors, progress=progress, embedder=embedder
-        )
+            read.documents, read.errors, progress=progress, embedder=embedder,
+            story_mode=stories.value,
+        )  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(result, out_dir / "result.json")
     if parquet:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from storytrace.clean import clean_corpus
 from storytrace.cluster import cluster_stories, copy_families
 from storytrace.cluster.embeddings import Embedder
+from storytrace.errors import ConfigError
 from storytrace.facts import story_facts
 from storytrace.match import document_signals, find_relations
 from storytrace.model import (
@@ -24,6 +25,8 @@ from storytrace.model import (
     Story,
 )
 from storytrace.trace import cited_reuse, find_attribution, page_attribution, trace_family
+
+STORY_MODES = ("batch", "streaming")
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances (the CLI draws a bar from it)."""
@@ -49,12 +52,17 @@ def analyze_documents(
     errors: Iterable[InputError] = (),
     progress: Progress = _no_progress,
     embedder: Embedder | None = None,
+    story_mode: str = "batch",
 ) -> Result:
     """Run every stage over `docs` and return the Result (see `storytrace.analyze`).
 
     `embedder` (optional): texts -> vectors, mixed into story clustering
     (`storytrace.cluster.embeddings.load_static_model` makes one from a model directory).
+    `story_mode`: "batch" (every family at once) or "streaming" (families in date order, each
+    joining a story or opening one, as a live feed would).
     """
+    if story_mode not in STORY_MODES:
+        raise ConfigError(f"story mode must be one of {', '.join(STORY_MODES)}, not {story_mode!r}")
     started = time.perf_counter()
     timings: dict[str, float] = {}
     docs = _dedupe_ids(list(docs))
@@ -116,8 +124,9 @@ def analyze_documents(
 
     families = timed("trace", trace_families)
     story_groups = timed(
-        "stories", cluster_stories, [[by_id[i] for i in ids] for ids in groups], embedder
-    )
+        "stories", cluster_stories, [[by_id[i] for i in ids] for ids in groups], embedder,
+        story_mode == "streaming",
+    )  # fmt: skip
 
     def story_records() -> list[Story]:
         stories = []
@@ -150,6 +159,7 @@ def analyze_documents(
         "stories": len(stories),
         "relations": len(relations),
         "errors": len(errors),
+        "story_mode": story_mode,
         "seconds": timings,
     }
     return Result(documents, relations, families, stories, errors, stats)

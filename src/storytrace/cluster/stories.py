@@ -366,14 +366,18 @@ class StoryClusterer:
 
     def _count(self, texts: list[str]) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
         """Each view's hashed raw counts, and which texts have enough content words."""
-        counts, informative = {}, None
-        for name, tokenize in _VIEWS.items():
-            tokens = [tokenize(text) for text in texts]
-            counts[name] = _HASHER.transform(tokens).tocsr()
-            if name == "words":
-                informative = np.array([len(t) >= self.min_content_words for t in tokens], bool)
-        assert informative is not None
-        return counts, informative
+        counts, n_words = {}, []
+
+        def tokenized(name: str):  # one text's tokens at a time: a corpus of them is big
+            for text in texts:
+                tokens = _VIEWS[name](text)
+                if name == "words":
+                    n_words.append(len(tokens))
+                yield tokens
+
+        for name in _VIEWS:
+            counts[name] = _HASHER.transform(tokenized(name)).tocsr()
+        return counts, np.array(n_words, dtype=int) >= self.min_content_words
 
     def _mix(self, lexical: np.ndarray, space: EmbeddingSpace | None, rows=None, cols=None):
         """The TF-IDF similarity with the embedding cosine mixed in (when there is an embedder)."""
@@ -733,11 +737,24 @@ def groups_from_labels(labels: np.ndarray) -> list[list[int]]:
 
 
 def cluster_stories(
-    families: list[list[DocumentResult]], embedder: Embedder | None = None
+    families: list[list[DocumentResult]],
+    embedder: Embedder | None = None,
+    streaming: bool = False,
 ) -> list[list[int]]:
-    """Group families (lists of documents) that report the same event, in batch mode.
+    """Group families (lists of documents) that report the same event.
 
     Returns groups of family indexes: every family in exactly one group, groups ordered by
     their first index. `embedder` (optional, see cluster/embeddings.py) adds static embeddings.
+    Batch mode by default; `streaming=True` feeds the families to `partial_fit` in date order
+    (earliest date of each family; families without a date after the dated ones, in input
+    order), the decisions a live stream would have made.
     """
-    return groups_from_labels(StoryClusterer(embedder=embedder).fit(families).labels_)
+    clusterer = StoryClusterer(embedder=embedder)
+    if not streaming:
+        return groups_from_labels(clusterer.fit(families).labels_)
+    days = [family_date(f) for f in families]
+    order = sorted(range(len(families)), key=lambda i: (days[i] is None, days[i] or date.min, i))
+    streamed = clusterer.partial_fit([families[i] for i in order]).labels_
+    labels = np.zeros(len(families), dtype=int)
+    labels[order] = streamed
+    return groups_from_labels(labels)
