@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from storytrace.model import DocumentResult, Relation, Signals
+from storytrace.model import DocumentResult, Relation, RemovedLine, Signals
 from storytrace.trace import find_attribution, trace_family
+from storytrace.trace.wording import Vocabulary, rewording
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -233,6 +234,73 @@ def test_spun_copy_of_a_wrapped_copy_hangs_under_the_wrapped_copy():
     assert (by_id["w"].kind, by_id["w"].parent) == ("wrapped", "o")
     assert (by_id["s"].kind, by_id["s"].parent) == ("spun", "w")
     assert all(m.reasons for m in family.members)
+
+
+# --- which side is the rewrite, and which copy a copy was made from -------------------------------
+def test_the_side_that_swapped_common_words_for_rarer_ones_is_the_rewrite():
+    """Spinners and round-trip translation swap the words most writers use for rarer ones; the
+    corpus says which words are common."""
+    common = "Officials said the flood forced families from their homes near the river."
+    corpus = [doc(f"other{n}", common) for n in range(4)]
+    corpus += [doc("a", common), doc("b", "Officers mentioned the deluge obliged households.")]
+    vocabulary = Vocabulary.from_documents(corpus)
+    pairs = ["officials->officers", "said->mentioned", "flood->deluge", "homes->households"]
+    relation = Relation("a", "b", "spun", 0.9, metrics={"substitution_pairs": pairs})
+    found = rewording(relation, vocabulary)
+    assert found is not None and (found.rewrite, found.source) == ("b", "a")
+    assert ("said", "mentioned") in found.examples and "rewords a" in found.reason()
+    flipped = [f"{y}->{x}" for x, y in (p.split("->") for p in pairs)]
+    assert rewording(Relation("b", "a", "spun", 0.9, metrics={"substitution_pairs": flipped}),
+                     vocabulary).rewrite == "b"  # fmt: skip
+    # Too few votes (function words abstain): no verdict.
+    few = ["said->mentioned", "the->a", "from->of", "homes->households"]
+    assert rewording(Relation("a", "b", "spun", 0.9, metrics={"substitution_pairs": few}),
+                     vocabulary) is None  # fmt: skip
+
+
+def _coverage(a: float, b: float) -> dict:
+    return {"coverage_a": a, "coverage_b": b}
+
+
+def test_a_copy_of_a_truncated_copy_hangs_under_the_truncated_copy():
+    full, cut, retold = doc("full", TEXT), doc("cut", TEXT[: len(TEXT) // 2]), doc("retold", "x")
+    relations = [
+        Relation("full", "cut", "truncated", 1.0, metrics=_coverage(0.5, 1.0)),
+        Relation("full", "retold", "translated", 0.97, metrics=_coverage(0.45, 0.99)),
+        Relation("cut", "retold", "translated", 0.95, metrics=_coverage(0.95, 0.95)),
+    ]
+    by_id = {m.id: m for m in trace_family("F5", [retold, cut, full], relations).members}
+    assert by_id["full"].kind == "origin"
+    assert by_id["cut"].parent == "full" and by_id["retold"].parent == "cut"
+
+
+def _with_page(document: DocumentResult, *lines: str) -> DocumentResult:
+    document.removed = [RemovedLine(line, "footer") for line in lines]
+    return document
+
+
+def test_a_copy_goes_under_the_reprint_whose_own_site_lines_it_carries_not_its_furniture():
+    """Between two equal texts (an article and its reprint) a copy hangs under the page whose
+    site-specific boilerplate it carries; lines every autoblog has do not count."""
+    site = "Daily Market Pulse Hub: markets, crypto and health news"
+
+    def family(copy_lines):
+        origin = doc("o", TEXT, date="2024-01-01")
+        reprint = _with_page(doc("w", TEXT), site, "Source link")
+        copy = _with_page(doc("s", TEXT.replace("says", "states"), spun=0.8), *copy_lines)
+        others = [_with_page(doc(f"x{n}", "other"), "Source link") for n in range(3)]
+        same = _coverage(0.98, 0.98)
+        relations = [
+            Relation("o", "w", "verbatim", 1.0, metrics=_coverage(1.0, 1.0)),
+            Relation("o", "s", "spun", 0.9, metrics=same),
+            Relation("w", "s", "spun", 0.9, metrics=same),
+        ]
+        vocabulary = Vocabulary.from_documents([origin, reprint, copy, *others])
+        traced = trace_family("F6", [origin, reprint, copy], relations, vocabulary)
+        return {m.id: m.parent for m in traced.members}
+
+    assert family([site, "Source link"])["s"] == "w"
+    assert family(["Source link"])["s"] == "o"
 
 
 def test_empty_family_is_refused():

@@ -25,6 +25,7 @@ from storytrace.model import (
     Story,
 )
 from storytrace.trace import cited_reuse, find_attribution, page_attribution, trace_family
+from storytrace.trace.wording import Vocabulary
 
 STORY_MODES = ("batch", "streaming")
 
@@ -108,6 +109,7 @@ def analyze_documents(
     groups = timed("families", copy_families, [d.id for d in documents], relations)
 
     def trace_families() -> list[Family]:
+        vocabulary = Vocabulary.from_documents(documents)
         group_of = {doc_id: n for n, member_ids in enumerate(groups) for doc_id in member_ids}
         inside: dict[int, list[Relation]] = {}
         for r in relations:
@@ -117,7 +119,7 @@ def analyze_documents(
         for n, member_ids in enumerate(groups):
             family_id = f"F{n + 1:04d}"
             members = [by_id[i] for i in member_ids]
-            families.append(trace_family(family_id, members, inside.get(n, [])))
+            families.append(trace_family(family_id, members, inside.get(n, []), vocabulary))
             for doc in members:
                 doc.family = family_id
         return families

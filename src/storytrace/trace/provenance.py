@@ -3,14 +3,19 @@
 The origin is the member with the best evidence of being first, scored from:
 - date: the strictly earliest dated member;
 - attribution: a wire agency's dateline, a credit block ("Reporting by ..."), a byline;
-- marks of rewriting: spinning and machine translation (`DocumentResult.signals`) count against;
+- marks of rewriting: spinning and machine translation (`DocumentResult.signals`) count against,
+  and so does being the side of a spun or translated pair that swapped the corpus's common
+  words for rarer ones (`trace.wording`);
 - completeness: a copy truncated from another is not the origin; a longer clean text helps;
 - the page around the text: a line crediting where it was taken from ("Source link",
   "Originally published at") counts against, as does a page that is mostly site boilerplate
   (a reprint on a spam site wraps the article in navigation, related posts and sidebars).
 Every other member gets as parent the member it most likely copied from: the tree grows from
-the origin along the strongest relations (Prim's algorithm), so a spun copy of a wrapped copy
-hangs under the wrapped copy when their relation is stronger than its relation to the origin.
+the origin (Prim's algorithm) along the relations that match the child's extent best (a copy of
+a truncated copy hangs under the truncated one), then the strongest; between equal texts (an
+origin and its wrapped reprint) the page that shares more of its own boilerplate lines with the
+child wins (lines few pages carry, not every autoblog's "Source link"), so a spun copy of a
+wrapped copy hangs under the wrapped copy when the wrapper came along.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from datetime import date
 from storytrace.model import Attribution, DocumentResult, Family, FamilyMember, Relation
 from storytrace.trace.attribution import credited_roles, find_attribution
 from storytrace.trace.outlets import WIRE_AGENCIES
+from storytrace.trace.wording import Rewording, Vocabulary, page_line_key, rewording
 
 # Evidence weights for choosing the origin. Not fitted (no labelled provenance data yet): set by
 # judgement so that a date, when members have one, outweighs everything else; attribution and
@@ -35,6 +41,17 @@ TRUNCATED_WEIGHT = 2.0
 LENGTH_WEIGHT = 0.5  # times len / longest len
 REPRINT_WEIGHT = 1.0  # the page names a source it was taken from
 BOILERPLATE_WEIGHT = 0.5  # times the share of the page's characters removed as boilerplate
+# times the majority of the substitution votes (0.5..1): the rewrite side of a spun/translated
+# pair. Below a dateline, above length and boilerplate. On bench/provenance.py it decides most
+# spun and translated pairs (the rewrite generator's substitutes are rarer words by design, so
+# that bench overstates it); on the seeds it abstains (001 vs 004: 2 votes), on the demo it
+# names the spun and the translated copy.
+REWORDING_WEIGHT = 1.5
+REWORDED_KINDS = ("spun", "translated")  # relations whose word swaps tell the rewrite apart
+# Copy tree: a boilerplate line of 3+ words on at most 2 pages of the corpus is a site's own
+# (a page and its reprint); shorter or more widespread ones are template furniture.
+DISTINCTIVE_LINE_WORDS = 3
+DISTINCTIVE_LINE_PAGES = 2
 
 _AUTHOR_ROLES = {"reporting", "additional reporting", "writing", "written", "compiled"}
 _OUTLET_PRIORITY = ("agency", "byline", "contributor", "source-link")
@@ -51,12 +68,16 @@ class _Evidence:
 
 
 def trace_family(
-    family_id: str, members: list[DocumentResult], relations: list[Relation]
+    family_id: str,
+    members: list[DocumentResult],
+    relations: list[Relation],
+    vocabulary: Vocabulary | None = None,
 ) -> Family:
     """Choose the family's origin, build its copy tree and name its outlet and authors.
 
     `members` are the family's documents in input order; `relations` the copy relations among
-    them. Every decision carries human-readable `reasons`.
+    them; `vocabulary` the corpus's word counts (`trace.wording.Vocabulary`; the members' own
+    when None). Every decision carries human-readable `reasons`.
     """
     if not members:
         raise ValueError("a family needs at least one member")
@@ -78,7 +99,14 @@ def trace_family(
             reasons=reasons,
         )
 
-    evidence = _origin_evidence(members, relations, attributions)
+    vocabulary = vocabulary or Vocabulary.from_documents(members)
+    ids = {d.id for d in members}
+    rewordings = {
+        id(r): rewording(r, vocabulary)
+        for r in relations
+        if r.kind in REWORDED_KINDS and r.a in ids and r.b in ids
+    }
+    evidence = _origin_evidence(members, relations, attributions, rewordings)
     order = {d.id: n for n, d in enumerate(members)}
     origin = max(members, key=lambda d: (evidence[d.id].score, -order[d.id])).id
     reasons = list(evidence[origin].reasons)
@@ -89,7 +117,7 @@ def trace_family(
         f"origin evidence {evidence[origin].score:.2f} against {evidence[runner_up.id].score:.2f} "
         f"for {runner_up.id}, the next best ({'; '.join(evidence[runner_up.id].reasons)})"
     )
-    tree = _copy_tree(origin, members, relations, order)
+    tree = _copy_tree(origin, members, relations, order, vocabulary, rewordings)
     origin_first = sorted(members, key=lambda d: d.id != origin)  # stable: then input order
     outlet = _family_outlet(origin_first, attributions)
     authors = _family_authors(origin_first, attributions)
@@ -111,7 +139,9 @@ def trace_family(
             )
             member_reasons.extend(relation.evidence[:2])
         member_reasons.extend(
-            r for r in evidence[doc.id].reasons if r.startswith(("spin", "transl", "trunc"))
+            r
+            for r in evidence[doc.id].reasons
+            if r.startswith(("spin", "transl", "trunc", "rewords"))
         )
         family_members.append(FamilyMember(doc.id, kind, parent, member_reasons))
     return Family(
@@ -128,6 +158,7 @@ def _origin_evidence(
     members: list[DocumentResult],
     relations: list[Relation],
     attributions: dict[str, list[Attribution]],
+    rewordings: dict[int, Rewording | None],
 ) -> dict[str, _Evidence]:
     evidence = {d.id: _Evidence() for d in members}
     dates = {d.id: _parse_date(d.date) for d in members}
@@ -182,6 +213,9 @@ def _origin_evidence(
             LENGTH_WEIGHT * lengths[doc.id] / longest,
             f"clean text of {lengths[doc.id]:,} characters",
         )
+    for found in rewordings.values():
+        if found is not None:
+            evidence[found.rewrite].add(-REWORDING_WEIGHT * found.majority, found.reason())
     for relation in relations:
         if relation.kind != "truncated" or relation.a not in lengths or relation.b not in lengths:
             continue
@@ -195,35 +229,87 @@ def _copy_tree(
     members: list[DocumentResult],
     relations: list[Relation],
     order: dict[str, int],
+    vocabulary: Vocabulary,
+    rewordings: dict[int, Rewording | None],
 ) -> dict[str, tuple[str, Relation | None]]:
-    """Parent and relation of every non-origin member: a maximum spanning tree from the origin."""
+    """Parent and relation of every non-origin member.
+
+    Each member takes the member it most likely copied from (`parent_key`) when following those
+    choices leads to the origin; members left in a loop of choices (two copies that each look
+    like the other's source) are placed by growing the tree from the origin (Prim's algorithm,
+    same key), and members without any relation hang under the origin.
+    """
     links: dict[str, list[tuple[str, Relation]]] = {d.id: [] for d in members}
     for relation in relations:
         if relation.a in links and relation.b in links:
             links[relation.a].append((relation.b, relation))
             links[relation.b].append((relation.a, relation))
-    placed = {origin}
+    page = {d.id: _distinctive_page_lines(d, vocabulary) for d in members}
+
+    def parent_key(parent: str, child: str, relation: Relation) -> tuple:
+        # A rewrite is not the source of what it rewrote; then the copy that matches the
+        # child's extent (a copy of a truncated copy covers all of it, but only part of the
+        # full text); then the strongest relation; on a tie (a wrapped copy has its origin's
+        # text), the page whose own boilerplate the child shares; then the origin, then
+        # earlier documents.
+        found = rewordings.get(id(relation))
+        coverage = min(relation.metrics.get("coverage_a", 1.0), relation.metrics.get("coverage_b", 1.0))
+        return (
+            found is None or found.rewrite != parent,
+            round(coverage, 1),
+            relation.score,
+            len(page[child] & page[parent]),
+            parent == origin,
+            -order[parent],
+        )
+
+    choice: dict[str, tuple[tuple, str, Relation]] = {}
+    for doc in members:
+        if doc.id != origin and links[doc.id]:
+            choice[doc.id] = max(
+                ((parent_key(p, doc.id, r), p, r) for p, r in links[doc.id]),
+                key=lambda c: c[0],
+            )
     tree: dict[str, tuple[str, Relation | None]] = {}
+    for child in choice:
+        node, seen = child, set()
+        while node in choice and node not in seen:
+            seen.add(node)
+            node = choice[node][1]
+        if node == origin:
+            tree[child] = (choice[child][1], choice[child][2])
+    placed = {origin} | set(tree)
     while len(placed) < len(members):
-        best: tuple[float, int, int, str, str, Relation] | None = None
+        best: tuple | None = None
         for parent in placed:
             for child, relation in links[parent]:
-                if child in placed:
-                    continue
-                # strongest relation first; ties go to the origin, then to earlier documents
-                key = (relation.score, parent == origin, -order[parent], child, parent, relation)
-                if best is None or key[:3] > best[:3]:
-                    best = key
+                if child not in placed:
+                    key = parent_key(parent, child, relation)
+                    if best is None or key > best[0]:
+                        best = (key, child, parent, relation)
         if best is None:
             for doc in members:
                 if doc.id not in placed:
                     tree[doc.id] = (origin, None)
                     placed.add(doc.id)
             break
-        child, parent, relation = best[3], best[4], best[5]
+        _, child, parent, relation = best
         tree[child] = (parent, relation)
         placed.add(child)
     return tree
+
+
+def _distinctive_page_lines(doc: DocumentResult, vocabulary: Vocabulary) -> set[str]:
+    """Boilerplate lines of this page that few pages of the corpus carry: a site's own
+    template ("Daily Market Pulse Hub", its related-posts list), not the furniture every
+    autoblog has ("Source link", "Leave a Reply"). Two pages sharing such lines passed through
+    the same site."""
+    return {
+        key
+        for key in (page_line_key(line.text) for line in doc.removed)
+        if len(key.split()) >= DISTINCTIVE_LINE_WORDS
+        and vocabulary.page_lines[key] <= DISTINCTIVE_LINE_PAGES
+    }
 
 
 def _family_outlet(
