@@ -47,7 +47,7 @@ class IncrementalTfidf:
     def __init__(self, n_features: int) -> None:
         self.n_rows = 0
         self._df = np.zeros(n_features)
-        self._postings: dict[int, tuple[array, array]] = {}
+        self._postings: dict[int, array] = {}  # feature -> (row, tf, row, tf, ...)
         self._rows: list[tuple[np.ndarray, np.ndarray]] = []  # (features, sublinear tfs)
         self._a = Growable(np.float64)
         self._b = Growable(np.float64)
@@ -65,22 +65,17 @@ class IncrementalTfidf:
         big_l = np.log(1.0 + self.n_rows) + 1.0
 
         # The earlier rows that share a feature with the new one, as flat (row, tf, which) lists.
-        # Postings are array.array (appends in C); numpy reads them without a copy, and those
-        # views are dropped before the postings grow again.
-        present, rows_parts, tf_parts = [], [], []
-        for k, feature in enumerate(features.tolist()):
-            posting = self._postings.get(feature)
-            if posting is not None:
-                present.append(k)
-                rows_parts.append(np.frombuffer(posting[0], dtype=np.int32))
-                tf_parts.append(np.frombuffer(posting[1], dtype=np.float64))
+        # A feature's posting is one array.array of (row, tf) pairs (appends run in C); numpy
+        # reads it without a copy, and those views are dropped before the postings grow.
+        postings = self._postings
+        present = np.flatnonzero(c_old > 0.0)  # features some earlier row has
+        parts = [np.frombuffer(postings[f], dtype=np.float64) for f in features[present].tolist()]
         similarity = np.zeros(before)
-        if rows_parts:
-            sizes = [len(part) for part in rows_parts]
-            rows = np.concatenate(rows_parts)
-            shared_tfs = np.concatenate(tf_parts)
-            del rows_parts, tf_parts
-            which = np.repeat(np.array(present), sizes)
+        if parts:
+            pairs = np.concatenate(parts).reshape(-1, 2)
+            which = np.repeat(present, [len(part) // 2 for part in parts])
+            del parts
+            rows, shared_tfs = pairs[:, 0].astype(np.int64), pairs[:, 1]
             squared = shared_tfs**2
             b, c = self._b.view(), self._c.view()
             b += np.bincount(rows, squared * (c_new - c_old)[which], minlength=before)
@@ -98,14 +93,12 @@ class IncrementalTfidf:
         self._b.append((squared * c_new).sum())
         self._c.append((squared * c_new**2).sum())
         self._rows.append((features, tfs))
-        postings = self._postings
         for feature, tf in zip(features.tolist(), tfs.tolist(), strict=True):
             posting = postings.get(feature)
             if posting is None:
-                postings[feature] = (array("i", [before]), array("d", [tf]))
+                postings[feature] = array("d", (before, tf))
             else:
-                posting[0].append(before)
-                posting[1].append(tf)
+                posting.extend((before, tf))
         return similarity
 
     def weighted(self, rows: np.ndarray) -> sp.csr_matrix:
