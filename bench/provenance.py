@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import random
 import sys
 import time
 from collections import Counter, defaultdict
@@ -36,29 +35,10 @@ import rewrites
 
 import storytrace
 
-CHAIN_KINDS = ("spun", "translated")
-
 
 def build(n_articles: int, seed: int):
     """(docs, truth): docs [(id, text)] shuffled; truth {original: {member: (kind, parent)}}."""
-    rng = random.Random(seed)
-    articles = rewrites.load_articles()[:n_articles]
-    docs: list[tuple[str, str]] = []
-    truth: dict[str, dict[str, tuple[str, str | None]]] = {}
-    for n, article in enumerate(articles):
-        original = article["id"]
-        kind = rewrites.WHOLE_KINDS[n % len(rewrites.WHOLE_KINDS)]
-        copy_id, copy_text = f"{original}~{kind}", rewrites.REWRITERS[kind](article["text"], rng)
-        docs += [(original, article["text"]), (copy_id, copy_text)]
-        truth[original] = {original: ("origin", None), copy_id: (kind, original)}
-        cycle = n // len(rewrites.WHOLE_KINDS)
-        if cycle % 2 == 0:  # every other round of kinds: each kind gets chains
-            second = CHAIN_KINDS[(cycle // 2) % len(CHAIN_KINDS)]
-            second_id = f"{copy_id}~{second}"
-            docs.append((second_id, rewrites.REWRITERS[second](copy_text, rng)))
-            truth[original][second_id] = (second, copy_id)
-    rng.shuffle(docs)
-    return docs, truth
+    return rewrites.copy_chains(rewrites.load_articles()[:n_articles], seed)
 
 
 def main() -> int:

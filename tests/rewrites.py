@@ -252,3 +252,32 @@ def rewrite_set(articles: list[dict], seed: int = 0, copies: int = 1, hosts: lis
             docs.append((rid, partial(art["text"], host["text"], rng)))
             truth.append((art["id"], rid, "partial"))
     return docs, truth
+
+
+CHAIN_KINDS = ("spun", "translated")
+
+
+def copy_chains(articles: list[dict], seed: int = 0):
+    """Families with known provenance: (docs, truth), docs [(id, text)] shuffled, truth
+    {original: {member: (kind, parent)}} (the original's kind "origin", parent None).
+
+    Every article gets one copy of each kind in turn; in every other round of kinds the family
+    also gets a spun or translated copy (in turn) *of that copy*, whose parent is the copy.
+    """
+    rng = random.Random(seed)
+    docs: list[tuple[str, str]] = []
+    truth: dict[str, dict[str, tuple[str, str | None]]] = {}
+    for n, article in enumerate(articles):
+        original = article["id"]
+        kind = WHOLE_KINDS[n % len(WHOLE_KINDS)]
+        copy_id, copy_text = f"{original}~{kind}", REWRITERS[kind](article["text"], rng)
+        docs += [(original, article["text"]), (copy_id, copy_text)]
+        truth[original] = {original: ("origin", None), copy_id: (kind, original)}
+        cycle = n // len(WHOLE_KINDS)
+        if cycle % 2 == 0:
+            second = CHAIN_KINDS[(cycle // 2) % len(CHAIN_KINDS)]
+            second_id = f"{copy_id}~{second}"
+            docs.append((second_id, REWRITERS[second](copy_text, rng)))
+            truth[original][second_id] = (second, copy_id)
+    rng.shuffle(docs)
+    return docs, truth
