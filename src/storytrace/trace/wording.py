@@ -26,7 +26,9 @@ from storytrace.model import DocumentResult, Relation
 _WORD = re.compile(r"[^\W\d_]+")
 
 # A pair votes only when one word is in at least this factor more documents than the other
-# (e^0.3 = 1.35); function words and pairs that are not words abstain. A verdict needs
+# (e^0.3 = 1.35); a function word against a content word (a misaligned pair: "levee" ->
+# "has") and pairs that are not words abstain; function words swapped for function words
+# ("but" -> "nonetheless") vote. A verdict needs
 # MIN_VOTES votes and a majority of MIN_MAJORITY ((for - against) / votes). Measured with
 # bench/provenance.py (the rewrite generator's spinner and translator) and on the seeds and the
 # demo; see trace/provenance.py for the weight the verdict gets.
@@ -88,8 +90,8 @@ def rewording(relation: Relation, vocabulary: Vocabulary) -> Rewording | None:
         a_word, _, b_word = pair.partition("->")
         if a_word == b_word or not (a_word.isalpha() and b_word.isalpha()):
             continue
-        if a_word in ENGLISH_STOP_WORDS or b_word in ENGLISH_STOP_WORDS:
-            continue
+        if (a_word in ENGLISH_STOP_WORDS) != (b_word in ENGLISH_STOP_WORDS):
+            continue  # a function word against a content word: a misaligned pair
         gap = vocabulary.commonness(a_word) - vocabulary.commonness(b_word)
         if abs(gap) >= MIN_RARITY_GAP:
             votes.append((1 if gap > 0 else -1, a_word, b_word))
