@@ -3,12 +3,12 @@
     PYTHONPATH=src .venv/bin/python bench/provenance.py [--articles 150] [--seed 0]
 
 Corpus: distinct Multi-News dev articles (>= 150 words, tests/rewrites.py `load_articles`),
-each the original of one family. Each original gets one copy made by tests/rewrites.py, the
-kinds taken in turn (verbatim, wrapped, truncated, edited, spun, translated); in every other
-round of kinds, each family also gets a copy *of that copy*, spun or translated in turn (a chain: original -> copy
--> copy of the copy, so the second copy's parent is the first copy, not the original). The
-documents go to `storytrace.analyze` in a shuffled order and without dates: only the text can
-tell which came first (a date would decide it, and scraped dates are often crawl dates).
+each the original of one family (tests/rewrites.py `copy_chains`): one copy made by the rewrite
+generator, the kinds taken in turn (verbatim, wrapped, truncated, edited, spun, translated),
+and in every other round of kinds a spun or translated copy *of that copy* (a chain: original
+-> copy -> copy of the copy, whose parent is the first copy, not the original). The documents
+go to `storytrace.analyze` in a shuffled order and without dates: only the text can tell which
+came first (a date would decide it, and scraped dates are often crawl dates).
 
 Printed: how many true families come out whole (all members in one family, nothing else);
 over those, the share whose origin is the true original, per kind of the first copy, against

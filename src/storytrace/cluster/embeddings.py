@@ -109,7 +109,8 @@ class EmbeddingSpace:
             )
         if self._n and vectors.shape[1] != self._vectors.shape[1]:
             raise ConfigError(
-                f"the embedder returned {vectors.shape[1]} dimensions, before {self._vectors.shape[1]}"
+                f"the embedder returned {vectors.shape[1]} dimensions, "
+                f"{self._vectors.shape[1]} before"
             )
         end = self._n + len(vectors)
         if end > len(self._vectors):  # grow by doubling, so a stream copies O(n) rows in all

@@ -253,7 +253,8 @@ def _copy_tree(
         # text), the page whose own boilerplate the child shares; then the origin, then
         # earlier documents.
         found = rewordings.get(id(relation))
-        coverage = min(relation.metrics.get("coverage_a", 1.0), relation.metrics.get("coverage_b", 1.0))
+        metrics = relation.metrics
+        coverage = min(metrics.get("coverage_a", 1.0), metrics.get("coverage_b", 1.0))
         return (
             found is None or found.rewrite != parent,
             round(coverage, 1),
