@@ -407,3 +407,19 @@ def test_streaming_takes_dated_families_in_date_order_whatever_the_input_order()
     shuffled = rng.permutation(len(families)).tolist()
     assert stories(forward) == stories(shuffled)
     assert len(stories(forward)) > 1
+
+
+def test_a_streaming_clusterer_saved_between_batches_resumes_where_it_stopped():
+    """A live feed runs for days: the clusterer is pickled after one batch and loaded for the
+    next, and the stories come out as from one uninterrupted run."""
+    import pickle
+
+    rows = [json.loads(line) for line in (DATA / "ecbplus" / "dev.jsonl").open(encoding="utf-8")]
+    rows = [r for r in rows if r["topic"] in {1, 3, 5}]
+    families = [[result(r["id"], t)] for r, t in zip(rows, cleaned(rows), strict=True)]
+    uninterrupted = StoryClusterer().partial_fit(families).labels_
+    half = len(families) // 2
+    saved = pickle.dumps(StoryClusterer().partial_fit(families[:half]))
+    resumed = pickle.loads(saved).partial_fit(families[half:])
+    assert list(resumed.labels_) == list(uninterrupted)
+    assert len(set(uninterrupted)) > 1
