@@ -45,13 +45,16 @@ class IncrementalTfidf:
     every earlier row under the document frequencies that include it."""
 
     def __init__(self, n_features: int) -> None:
-        self.n_rows = 0
         self._df = np.zeros(n_features)
         self._postings: dict[int, array] = {}  # feature -> (row, tf, row, tf, ...)
         self._rows: list[tuple[np.ndarray, np.ndarray]] = []  # (features, sublinear tfs)
         self._a = Growable(np.float64)
         self._b = Growable(np.float64)
         self._c = Growable(np.float64)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self._rows)
 
     def add(self, counts: sp.csr_matrix) -> np.ndarray:
         """Add one row (a 1 x n_features matrix of raw counts); its cosine with each earlier row."""
@@ -61,8 +64,7 @@ class IncrementalTfidf:
         c_old = np.log1p(self._df[features])
         self._df[features] += 1.0
         c_new = np.log1p(self._df[features])
-        self.n_rows += 1
-        big_l = np.log(1.0 + self.n_rows) + 1.0
+        big_l = np.log(2.0 + before) + 1.0  # with the new row: n = before + 1
 
         # The earlier rows that share a feature with the new one, as flat (row, tf, which) lists.
         # A feature's posting is one array.array of (row, tf) pairs (appends run in C); numpy
