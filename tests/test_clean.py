@@ -303,3 +303,24 @@ def test_cleaning_only_removes_lines_never_invents_them(lines):
         assert paragraph in source
     kept_and_removed = len(clean.paragraphs) + len(clean.removed) + (clean.title is not None)
     assert kept_and_removed == sum(1 for line in text.splitlines() if line.split())
+
+
+def test_a_page_that_is_only_a_player_or_tweet_widget_has_no_article_text():
+    """Scraped YouTube and Twitter pages often hold nothing but the widget's own notices; left in,
+    two such pages of different stories read as verbatim copies of each other."""
+    player = (
+        "The interactive transcript could not be loaded.\n\n"
+        "Rating is available when the video has been rented.\n\n"
+        "This feature is not available right now. Please try again later."
+    )
+    tweet = (
+        "Add a location to your Tweets\n\n When you tweet with a location, Twitter stores that "
+        "location. You can switch location on/off before each Tweet and always have the option "
+        "to delete your location history. Learn more"
+    )
+    for page, reason in ((player, "video-widget"), (tweet, "social-widget")):
+        cleaned = clean_text(page)
+        assert cleaned.text == ""
+        assert {line.reason for line in cleaned.removed} == {reason}
+    story = "Twitter said on Tuesday that users who tweet with a location can now delete it."
+    assert clean_text(story).text == story
