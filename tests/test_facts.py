@@ -4,7 +4,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storytrace.facts import extract_facts, story_facts
@@ -619,3 +619,23 @@ def test_real_stories_have_almost_no_conflicts(corpus, most):
         stories[row["story"]].append(doc(row["id"], row["text"], row.get("date")))
     conflicts = [c for docs in stories.values() for c in story_facts(docs)[1]]
     assert len(conflicts) <= most, [(c.about, [v.value for v in c.values]) for c in conflicts]
+
+
+_NUMBERISH = [
+    "$", "€", "USD", "billion", "million", "m", "percent", "%", "per cent", "years", "year-old",
+    "decade", "March", "Oct.", "the", "about", "nearly", "people", "homes", "killed", "since",
+    "in", ",", ".", "-", "three", "thirteen", "hundred", "dozen", "first", "once", "1", "2008",
+    "3.3", "15th", "40,000",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_NUMBERISH), max_size=14))
+def test_a_sentence_without_digits_or_number_words_holds_no_number_fact(tokens):
+    """The facts stage skips such sentences (most of a news text): that must never lose one."""
+    from storytrace.facts.values import find_numbers, may_hold_number
+
+    text = " ".join(tokens)
+    if not may_hold_number(text):
+        assert find_numbers(text) == []
+    assert may_hold_number(text) or not any(ch.isdigit() for ch in text)
