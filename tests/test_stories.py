@@ -492,3 +492,15 @@ def test_a_streaming_clusterer_saved_between_batches_resumes_where_it_stopped():
     resumed = pickle.loads(saved).partial_fit(families[half:])
     assert list(resumed.labels_) == list(uninterrupted)
     assert len(set(uninterrupted)) > 1
+
+
+def test_a_feed_may_add_one_family_per_call():
+    """A live feed calls partial_fit once per arrival and reads labels_ when it needs them."""
+    rows = [json.loads(line) for line in (DATA / "ecbplus" / "dev.jsonl").open(encoding="utf-8")]
+    rows = [r for r in rows if r["topic"] in {1, 3}]
+    families = [[result(r["id"], t)] for r, t in zip(rows, cleaned(rows), strict=True)]
+    feed = StoryClusterer()
+    for n, family in enumerate(families, start=1):
+        feed.partial_fit([family])
+        assert len(feed.labels_) == n
+    assert feed.labels_.tolist() == StoryClusterer().partial_fit(families).labels_.tolist()

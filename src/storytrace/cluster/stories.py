@@ -362,8 +362,8 @@ class StoryClusterer:
     family, numbered by first appearance). `partial_fit(families)` adds families one at a
     time (pass them in date order), each of their documents joining the most similar story or
     opening a new one; `labels_` grows with every call. Either way the documents are the
-    reports that are clustered, and each family goes to the story of most of its reports. Parameters are validated in the constructor and reported
-    by `get_params()`.
+    reports that are clustered, and each family goes to the story of most of its reports.
+    Parameters are validated in the constructor and reported by `get_params()`.
     """
 
     def __init__(
@@ -425,7 +425,9 @@ class StoryClusterer:
         }
 
     def _reset(self) -> None:
-        self.labels_: np.ndarray = np.zeros(0, dtype=int)
+        # Family labels: set by `fit`; after `partial_fit`, None until `labels_` is read (the
+        # vote over every report seen, so a feed may call partial_fit once per arrival).
+        self._family_labels: np.ndarray | None = np.zeros(0, dtype=int)
         # Streaming state: one incremental TF-IDF index per weighted view, and per family its
         # day number, whether it is informative and its story label.
         self._tfidf = {
@@ -529,7 +531,7 @@ class StoryClusterer:
         """
         self._reset()
         if len(families) <= 1:
-            self.labels_ = np.zeros(len(families), dtype=int)
+            self._family_labels = np.zeros(len(families), dtype=int)
             return self
         reports, owner = _reports(families)
         n = len(reports)
@@ -569,7 +571,7 @@ class StoryClusterer:
             )  # fmt: skip
         lengths = np.array([len(doc.clean_text) for doc in reports])
         votes = _family_votes(raw, owner, similarities.informative, lengths, len(families))
-        self.labels_ = _renumber(votes)
+        self._family_labels = _renumber(votes)
         return self
 
     def _divide(self, block, members: np.ndarray) -> list[np.ndarray]:
@@ -604,13 +606,21 @@ class StoryClusterer:
             for doc, text in zip(reports, texts, strict=True):
                 self._add_report(doc, text)
             self._n_families += 1
-        self.labels_ = _renumber(
-            _family_votes(
-                self._labels.view(), self._owner.view(), self._informative.view(),
-                self._lengths.view(), self._n_families,
-            )
-        )  # fmt: skip
+        self._family_labels = None
         return self
+
+    @property
+    def labels_(self) -> np.ndarray:
+        """One story label per family (numbered by first appearance), from `fit` or from every
+        `partial_fit` so far."""
+        if self._family_labels is None:
+            self._family_labels = _renumber(
+                _family_votes(
+                    self._labels.view(), self._owner.view(), self._informative.view(),
+                    self._lengths.view(), self._n_families,
+                )
+            )  # fmt: skip
+        return self._family_labels
 
     def _add_report(self, doc: DocumentResult, text: str) -> None:
         """One streaming arrival: the report joins a story (or opens one), then that story is
