@@ -4,8 +4,9 @@
 Every removed line is kept with a short reason code, so a report can show what went and why:
 markers (clean/data/markers.tsv) "wrapper-marker", "trailer", "read-more", "navigation",
 "contact", "related-list", "copyright", "share", "image-credit", "comments", "date-line",
-"source-note", "archive-notice", "video-widget", "social-widget"; position "header", "footer", "sidebar-headlines";
-corpus "repeated-in-corpus"; HTML "html-boilerplate" (page text trafilatura left out).
+"source-note", "archive-notice", "video-widget", "social-widget"; position "header", "footer",
+"sidebar-headlines"; corpus "repeated-in-corpus"; HTML "html-boilerplate" (page text
+trafilatura left out).
 """
 
 from storytrace.clean.document import clean_corpus, clean_html, clean_text

@@ -6,8 +6,8 @@ no evidence), and a family then goes, whole, to the story that holds most of its
 (`_family_votes`). A family of rewrites of one wire story by several outlets is several
 reports of its event, not one. (Standing for each family by its longest member alone, the
 whole pipeline scored story F1 0.904 batch / 0.860 streaming on ECB+ dev; with reports, 0.952
-/ 0.936, and 0.962 / 0.939 with the story bar then re-measured.) Reports are compared with three TF-IDF views (`content_words`, `names`,
-`immutables`):
+/ 0.936, and 0.962 / 0.939 with the story bar then re-measured.) Reports are compared with
+three TF-IDF views (`content_words`, `names`, `immutables`):
 
 - words: content words, the topic ("earthquake", "rehab");
 - names: capitalised sequences ("Lindsay Lohan", "Betty Ford Center"), which help separate

@@ -10,7 +10,7 @@ from storytrace.facts.about import attach, candidates, subject_phrase
 from storytrace.facts.entities import fold, names, sentences
 from storytrace.facts.quotes import find_quotes
 from storytrace.facts.settings import MIN_QUOTE_WORDS
-from storytrace.facts.values import Reference, find_numbers, may_hold_number
+from storytrace.facts.values import Reference, find_numbers
 
 
 @dataclass(slots=True)
@@ -65,7 +65,7 @@ def extract_facts(text: str, reference_date: str | None = None) -> list[FactMent
     earlier_names: list[str] = []
     sentence_spans = sentences(text)
     for sentence in sentence_spans:
-        numbers = find_numbers(sentence.text, reference) if may_hold_number(sentence.text) else []
+        numbers = find_numbers(sentence.text, reference)
         found_candidates = candidates(sentence.text, earlier_names) if numbers else []
         for number in numbers:
             target = (number.kind == "date" and subject_phrase(sentence.text, number.start)) or (
