@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from rapidfuzz.distance import Indel
 
-from storytrace.model import DocumentResult, Family, FamilyMember, Result, Story
-from storytrace.report.tree import copy_tree, picture
+from storytrace.model import DocumentResult, Family, FamilyMember, Relation, Result, Story
+from storytrace.report.tree import copy_tree, picture, short_label, timeline_picture
+from storytrace.report.views import badge, name_of, outlet_of, plain_value, summarize, title_of
 
 # A copy's diff is computed over at most this many words per side: difflib is quadratic in the
 # worst case, and past a few thousand words a reader scrolls rather than compares. At 4,000
@@ -164,15 +166,6 @@ def _copy_diff(member: FamilyMember, docs: dict[str, DocumentResult]) -> CopyDif
     return diff
 
 
-def _timeline(story: Story, docs: dict[str, DocumentResult]) -> tuple[list[DocumentResult], bool]:
-    """The story's documents by date when any has one (undated last), else in input order."""
-    members = [docs[i] for i in story.documents if i in docs]
-    dated = any(d.date for d in members)
-    if dated:
-        members = sorted(members, key=lambda d: (d.date is None, d.date or ""))
-    return members, dated
-
-
 def _format_stat(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
@@ -188,85 +181,246 @@ def _environment() -> Environment:
     )
     env.filters["stat"] = _format_stat
     env.filters["pct"] = lambda x: f"{max(0.0, min(1.0, float(x or 0))) * 100:.0f}"
+    env.filters["plain"] = lambda fact: plain_value(fact.kind, fact.value, fact.text)
+    env.filters["plain_cv"] = lambda value, kind: plain_value(kind, value.value, value.text)
     return env
+
+
+_ENV: Environment | None = None
+
+
+def environment() -> Environment:
+    """The report's jinja2 environment (templates in report/templates), built once."""
+    global _ENV
+    if _ENV is None:
+        _ENV = _environment()
+    return _ENV
+
+
+class Links:
+    """Where the report's links point. The static report is one page of anchors; the served
+    report (`storytrace.service`) overrides these with one page per story and document."""
+
+    def __init__(self, docs: dict[str, DocumentResult]) -> None:
+        self.docs = docs
+
+    def story(self, story_id: str) -> str:
+        return f"#story-{story_id}"
+
+    def doc(self, doc_id: str) -> str:
+        return f"#doc-{doc_id}"
+
+    def family(self, family_id: str) -> str:
+        return f"#family-{family_id}"
+
+    def compare(self, a: str, b: str) -> str | None:
+        return None  # the static report shows each copy's comparison inside its family
+
+    def section(self, name: str) -> str:
+        return f"#{name}"
+
+
+class Report:
+    """Everything the templates need about one Result, computed once: names, badges, the ranked
+    overview, and per-story views built on demand (a served page draws one story)."""
+
+    def __init__(self, result: Result, links: Links | None = None) -> None:
+        self.result = result
+        self.docs = {d.id: d for d in result.documents}
+        self.families = {f.id: f for f in result.families}
+        self.stories = {s.id: s for s in result.stories}
+        self.member_of = {m.id: m for f in result.families for m in f.members}
+        self.links = links or Links(self.docs)
+        self.names = {d.id: name_of(d) for d in result.documents}
+        self.outlets = {d.id: outlet_of(d) for d in result.documents}
+        self.badges = {
+            d.id: badge(self.member_of.get(d.id), self.families.get(d.family), d)
+            for d in result.documents
+        }
+        self.overview, self.empty = summarize(result)
+        self.summary_of = {row.story.id: row for row in self.overview}
+        self.all_outlets = sorted({o for o in self.outlets.values() if o}, key=str.lower)
+        self.all_kinds = sorted({m.kind for m in self.member_of.values() if m.kind != "origin"})
+
+    def source_names(self, doc_ids: list[str]) -> list[tuple[str, str]]:
+        """(document id, short name) for a fact's documents: the outlet when known."""
+        out = []
+        for doc_id in doc_ids:
+            doc = self.docs.get(doc_id)
+            if doc is None:
+                out.append((doc_id, doc_id))
+                continue
+            out.append((doc_id, self.short_name(doc_id)))
+        return out
+
+    def short_name(self, doc_id: str) -> str:
+        """A document's name for a small box: its outlet, else its title, shortened."""
+        doc = self.docs.get(doc_id)
+        if doc is None:
+            return doc_id
+        return self.outlets[doc_id] or short_label(title_of(doc), 40)
+
+    def family_view(self, family: Family) -> dict[str, Any]:
+        names = {m.id: self.short_name(m.id) for m in family.members}
+        counts = Counter(names.values())
+        for m in family.members:  # two boxes both called "Reuters": name them by title
+            if counts[names[m.id]] > 1 and m.id in self.docs:
+                names[m.id] = short_label(title_of(self.docs[m.id]), 40)
+        return _family_view(family, self.docs, names)
+
+    def family_label(self, family: Family) -> str:
+        origin = self.docs.get(family.origin)
+        if origin is None:
+            return family.id
+        return family.outlet or self.outlets[family.origin] or title_of(origin)
+
+    def story_view(self, story: Story) -> dict[str, Any]:
+        docs = self.docs
+        story_families = [self.families[f] for f in story.families if f in self.families]
+        timeline, dated = _timeline(story, docs)
+        conflict_keys = {(c.about, c.kind) for c in story.conflicts}
+        conflict_values = {(c.kind, v.value) for c in story.conflicts for v in c.values}
+        inside = set(story.documents)
+        reuse = [
+            r for r in self.result.relations
+            if r.a in inside and r.b in inside and docs[r.a].family != docs[r.b].family
+        ]  # fmt: skip
+        kinds = {i: self.badges[i].css for i in inside if i in self.badges}
+        picture = timeline_picture(
+            story_families,
+            docs,
+            kinds,
+            {f.id: self.family_label(f) for f in story_families},
+            self.names,
+        )
+        return {
+            "story": story,
+            "summary": self.summary_of.get(story.id),
+            "timeline": timeline,
+            "timeline_picture": picture,
+            "dated": dated,
+            "families": [self.family_view(f) for f in story_families],
+            "relate": self.family_relations(story, story_families, reuse),
+            "conflict_keys": conflict_keys,
+            "conflict_values": conflict_values,
+            "reuse": reuse,
+        }
+
+    def family_relations(
+        self, story: Story, families: list[Family], reuse: list[Relation]
+    ) -> list[dict[str, Any]]:
+        """How the families of a story relate, one line per pair that shares anything: passages
+        one reuses from the other, facts they both state, values they disagree on."""
+        if len(families) < 2:
+            return []
+        family_of = {m.id: f.id for f in families for m in f.members}
+        pairs: dict[tuple[str, str], dict[str, list[str]]] = {}
+
+        def note(a: str, b: str, what: str, text: str) -> None:
+            if a == b:
+                return
+            key = (a, b) if a < b else (b, a)
+            pairs.setdefault(key, {"reuse": [], "agree": [], "disagree": []})[what].append(text)
+
+        for r in reuse:
+            if r.a in family_of and r.b in family_of:
+                note(family_of[r.a], family_of[r.b], "reuse", r.kind)
+        for fact in story.facts:
+            stating = sorted({family_of[d] for d in fact.documents if d in family_of})
+            for n, a in enumerate(stating):
+                for b in stating[n + 1 :]:
+                    note(a, b, "agree", plain_value(fact.kind, fact.value, fact.text))
+        for conflict in story.conflicts:
+            for n, v in enumerate(conflict.values):
+                for w in conflict.values[n + 1 :]:
+                    for a in {family_of[d] for d in v.documents if d in family_of}:
+                        for b in {family_of[d] for d in w.documents if d in family_of}:
+                            note(a, b, "disagree", f"{conflict.about} ({conflict.kind})")
+        rows = []
+        for (a, b), how in sorted(pairs.items()):
+            rows.append(
+                {
+                    "a": self.families[a],
+                    "b": self.families[b],
+                    "reuse": sorted(set(how["reuse"])),
+                    "agree": list(dict.fromkeys(how["agree"])),
+                    "disagree": list(dict.fromkeys(how["disagree"])),
+                }
+            )
+        rows.sort(key=lambda r: (-len(r["disagree"]), -len(r["reuse"]), -len(r["agree"])))
+        return rows
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {
+            "result": self.result,
+            "r": self,
+            "links": self.links,
+            "docs": self.docs,
+            "member_of": self.member_of,
+            "stats": self.result.stats,
+            "fold_chars": FOLD_TEXT_CHARS,
+            **extra,
+        }
+
+
+def _timeline(story: Story, docs: dict[str, DocumentResult]) -> tuple[list[DocumentResult], bool]:
+    """The story's documents by date when any has one (undated last), else in input order."""
+    members = [docs[i] for i in story.documents if i in docs]
+    dated = any(d.date for d in members)
+    if dated:
+        members = sorted(members, key=lambda d: (d.date is None, d.date or ""))
+    return members, dated
 
 
 def render_html(
     result: Result, max_stories: int = MAX_STORIES, max_relations: int = MAX_RELATIONS
 ) -> str:
     """The report as one HTML string (see `write_html`)."""
-    docs = {d.id: d for d in result.documents}
-    families = {f.id: f for f in result.families}
-    member_of = {m.id: m for f in result.families for m in f.members}
-    shown, more = _shown_stories(result.stories, max_stories)
-    stories = []
-    placed: set[str] = {f for story in more for f in story.families}
-    for story in shown:
-        timeline, dated = _timeline(story, docs)
-        story_families = [families[f] for f in story.families if f in families]
-        placed.update(f.id for f in story_families)
-        conflict_keys = {(c.about, c.kind) for c in story.conflicts}
-        conflict_values = {(c.kind, v.value) for c in story.conflicts for v in c.values}
-        inside = set(story.documents)
-        reuse = [
-            r for r in result.relations
-            if r.a in inside and r.b in inside and docs[r.a].family != docs[r.b].family
-        ]  # fmt: skip
-        stories.append(
-            {
-                "story": story,
-                "timeline": timeline,
-                "dated": dated,
-                "families": [_family_view(f, docs) for f in story_families],
-                "conflict_keys": conflict_keys,
-                "conflict_values": conflict_values,
-                "reuse": reuse,
-            }
-        )
-    loose = [_family_view(f, docs) for f in result.families if f.id not in placed]
+    report = Report(result)
+    drawn_ids = {s.id for s in _shown_stories([row.story for row in report.overview], max_stories)[0]}
+    for row in report.overview:
+        row.drawn = row.story.id in drawn_ids
+    stories = [report.story_view(row.story) for row in report.overview if row.drawn]
+    more = [row.story for row in report.overview if not row.drawn]
+    placed = {f for story in result.stories for f in story.families}
+    empty_ids = {d.id for d in report.empty}
+    loose = [
+        report.family_view(f)
+        for f in result.families
+        if f.id not in placed and not all(m.id in empty_ids for m in f.members)
+    ]
     in_family = {m.id for f in result.families for m in f.members}
-    unplaced_docs = [d for d in result.documents if d.id not in in_family]
+    unplaced_docs = [d for d in result.documents if d.id not in in_family and d.id not in empty_ids]
     return (
-        _environment()
+        environment()
         .get_template("report.html.j2")
         .render(
-            result=result,
-            stories=stories,
-            more_stories=more,
-            relations=result.relations[:max_relations],
-            loose_families=loose,
-            unplaced_docs=unplaced_docs,
-            member_of=member_of,
-            docs=docs,
-            stats=result.stats,
-            fold_chars=FOLD_TEXT_CHARS,
+            report.context(
+                stories=stories,
+                more_stories=more,
+                relations=result.relations[:max_relations],
+                loose_families=loose,
+                unplaced_docs=unplaced_docs,
+            )
         )
     )
 
 
 def _shown_stories(stories: list[Story], limit: int) -> tuple[list[Story], list[Story]]:
-    """(stories drawn in full, stories listed a line each): the `limit` stories with the most
-    documents (then families; then input order) are drawn, each list in input order."""
-    if len(stories) <= limit:
-        return list(stories), []
-    ranked = sorted(
-        range(len(stories)),
-        key=lambda n: (-len(stories[n].documents), -len(stories[n].families), n),
-    )
-    keep = set(ranked[:limit])
-    return (
-        [s for n, s in enumerate(stories) if n in keep],
-        [s for n, s in enumerate(stories) if n not in keep],
-    )
+    """(stories drawn in full, stories listed a line each): the first `limit` of `stories`
+    (already ranked), each list in the order given."""
+    return list(stories[:limit]), list(stories[limit:])
 
 
-def _family_view(family: Family, docs: dict[str, DocumentResult]) -> dict[str, Any]:
+def _family_view(
+    family: Family, docs: dict[str, DocumentResult], names: dict[str, str] | None = None
+) -> dict[str, Any]:
     diffs = [d for m in family.members if m.kind != "origin" and (d := _copy_diff(m, docs))]
     tree = copy_tree(family)
     return {
         "family": family,
         "tree": tree,
-        "picture": picture(family, tree, docs),
+        "picture": picture(family, tree, docs, names),
         "members": [docs[m.id] for m in family.members if m.id in docs],
         "diffs": diffs,
     }

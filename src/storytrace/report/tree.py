@@ -9,6 +9,7 @@ Edges then only join adjacent layers and never cross a node.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from dataclasses import dataclass, field
@@ -155,13 +156,19 @@ def layers(roots: list[TreeNode]) -> tuple[dict[str, float], dict[str, int]]:
 
 
 def picture(
-    family: Family, roots: list[TreeNode], docs: dict[str, DocumentResult]
+    family: Family,
+    roots: list[TreeNode],
+    docs: dict[str, DocumentResult],
+    names: dict[str, str] | None = None,
 ) -> TreePicture | None:
-    """Lay out the copy tree `roots` of `family` for drawing; None for a family of one document."""
+    """Lay out the copy tree `roots` of `family` for drawing; None for a family of one document.
+
+    Each box is labelled with `names[id]` (an outlet or a title) when given, else the id."""
     if len(family.members) < 2:
         return None
     slot_of, depth_of = layers(roots)
-    labels = {m.id: short_label(m.id) for m in family.members if m.id in depth_of}
+    names = names or {}
+    labels = {m.id: short_label(names.get(m.id) or m.id) for m in family.members if m.id in depth_of}
     longest = max(len(label) for label in labels.values())
     node_width = max(NODE_MIN_WIDTH, math.ceil(longest * CHAR_WIDTH) + 2 * NODE_PADDING)
 
@@ -219,3 +226,127 @@ def _arrowhead(x1: int, y1: int, x2: int, y2: int) -> str:
     px, py = -uy * ARROW_HALF_WIDTH, ux * ARROW_HALF_WIDTH
     points = [(x2, y2), (bx + px, by + py), (bx - px, by - py)]
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+
+
+# The story timeline: one row per family, a dot per document at its date (or at its place in
+# the input when the story has no dates), drawn as inline SVG like the copy tree.
+TIMELINE_WIDTH = 720
+TIMELINE_LABEL_WIDTH = 190
+TIMELINE_ROW = 26
+TIMELINE_AXIS = 30
+TIMELINE_MIN_WIDTH = 480  # below this the picture scrolls sideways instead of shrinking
+TIMELINE_LABEL_CHARS = 28
+DOT_RADIUS = 6
+
+
+@dataclass(slots=True)
+class TimelineDot:
+    id: str
+    x: int
+    y: int
+    kind: str
+    tooltip: str
+
+
+@dataclass(slots=True)
+class TimelineRow:
+    family: str
+    label: str
+    y: int
+
+
+@dataclass(slots=True)
+class TimelinePicture:
+    width: int
+    height: int
+    min_width: int
+    rows: list[TimelineRow]
+    dots: list[TimelineDot]
+    ticks: list[tuple[int, str]]  # (x, label) along the axis
+    dated: bool
+    axis_y: int
+    plot_left: int
+    plot_right: int
+
+
+def _day(date: str | None) -> int | None:
+    if not date:
+        return None
+    try:
+        return datetime.date.fromisoformat(date[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+def timeline_picture(
+    families: list[Family],
+    docs: dict[str, DocumentResult],
+    kinds: dict[str, str],
+    labels: dict[str, str],
+    names: dict[str, str],
+) -> TimelinePicture | None:
+    """Lay out a story's timeline: `families` in the story, `kinds` each document's badge class,
+    `labels` each family's row label, `names` each document's readable name."""
+    rows_docs = [[m.id for m in f.members if m.id in docs] for f in families]
+    ids = [i for row in rows_docs for i in row]
+    if not ids:
+        return None
+    days = {i: _day(docs[i].date) for i in ids}
+    known = [d for d in days.values() if d is not None]
+    dated = bool(known)
+    left, right = TIMELINE_LABEL_WIDTH, TIMELINE_WIDTH - 20
+    undated_x = right
+    if dated and any(d is None for d in days.values()):
+        right -= 60  # a column for the undated, apart from the dated
+    order = {i: n for n, i in enumerate(ids)}
+
+    def x_of(doc_id: str) -> int:
+        if not dated:
+            return round(left + (right - left) * (order[doc_id] + 0.5) / len(ids))
+        day = days[doc_id]
+        if day is None:
+            return undated_x
+        low, high = min(known), max(known)
+        if high == low:
+            return (left + right) // 2
+        return round(left + (right - left) * (day - low) / (high - low))
+
+    # Rows in order of each family's earliest document.
+    ranked = sorted(
+        range(len(families)),
+        key=lambda n: min((days[i] for i in rows_docs[n] if days[i] is not None), default=10**9),
+    )
+    rows, dots = [], []
+    for slot, n in enumerate(ranked):
+        y = 14 + slot * TIMELINE_ROW
+        family = families[n]
+        rows.append(TimelineRow(family.id, short_label(labels.get(family.id, family.id),
+                                                       TIMELINE_LABEL_CHARS), y))
+        taken: list[int] = []
+        for doc_id in rows_docs[n]:
+            x = x_of(doc_id)
+            while any(abs(x - t) < 2 * DOT_RADIUS for t in taken):
+                x += 2 * DOT_RADIUS  # same day, same family: side by side
+            taken.append(x)
+            doc = docs[doc_id]
+            tip = f"{names.get(doc_id, doc_id)}\n{doc.date or 'no date'} · {kinds.get(doc_id, '')}"
+            dots.append(TimelineDot(doc_id, x, y, kinds.get(doc_id, "none"), tip))
+    axis_y = 14 + len(rows) * TIMELINE_ROW - TIMELINE_ROW // 2 + 6
+    ticks: list[tuple[int, str]] = []
+    if dated:
+        low, high = min(known), max(known)
+        for day in sorted({low, high}):
+            ticks.append((x_of_day(day, low, high, left, right), str(datetime.date.fromordinal(day))))
+        if any(d is None for d in days.values()):
+            ticks.append((undated_x, "no date"))
+    else:
+        ticks = [(left, "first in input"), (right, "last")]
+    height = axis_y + TIMELINE_AXIS
+    return TimelinePicture(TIMELINE_WIDTH, height, TIMELINE_MIN_WIDTH, rows, dots, ticks, dated,
+                           axis_y, left, right)
+
+
+def x_of_day(day: int, low: int, high: int, left: int, right: int) -> int:
+    if high == low:
+        return (left + right) // 2
+    return round(left + (right - left) * (day - low) / (high - low))
