@@ -1,0 +1,594 @@
+"""A persistent index that grows article by article: the pipeline's stages over a store.
+
+    >>> from storytrace.index import Index
+    >>> with Index.open("news.duckdb") as index:
+    ...     index.add(["inbox/"])                  # one transaction per batch
+    ...     index.query("text of a new article")   # what it would join, without storing it
+    ...     result = index.export()                # the same Result as analyze
+
+An add cleans and fingerprints only the new documents, finds their candidates among the
+stored ones by their keys (one join), verifies them with the match stage together with those
+candidates, re-traces only the families it touched and feeds the new reports to the streaming
+story clusterer (its state lives in the store), re-merging the facts of the stories it
+touched. Family and story ids are handed out by the store and kept across adds: a family that
+absorbs another keeps the older id.
+"""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import xxhash
+
+from storytrace.config import Config
+from storytrace.ingest import FieldMap
+from storytrace.model import (
+    WHOLE_COPY_KINDS,
+    Document,
+    DocumentResult,
+    Family,
+    InputError,
+    Relation,
+    Result,
+    Story,
+)
+from storytrace.stages import document_keys, document_results, story_record
+from storytrace.store.base import FORMAT_VERSION, Store, StoreError, chunks
+from storytrace.store.duckdb import DuckDBStore
+
+Progress = Callable[[str, int, int], None]
+
+_WORD = re.compile(r"[^\W\d_]+")  # as trace.wording.Vocabulary counts words
+_CLUSTERER = "story_clusterer"
+
+
+@dataclass(slots=True)
+class AddSummary:
+    """What one `Index.add` did."""
+
+    added: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already in the index, same content
+    errors: list[InputError] = field(default_factory=list)
+    relations: int = 0
+    families_touched: int = 0
+    stories_touched: int = 0
+
+
+@dataclass(slots=True)
+class QueryResult:
+    """What a text would join if it were added: its relations, family, origin and story."""
+
+    document: DocumentResult
+    relations: list[Relation]
+    family: Family | None
+    story: Story | None
+    candidates: int
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {
+            "document": {k: v for k, v in asdict(self.document).items() if k != "removed"},
+            "relations": [asdict(r) for r in self.relations],
+            "family": None if self.family is None else asdict(self.family),
+            "origin": None if self.family is None else self.family.origin,
+            "story": None if self.story is None else {"id": self.story.id,
+                                                      "title": self.story.title},
+            "candidates": self.candidates,
+        }
+
+
+class _StoredCounts(Counter):
+    """A Counter that asks the store for counts it does not hold yet (Vocabulary reads a few
+    words and page lines per family; loading every count would cost a pass over the store)."""
+
+    def __init__(self, fetch: Callable[[list[str]], dict[str, int]]) -> None:
+        super().__init__()
+        self._fetch = fetch
+
+    def __missing__(self, key: str) -> int:
+        value = self._fetch([key]).get(key, 0)
+        self[key] = value
+        return value
+
+
+def _content_hash(doc: Document) -> int:
+    return xxhash.xxh3_64_intdigest(f"{doc.format}\0{doc.raw}".encode("utf-8", "replace"))
+
+
+def _find_relations(texts: dict[str, str], dates: dict[str, str | None], config: Config):
+    from storytrace.match import find_relations
+
+    if "dates" in inspect.signature(find_relations).parameters:
+        return find_relations(texts, config.match, dates=dates)
+    return find_relations(texts, config.match)
+
+
+def _family_date(docs: list[DocumentResult]) -> date | None:
+    from storytrace.cluster.stories import family_date
+
+    return family_date(docs)
+
+
+class Index:
+    """The pipeline over a store. Build it with `Index.open(path)` (a DuckDB file) or
+    `Index(MemoryStore())`; every add, rm runs in one transaction of the store."""
+
+    def __init__(self, store: Store, config: Config | None = None, embedder=None) -> None:
+        self.store = store
+        self.config = config or Config()
+        self.embedder = embedder
+
+    @classmethod
+    def open(cls, path: str | Path, config: Config | None = None, read_only: bool = False,
+             embedder=None) -> Index:
+        return cls(DuckDBStore(path, read_only=read_only), config, embedder)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- add ----------------------------------------------------------------------------------
+    def add(self, inputs: Iterable[Document | dict[str, Any] | str | Path], *,
+            fields: FieldMap = FieldMap(),  # noqa: B008 - frozen
+            batch_size: int = 1000, progress: Progress | None = None) -> AddSummary:
+        """Add documents (as `storytrace.analyze` takes them), `batch_size` per transaction.
+
+        A document already in the index with the same content is skipped, so re-running an
+        add of the same inputs adds nothing twice; a different document under a taken id gets
+        the id "ID~N" (as analyze names a second "ID").
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        docs, errors = _read_items(inputs, fields)
+        summary = AddSummary(errors=errors)
+        with self.store.transaction():
+            self.store.add_errors(errors)
+        done = 0
+        for batch in chunks(_dedupe_ids(docs), batch_size):
+            with self.store.transaction():
+                self._add_batch(batch, summary)
+            done += len(batch)
+            if progress is not None:
+                progress("add", done, len(docs))
+        return summary
+
+    def _add_batch(self, batch: list[Document], summary: AddSummary) -> None:
+        from storytrace.clean import clean_corpus
+
+        store, config = self.store, self.config
+        if store.get_meta("config") is None:
+            store.set_meta("config", self.config.get_params())
+        stored = store.content_hashes(d.id for d in batch)
+        hashes, new = [], []
+        for doc in batch:
+            digest = _content_hash(doc)
+            if stored.get(doc.id) == digest:
+                summary.skipped.append(doc.id)
+                continue
+            if doc.id in stored:
+                doc.id = self._free_id(doc.id)
+            hashes.append(digest)
+            new.append(doc)
+        if not new:
+            return
+        results = document_results(new, clean_corpus(new, config.clean))
+        keys = document_keys([d.clean_text for d in results], config.match)
+        options = config.match
+        found = store.candidates(
+            keys, {"minhash": 1, "immutables": options.min_shared_immutables,
+                   "sentences": options.min_shared_sentences},
+            options.max_immutable_df, options.max_candidates_per_doc)
+        partner_ids = list(dict.fromkeys(i for ids in found for i in ids))
+        partners = store.documents(partner_ids)
+        together = partners + results
+        relations = _find_relations({d.id: d.clean_text for d in together},
+                                    {d.id: d.date for d in together}, config)
+        new_ids = {d.id for d in results}
+        relations = [r for r in relations if r.a in new_ids or r.b in new_ids]
+        store.add_documents(results, hashes)
+        store.add_keys({d.id: k for d, k in zip(results, keys, strict=True)})
+        store.add_relations(relations, "match")
+        store.add_counts(*_counts(results, +1))
+        by_id = {d.id: d for d in together}
+        touched = self._families(results, relations, by_id)
+        stories = self._stories(touched, new_ids, by_id)
+        summary.added += [d.id for d in results]
+        summary.relations += len(relations)
+        summary.families_touched += len(touched)
+        summary.stories_touched += stories
+
+    def _free_id(self, doc_id: str) -> str:
+        n = 2
+        while self.store.content_hashes([f"{doc_id}~{n}"]):
+            n += 1
+        return f"{doc_id}~{n}"
+
+    def _vocabulary(self):
+        from storytrace.trace.wording import Vocabulary
+
+        return Vocabulary(_StoredCounts(self.store.word_counts), self.store.count("documents"),
+                          _StoredCounts(self.store.line_counts))
+
+    def _next_id(self, prefix: str) -> str:
+        key = f"next_{prefix}"
+        n = self.store.get_meta(key, 1)
+        self.store.set_meta(key, n + 1)
+        return f"{prefix}{n:04d}"
+
+    def _families(self, results: list[DocumentResult], relations: list[Relation],
+                  by_id: dict[str, DocumentResult]) -> list[Family]:
+        """Re-group the families the new documents touch and re-trace them; ids kept."""
+        new_ids = {d.id for d in results}
+        linked = {x for r in relations if r.kind in WHOLE_COPY_KINDS for x in (r.a, r.b)}
+        old_family = {by_id[i].id: by_id[i].family for i in linked - new_ids}
+        return self._regroup([d.id for d in results], set(old_family.values()), by_id)
+
+    def _regroup(self, loose: list[str], family_ids: set[str],
+                 by_id: dict[str, DocumentResult]) -> list[Family]:
+        """Families over `loose` documents and the members of `family_ids`, traced; the oldest
+        old family of each new group keeps its id, the others are retired."""
+        from storytrace.cluster import copy_families
+        from storytrace.trace import trace_family
+
+        store = self.store
+        old = store.families(family_ids)  # in order of their first member
+        members = list(dict.fromkeys([*loose, *(m.id for f in old for m in f.members)]))
+        missing = [i for i in members if i not in by_id]
+        by_id.update({d.id: d for d in store.documents(missing)})
+        position = store.positions(members)
+        members.sort(key=position.__getitem__)
+        inside = [r for r in store.relations(members, stage="match")
+                  if r.a in position and r.b in position]
+        groups = copy_families(members, inside)
+        rank = {f.id: n for n, f in enumerate(old)}
+        taken: set[str] = set()
+        vocabulary = self._vocabulary()
+        families, first = [], {}
+        for group in groups:
+            previous = sorted({by_id[i].family for i in group if by_id[i].family in rank},
+                              key=rank.__getitem__)
+            keep = next((f for f in previous if f not in taken), None)
+            family_id = keep or self._next_id("F")
+            taken.add(family_id)
+            for retired in previous:
+                if retired != family_id:
+                    store.rename_unit_family(retired, family_id)
+            in_group = set(group)
+            family = trace_family(family_id, [by_id[i] for i in group],
+                                  [r for r in inside if r.a in in_group and r.b in in_group],
+                                  vocabulary)
+            families.append(family)
+            first[family_id] = position[group[0]]
+            for i in group:
+                by_id[i].family = family_id
+        store.remove_families(rank.keys() - taken)
+        store.put_families(families, first)
+        store.set_assignments(family_of={i: by_id[i].family for i in members})
+        return families
+
+    def _stories(self, touched: list[Family], new_ids: set[str],
+                 by_id: dict[str, DocumentResult]) -> int:
+        """Feed the new reports of each touched family to the streaming clusterer (in date
+        order), then give every family the story of most of its reports and rebuild the
+        stories whose families changed. Returns how many stories were rebuilt."""
+        store = self.store
+        clusterer = self._clusterer()
+        units = []
+        for family in touched:
+            docs = [by_id[m.id] for m in family.members if m.id in new_ids]
+            if docs:
+                units.append((family.id, docs))
+        units.sort(key=lambda u: (_family_date(u[1]) is None, _family_date(u[1]) or date.min))
+        clusterer.partial_fit([docs for _, docs in units])
+        store.add_units([f for f, _ in units], [len(docs) for _, docs in units])
+        store.set_blob(_CLUSTERER, pickle.dumps(clusterer, protocol=pickle.HIGHEST_PROTOCOL))
+        before = store.family_stories()
+        after = self._assign_stories(np.asarray(clusterer.labels_), before)
+        changed = {s for f, s in after.items() if before.get(f) != s}
+        changed |= {before[f] for f in after if before.get(f) and before[f] != after[f]}
+        changed |= {after[f.id] for f in touched}
+        changed.discard(None)
+        self._rebuild_stories(changed, after, by_id)
+        return len(changed)
+
+    def _clusterer(self):
+        blob = self.store.get_blob(_CLUSTERER)
+        if blob is None:
+            return self.config.stories.clusterer(self.embedder)
+        return pickle.loads(blob)  # our own state, written by this class
+
+    def _assign_stories(self, labels: np.ndarray, before: dict[str, str | None]
+                        ) -> dict[str, str]:
+        """family -> story id: the label most of the family's fed reports hold; a label's
+        story id is the one most of its families had (new labels get new ids)."""
+        unit_family, sizes = self.store.units()
+        votes: dict[str, Counter[int]] = {}
+        for family, label, size in zip(unit_family, labels.tolist(), sizes.tolist(),
+                                       strict=True):
+            votes.setdefault(family, Counter())[label] += size
+        label_of = {f: max(v.items(), key=lambda kv: kv[1])[0] for f, v in votes.items()}
+        existing = set(before)
+        by_label: dict[int, list[str]] = {}
+        for family in unit_family:  # families in order of their first unit
+            if family in existing and family in label_of:
+                group = by_label.setdefault(label_of[family], [])
+                if family not in group:
+                    group.append(family)
+        after: dict[str, str] = {}
+        used: set[str] = set()
+        for families in by_label.values():
+            held = Counter(before[f] for f in families if before.get(f))
+            keep = next((s for s, _ in sorted(held.items(), key=lambda kv: (-kv[1], kv[0]))
+                         if s not in used), None)
+            story_id = keep or self._next_id("S")
+            used.add(story_id)
+            for family in families:
+                after[family] = story_id
+        return after
+
+    def _rebuild_stories(self, changed: set[str], story_of_family: dict[str, str],
+                         by_id: dict[str, DocumentResult]) -> None:
+        from storytrace.trace import cited_reuse
+
+        store = self.store
+        if not changed:
+            return
+        members: dict[str, list[str]] = {}
+        for family, story in story_of_family.items():
+            if story in changed:
+                members.setdefault(story, []).append(family)
+        store.remove_stories(changed - members.keys())
+        store.remove_reuse(changed)
+        families = {f.id: f for f in store.families([f for fs in members.values() for f in fs])}
+        doc_ids = [m.id for f in families.values() for m in f.members]
+        missing = [i for i in doc_ids if i not in by_id]
+        by_id.update({d.id: d for d in store.documents(missing)})
+        position = store.positions(doc_ids)
+        stories, first, story_of = [], {}, {}
+        for story_id, family_ids in members.items():
+            ordered = sorted((families[f] for f in family_ids),
+                             key=lambda f: position[f.members[0].id])
+            docs = [m.id for f in ordered for m in f.members]
+            for i in docs:
+                by_id[i].story = story_of[i] = story_id
+            stories.append(story_record(story_id, ordered, by_id))
+            first[story_id] = position[ordered[0].members[0].id]
+            inside = set(docs)
+            reuse = cited_reuse([by_id[i] for i in docs], ordered,
+                                [r for r in store.relations(docs, stage="match")
+                                 if r.a in inside and r.b in inside])
+            store.add_relations(reuse, "reuse", story=story_id)
+        store.put_stories(stories, first)
+        store.set_assignments(story_of=story_of)
+
+    # -- query --------------------------------------------------------------------------------
+    def query(self, text: str | Document) -> QueryResult:
+        """What `text` would join if added: relations (kinds, evidence), family and its origin,
+        story. Nothing is stored."""
+        from storytrace.clean import clean_corpus
+
+        doc = text if isinstance(text, Document) else Document("query", text, "<query>")
+        if self.store.content_hashes([doc.id]):
+            doc = Document(self._free_id(doc.id), doc.raw, doc.source, doc.format, doc.url,
+                           doc.title, doc.date)
+        result = document_results([doc], clean_corpus([doc], self.config.clean))[0]
+        options = self.config.match
+        keys = document_keys([result.clean_text], options)
+        found = self.store.candidates(
+            keys, {"minhash": 1, "immutables": options.min_shared_immutables,
+                   "sentences": options.min_shared_sentences},
+            options.max_immutable_df, options.max_candidates_per_doc)[0]
+        partners = self.store.documents(found)
+        together = [*partners, result]
+        relations = [r for r in _find_relations({d.id: d.clean_text for d in together},
+                                                {d.id: d.date for d in together}, self.config)
+                     if result.id in (r.a, r.b)]
+        by_id = {d.id: d for d in partners}
+        whole = [r.a if r.b == result.id else r.b for r in relations
+                 if r.kind in WHOLE_COPY_KINDS]
+        family = story = None
+        if whole:
+            family = self.store.families([by_id[whole[0]].family])[0]
+            story_id = by_id[whole[0]].story
+            story = next(iter(self.store.stories([story_id])), None)
+            result.family, result.story = family.id, story_id
+        return QueryResult(result, relations, family, story, len(partners))
+
+    # -- rm -----------------------------------------------------------------------------------
+    def rm(self, ids: Iterable[str]) -> list[str]:
+        """Remove documents by id (one transaction); their families are re-grouped and
+        re-traced, their stories rebuilt. Returns the ids that were in the index."""
+        store = self.store
+        with store.transaction():
+            docs = store.documents(list(ids))
+            if not docs:
+                return []
+            gone = {d.id for d in docs}
+            families = store.families({d.family for d in docs})
+            story_of = {d.family: d.story for d in docs}
+            store.remove_documents(list(gone))
+            store.add_counts(*_counts(docs, -1))
+            store.remove_families([f.id for f in families])
+            left = {f.id: [m.id for m in f.members if m.id not in gone] for f in families}
+            by_id = {d.id: d for d in store.documents([i for ids in left.values() for i in ids])}
+            for family in families:
+                if left[family.id]:
+                    self._regroup_kept(family.id, left[family.id], story_of[family.id], by_id)
+            self._rebuild_stories({d.story for d in docs}, store.family_stories(), by_id)
+            return [d.id for d in docs]
+
+    def _regroup_kept(self, family_id: str, left: list[str], story: str,
+                      by_id: dict[str, DocumentResult]) -> list[Family]:
+        """What is left of a family after a removal: the group with its first member keeps the
+        id, any part that came apart gets a new one; all inherit the family's story."""
+        from storytrace.cluster import copy_families
+        from storytrace.trace import trace_family
+
+        store = self.store
+        position = store.positions(left)
+        inside = [r for r in store.relations(left, stage="match")
+                  if r.a in position and r.b in position]
+        left.sort(key=position.__getitem__)
+        families, first = [], {}
+        vocabulary = self._vocabulary()
+        for n, group in enumerate(copy_families(left, inside)):
+            new_id = family_id if n == 0 else self._next_id("F")
+            in_group = set(group)
+            family = trace_family(new_id, [by_id[i] for i in group],
+                                  [r for r in inside if r.a in in_group and r.b in in_group],
+                                  vocabulary)
+            families.append(family)
+            first[new_id] = position[group[0]]
+            for i in group:
+                by_id[i].family = new_id
+                by_id[i].story = story
+        store.put_families(families, first)
+        store.set_assignments(family_of={i: by_id[i].family for i in left},
+                              story_of={i: story for i in left})
+        return families
+
+    # -- export, stats, check ----------------------------------------------------------------
+    def export(self) -> Result:
+        """Everything in the index as a Result: the result.json, Parquet and report of analyze."""
+        store = self.store
+        documents = store.documents()
+        families = store.families()
+        stories = store.stories()
+        relations = store.relations()
+        errors = store.errors()
+        stats = {
+            "documents": len(documents),
+            "families": len(families),
+            "stories": len(stories),
+            "relations": len(relations),
+            "errors": len(errors),
+            "story_mode": "streaming",
+            "seconds": {},
+            "config": store.get_meta("config") or self.config.get_params(),
+            "index": {"path": store.path, "format_version": store.get_meta("format_version")},
+        }
+        return Result(documents, relations, families, stories, errors, stats)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of what the index holds, its format version and size on disk."""
+        store = self.store
+        found: dict[str, Any] = {t: store.count(t) for t in
+                                 ("documents", "relations", "families", "stories", "errors")}
+        found["format_version"] = store.get_meta("format_version")
+        found["path"] = store.path
+        if store.path != ":memory:" and Path(store.path).exists():
+            found["bytes"] = sum(p.stat().st_size for p in Path(store.path).parent.glob(
+                Path(store.path).name + "*"))
+        return found
+
+    def check(self) -> list[str]:
+        """Integrity problems (an empty list when the index is sound): every document in one
+        existing family and story that list it, relations between stored documents, one
+        clusterer unit per fed family fragment."""
+        store = self.store
+        problems = []
+        version = store.get_meta("format_version")
+        if version != FORMAT_VERSION:
+            problems.append(f"format version {version}, expected {FORMAT_VERSION}")
+        documents = {d.id: d for d in store.documents()}
+        families = store.families()
+        listed: dict[str, str] = {}
+        for family in families:
+            for member in family.members:
+                if member.id not in documents:
+                    problems.append(f"family {family.id} lists missing document {member.id}")
+                elif documents[member.id].family != family.id:
+                    problems.append(f"{member.id} is listed by {family.id} but says "
+                                    f"{documents[member.id].family!r}")
+                if member.id in listed:
+                    problems.append(f"{member.id} is in two families")
+                listed[member.id] = family.id
+        in_story: dict[str, str] = {}
+        for story in store.stories():
+            for doc_id in story.documents:
+                in_story[doc_id] = story.id
+        for doc in documents.values():
+            if doc.id not in listed:
+                problems.append(f"{doc.id} is in no family")
+            if in_story.get(doc.id) != doc.story or not doc.story:
+                problems.append(f"{doc.id} says story {doc.story!r}, stories say "
+                                f"{in_story.get(doc.id)!r}")
+        for relation in store.relations():
+            if relation.a not in documents or relation.b not in documents:
+                problems.append(f"relation {relation.a}-{relation.b} names a missing document")
+        next_seq = store.get_meta("next_seq", 0)
+        positions = store.positions(documents)
+        if positions and max(positions.values()) >= next_seq:
+            problems.append("document positions run past the counter")
+        blob = store.get_blob(_CLUSTERER)
+        units, _ = store.units()
+        fed = 0 if blob is None else pickle.loads(blob)._n_families
+        if fed != len(units):
+            problems.append(f"story clusterer has {fed} units, the store {len(units)}")
+        return problems
+
+
+def _counts(docs: list[DocumentResult], sign: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Document counts of words and removed page lines, as `Vocabulary.from_documents`."""
+    from storytrace.trace.wording import page_line_key
+
+    words: Counter[str] = Counter()
+    lines: Counter[str] = Counter()
+    for doc in docs:
+        words.update(set(_WORD.findall(doc.clean_text.lower())))
+        lines.update({page_line_key(line.text) for line in doc.removed})
+    return ({k: sign * v for k, v in words.items()}, {k: sign * v for k, v in lines.items()})
+
+
+def _read_items(inputs: Iterable[Document | dict[str, Any] | str | Path],
+                fields: FieldMap) -> tuple[list[Document], list[InputError]]:
+    """Documents and input errors from what `storytrace.analyze` accepts."""
+    from storytrace.ingest import document_from_row, read_inputs
+
+    documents: list[Document] = []
+    errors: list[InputError] = []
+    for n, item in enumerate(inputs):
+        if isinstance(item, Document):
+            documents.append(item)
+        elif isinstance(item, dict):
+            doc = document_from_row(item, fields, "<python>", f"item {n}", default_id=f"doc-{n}")
+            (documents if isinstance(doc, Document) else errors).append(doc)
+        elif isinstance(item, Path) or (isinstance(item, str) and "\n" not in item
+                                        and len(item) < 4096 and Path(item).exists()):
+            read = read_inputs([item], fields)
+            documents.extend(read.documents)
+            errors.extend(read.errors)
+        elif isinstance(item, str) and item.strip():
+            documents.append(Document(id=f"doc-{n}", raw=item, source="<python>"))
+        else:
+            errors.append(InputError("<python>", "empty or unreadable item", record=f"item {n}"))
+    return documents, errors
+
+
+def _dedupe_ids(docs: list[Document]) -> list[Document]:
+    """Within one add, a second "a" becomes "a~2" (as analyze names it)."""
+    seen: dict[str, int] = {}
+    for doc in docs:
+        n = seen.get(doc.id, 0) + 1
+        seen[doc.id] = n
+        if n > 1:
+            doc.id = f"{doc.id}~{n}"
+    return docs
+
+
+__all__ = ["AddSummary", "Index", "QueryResult", "StoreError"]

@@ -1,0 +1,127 @@
+"""The stage graph: which stage runs over what, as plain functions over plain data.
+
+    per document   document_results(docs, cleaned)   clean text -> DocumentResult (signals,
+                                                       attribution); family/story come later
+                   document_keys(texts, options)     candidate keys per channel (the store
+                                                       keeps them to find candidates by a join)
+    corpus-wide    clean_corpus (repeated lines), Vocabulary (word and page-line counts)
+    per pair       find_relations / relate            (match/)
+    per family     trace_family                       (trace/)
+    per story      story_record: title, families, documents, facts, conflicts; cited_reuse
+
+`pipeline.analyze_documents` and `index.Index` both call these, so a batch run and an index
+that grows document by document run the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from storytrace.match import document_signals
+from storytrace.match.options import MatchOptions
+from storytrace.model import CleanText, Document, DocumentResult, Family, Story
+from storytrace.trace import find_attribution, page_attribution
+
+# Candidate channels the store keeps keys for, and the least number of keys two documents must
+# share to be proposed to the match stage, which then re-derives its own candidates among them
+# (so these only need to be a superset: minhash any shared band, the others match/options.py).
+KEY_CHANNELS = ("minhash", "immutables", "sentences")
+
+
+def document_results(docs: Sequence[Document], cleaned: Sequence[CleanText],
+                     progress=None) -> list[DocumentResult]:
+    """The per-document stage: each document's clean text, signals and attribution."""
+    results = []
+    for n, (doc, clean) in enumerate(zip(docs, cleaned, strict=True)):
+        results.append(
+            DocumentResult(
+                id=doc.id,
+                source=doc.source,
+                title=doc.title or clean.title,
+                clean_text=clean.text,
+                removed=clean.removed,
+                signals=document_signals(clean.text),
+                family="",
+                story="",
+                attribution=attribution(clean),
+                url=doc.url or clean.url,
+                date=doc.date or clean.date,
+                language=clean.language,
+                notes=clean.notes,
+            )
+        )
+        if progress is not None:
+            progress("signals", n + 1, len(docs))
+    return results
+
+
+def attribution(clean: CleanText) -> list:
+    """What the text says about its authors, plus the page's own author metadata if it says none
+    and the source a removed line names ("Source link": the cleaner drops it as boilerplate, but
+    it says the page was taken from elsewhere)."""
+    found = find_attribution(clean.text)
+    if not any(a.kind == "source-link" for a in found):
+        removed = (a for line in clean.removed for a in find_attribution(line.text))
+        source = next((a for a in removed if a.kind == "source-link"), None)
+        if source is not None:
+            found.append(source)
+    if not any(a.kind == "byline" for a in found):
+        meta = page_attribution(clean.author, clean.site)
+        if meta is not None:
+            found.insert(0, meta)
+    return found
+
+
+def story_title(families: list[Family], by_id: dict[str, DocumentResult]) -> str:
+    """The title of the largest family's origin, else its first sentence."""
+    biggest = max(families, key=lambda f: len(f.members))
+    origin = by_id[biggest.origin]
+    if origin.title:
+        return origin.title
+    first = origin.clean_text.strip().split("\n", 1)[0]
+    return first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "..."
+
+
+def story_record(story_id: str, families: list[Family],
+                 by_id: dict[str, DocumentResult]) -> Story:
+    """A story from its families (in input order): title, documents and merged facts."""
+    from storytrace.facts import story_facts
+
+    doc_ids = [m.id for f in families for m in f.members]
+    facts, conflicts = story_facts([by_id[i] for i in doc_ids])
+    return Story(
+        id=story_id,
+        title=story_title(families, by_id),
+        families=[f.id for f in families],
+        documents=doc_ids,
+        facts=facts,
+        conflicts=conflicts,
+    )
+
+
+def document_keys(texts: Sequence[str], options: MatchOptions) -> list[dict[str, np.ndarray]]:
+    """Each clean text's candidate keys per channel (KEY_CHANNELS), as the match stage makes
+    them: LSH band keys of the word-shingle MinHash (band i's key at column i, so equal keys
+    of one band are a shared bucket), immutable shingles, sentence hashes."""
+    from storytrace.fingerprint.immutables import immutable_shingles
+    from storytrace.fingerprint.minhash import band_keys, optimal_bands, signatures
+    from storytrace.fingerprint.shingles import WordHasher, ngram_hashes, sentence_hashes, words
+
+    hasher = WordHasher()
+    shingles = [ngram_hashes(hasher(words(t)), options.ngram) for t in texts]
+    bands, rows = optimal_bands(options.lsh_threshold, options.num_perm)
+    lsh = band_keys(signatures(shingles, options.num_perm), bands, rows) if texts else []
+    return [
+        {
+            "minhash": lsh[k] if len(shingles[k]) else np.zeros(0, dtype=np.uint64),
+            "immutables": immutable_shingles(text, options.immutable_ngram),
+            "sentences": sentence_hashes(text),
+        }
+        for k, text in enumerate(texts)
+    ]
+
+
+__all__ = ["KEY_CHANNELS", "attribution", "document_keys", "document_results", "story_record",
+           "story_title"]

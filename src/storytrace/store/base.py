@@ -1,0 +1,226 @@
+"""The store interface: what the pipeline keeps between runs, behind a small set of methods.
+
+A store holds documents (their clean text and everything learned about them), each document's
+candidate keys per channel, relations, families, stories, the corpus counts the trace stage
+reads (`Vocabulary`), the streaming story state and a few counters. `storytrace.index.Index`
+runs the stages over a store; `MemoryStore` (store/memory.py) keeps it for one process,
+`DuckDBStore` (store/duckdb.py) in one embedded DuckDB file that grows add by add.
+
+Every method that changes the store must run inside `transaction()`: a store is always as
+before or as after a whole add.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from storytrace.errors import StorytraceError
+from storytrace.model import (
+    Attribution,
+    Conflict,
+    ConflictValue,
+    DocumentResult,
+    Fact,
+    Family,
+    FamilyMember,
+    InputError,
+    Relation,
+    RemovedLine,
+    Signals,
+    Story,
+)
+
+# Version of the on-disk layout. A store refuses to open a file written by a newer version.
+FORMAT_VERSION = 1
+
+
+class StoreError(StorytraceError):
+    """A store that cannot be used: a newer format, a damaged file; names the path."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+class Store(ABC):
+    """Persistence for `Index`: plain records in, plain records out; no stage logic here."""
+
+    path: str
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """All changes inside commit together or not at all."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """A JSON value kept under `key` (counters, format version, options)."""
+
+    @abstractmethod
+    def set_meta(self, key: str, value: Any) -> None: ...
+
+    @abstractmethod
+    def get_blob(self, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    def set_blob(self, key: str, value: bytes) -> None: ...
+
+    # -- documents ----------------------------------------------------------------------------
+    @abstractmethod
+    def content_hashes(self, ids: Iterable[str]) -> dict[str, int]:
+        """id -> content hash of the stored documents among `ids`."""
+
+    @abstractmethod
+    def add_documents(self, docs: list[DocumentResult], hashes: list[int]) -> None:
+        """Append documents (positions follow the order of arrival)."""
+
+    @abstractmethod
+    def documents(self, ids: Iterable[str] | None = None) -> list[DocumentResult]:
+        """Stored documents (all when `ids` is None), in order of arrival, with family/story."""
+
+    @abstractmethod
+    def positions(self, ids: Iterable[str]) -> dict[str, int]:
+        """id -> position of arrival."""
+
+    @abstractmethod
+    def set_assignments(self, family_of: dict[str, str] | None = None,
+                        story_of: dict[str, str] | None = None) -> None:
+        """Record the family and/or story of documents."""
+
+    @abstractmethod
+    def family_stories(self) -> dict[str, str]:
+        """family id -> story id, for every family."""
+
+    @abstractmethod
+    def remove_documents(self, ids: list[str]) -> None:
+        """Drop documents, their keys and every relation naming them."""
+
+    @abstractmethod
+    def count(self, table: str) -> int:
+        """Rows in one of: documents, relations, families, stories, keys, errors."""
+
+    # -- candidate keys -----------------------------------------------------------------------
+    @abstractmethod
+    def add_keys(self, keys: dict[str, dict[str, np.ndarray]]) -> None:
+        """doc id -> channel -> uint64 keys."""
+
+    @abstractmethod
+    def candidates(self, keys: list[dict[str, np.ndarray]], min_shared: dict[str, int],
+                   max_df: int, limit: int) -> list[list[str]]:
+        """For each new document's keys, the stored documents sharing at least
+        `min_shared[channel]` keys of one channel with it (keys the store holds `max_df` times
+        or more do not count, except LSH bands), the `limit` strongest per channel."""
+
+    # -- relations, families, stories --------------------------------------------------------
+    @abstractmethod
+    def add_relations(self, relations: list[Relation], stage: str, story: str = "") -> None:
+        """`stage` "match" or "reuse" (the latter belongs to `story` and is redone with it)."""
+
+    @abstractmethod
+    def relations(self, ids: Iterable[str] | None = None,
+                  stage: str | None = None) -> list[Relation]:
+        """Relations naming any of `ids` (all when None), of one `stage` or both: match
+        relations in input order of (a, b), then reuse relations in the order they were made."""
+
+    @abstractmethod
+    def remove_reuse(self, stories: Iterable[str]) -> None: ...
+
+    @abstractmethod
+    def put_families(self, families: list[Family], first: dict[str, int]) -> None:
+        """Insert or replace families (`first`: family id -> its first member's position)."""
+
+    @abstractmethod
+    def families(self, ids: Iterable[str] | None = None) -> list[Family]:
+        """Families by id (all when None), in input order of their first member."""
+
+    @abstractmethod
+    def remove_families(self, ids: Iterable[str]) -> None: ...
+
+    @abstractmethod
+    def put_stories(self, stories: list[Story], first: dict[str, int]) -> None: ...
+
+    @abstractmethod
+    def stories(self, ids: Iterable[str] | None = None) -> list[Story]: ...
+
+    @abstractmethod
+    def remove_stories(self, ids: Iterable[str]) -> None: ...
+
+    # -- streaming stories: one row per unit fed to the clusterer ----------------------------
+    @abstractmethod
+    def add_units(self, families: list[str], sizes: list[int]) -> None: ...
+
+    @abstractmethod
+    def units(self) -> tuple[list[str], np.ndarray]:
+        """Each unit's family id and size, in the order they were fed."""
+
+    @abstractmethod
+    def rename_unit_family(self, old: str, new: str) -> None: ...
+
+    # -- corpus counts (trace.wording.Vocabulary) --------------------------------------------
+    @abstractmethod
+    def add_counts(self, words: dict[str, int], lines: dict[str, int]) -> None:
+        """Add (or, with negative values, subtract) document counts of words and page lines."""
+
+    @abstractmethod
+    def word_counts(self, words: Iterable[str]) -> dict[str, int]: ...
+
+    @abstractmethod
+    def line_counts(self, lines: Iterable[str]) -> dict[str, int]: ...
+
+    # -- input errors -------------------------------------------------------------------------
+    @abstractmethod
+    def add_errors(self, errors: list[InputError]) -> None: ...
+
+    @abstractmethod
+    def errors(self) -> list[InputError]: ...
+
+
+# -- the records as JSON, and back ------------------------------------------------------------
+def to_json_dict(record: Any) -> dict[str, Any]:
+    return asdict(record)
+
+
+def document_from_dict(d: dict[str, Any]) -> DocumentResult:
+    d = dict(d)
+    d["removed"] = [RemovedLine(**r) for r in d["removed"]]
+    d["signals"] = Signals(**d["signals"])
+    d["attribution"] = [Attribution(**a) for a in d["attribution"]]
+    return DocumentResult(**d)
+
+
+def relation_from_dict(d: dict[str, Any]) -> Relation:
+    return Relation(**d)
+
+
+def family_from_dict(d: dict[str, Any]) -> Family:
+    d = dict(d)
+    d["members"] = [FamilyMember(**m) for m in d["members"]]
+    return Family(**d)
+
+
+def story_from_dict(d: dict[str, Any]) -> Story:
+    d = dict(d)
+    d["facts"] = [Fact(**f) for f in d["facts"]]
+    d["conflicts"] = [
+        Conflict(c["about"], c["kind"], [ConflictValue(**v) for v in c["values"]])
+        for c in d["conflicts"]
+    ]
+    return Story(**d)
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+__all__ = ["FORMAT_VERSION", "Store", "StoreError", "document_from_dict", "family_from_dict",
+           "relation_from_dict", "story_from_dict", "to_json_dict"]

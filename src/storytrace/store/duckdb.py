@@ -1,0 +1,371 @@
+"""DuckDBStore: the store in one embedded DuckDB file (or in memory with path ":memory:").
+
+Records are kept as JSON text beside the columns that queries need (ids, positions, family and
+story ids); candidate keys are one (channel, key, position) row each, so a new document's
+candidates are one join. A file records its FORMAT_VERSION and a newer one is refused.
+
+DuckDB allows one writing process per file; readers in other processes need the writer to be
+closed (DuckDB's own rule), and inside one process any number of cursors may read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from storytrace.model import DocumentResult, Family, InputError, Relation, Story
+from storytrace.stages import KEY_CHANNELS
+from storytrace.store.base import (
+    FORMAT_VERSION,
+    Store,
+    StoreError,
+    document_from_dict,
+    family_from_dict,
+    relation_from_dict,
+    story_from_dict,
+    to_json_dict,
+)
+
+_CHANNEL = {name: n for n, name in enumerate(KEY_CHANNELS)}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
+CREATE TABLE IF NOT EXISTS blobs (key VARCHAR, value BLOB);
+CREATE TABLE IF NOT EXISTS documents (seq BIGINT, id VARCHAR, hash UBIGINT, family VARCHAR,
+                                      story VARCHAR, body VARCHAR);
+CREATE TABLE IF NOT EXISTS keys (channel UTINYINT, key UBIGINT, seq BIGINT);
+CREATE TABLE IF NOT EXISTS relations (seq_a BIGINT, seq_b BIGINT, a VARCHAR, b VARCHAR,
+                                      stage VARCHAR, story VARCHAR, n BIGINT, body VARCHAR);
+CREATE TABLE IF NOT EXISTS families (id VARCHAR, first BIGINT, body VARCHAR);
+CREATE TABLE IF NOT EXISTS stories (id VARCHAR, first BIGINT, body VARCHAR);
+CREATE TABLE IF NOT EXISTS units (n BIGINT, family VARCHAR, size INTEGER);
+CREATE TABLE IF NOT EXISTS words (word VARCHAR, n BIGINT);
+CREATE TABLE IF NOT EXISTS lines (line VARCHAR, n BIGINT);
+CREATE TABLE IF NOT EXISTS errors (source VARCHAR, reason VARCHAR, record VARCHAR);
+"""
+
+TABLES = ("documents", "keys", "relations", "families", "stories", "units", "errors")
+
+
+class DuckDBStore(Store):
+    """The persistent store. `read_only=True` opens an existing file for queries only."""
+
+    def __init__(self, path: str | Path = ":memory:", read_only: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:" and read_only and not Path(self.path).exists():
+            raise StoreError(self.path, "no such index")
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(self.path, f"cannot open as an index: {exc}") from exc
+        tables = {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if tables and "meta" not in tables:
+            raise StoreError(self.path, "a DuckDB file, but not a storytrace index")
+        if not read_only:
+            self.con.execute(_SCHEMA).fetchall()
+        version = self.get_meta("format_version") if "meta" in tables or not read_only else None
+        if version is None and not read_only:
+            self.set_meta("format_version", FORMAT_VERSION)
+        elif version is not None and int(version) > FORMAT_VERSION:
+            self.con.close()
+            raise StoreError(
+                self.path, f"index format {version} is newer than this storytrace reads "
+                f"({FORMAT_VERSION}); upgrade storytrace")
+        self._depth = 0
+
+    def _do(self, sql: str, params: list | None = None) -> None:
+        """Run a statement that returns no rows (DuckDB wants every result consumed)."""
+        self.con.execute(sql, params or []).fetchall()
+
+    def _one(self, sql: str, params: list | None = None) -> tuple | None:
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0] if rows else None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._do("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._do("ROLLBACK")
+            raise
+        else:
+            self._do("COMMIT")
+        finally:
+            self._depth = 0
+
+    def close(self) -> None:
+        self.con.close()
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the file (DuckDB does it on its own, too)."""
+        self._do("CHECKPOINT")
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self._one("SELECT value FROM meta WHERE key = ?", [key])
+        return default if row is None else json.loads(row[0])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self._do("DELETE FROM meta WHERE key = ?", [key])
+        self._do("INSERT INTO meta VALUES (?, ?)", [key, json.dumps(value)])
+
+    def get_blob(self, key: str) -> bytes | None:
+        row = self._one("SELECT value FROM blobs WHERE key = ?", [key])
+        return None if row is None else bytes(row[0])
+
+    def set_blob(self, key: str, value: bytes) -> None:
+        self._do("DELETE FROM blobs WHERE key = ?", [key])
+        self._do("INSERT INTO blobs VALUES (?, ?)", [key, value])
+
+    def _ids_table(self, name: str, ids: Iterable[str]) -> str:
+        table = pa.table({"id": pa.array(list(ids), pa.string())})
+        self.con.register(name, table)
+        return name
+
+    # -- documents ----------------------------------------------------------------------------
+    def content_hashes(self, ids: Iterable[str]) -> dict[str, int]:
+        self._ids_table("_want", ids)
+        rows = self.con.execute(
+            "SELECT d.id, d.hash FROM documents d JOIN _want USING (id)").fetchall()
+        return dict(rows)
+
+    def add_documents(self, docs: list[DocumentResult], hashes: list[int]) -> None:
+        start = self.get_meta("next_seq", 0)
+        rows = []
+        for n, (doc, digest) in enumerate(zip(docs, hashes, strict=True)):
+            body = to_json_dict(doc)
+            family, story = body.pop("family"), body.pop("story")
+            rows.append((start + n, doc.id, digest, family, story,
+                         json.dumps(body, ensure_ascii=False)))
+        if rows:
+            self.con.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)", rows).fetchall()
+        self.set_meta("next_seq", start + len(rows))
+
+    def documents(self, ids: Iterable[str] | None = None) -> list[DocumentResult]:
+        if ids is None:
+            rows = self.con.execute(
+                "SELECT body, family, story FROM documents ORDER BY seq").fetchall()
+        else:
+            self._ids_table("_want", ids)
+            rows = self.con.execute(
+                "SELECT body, family, story FROM documents JOIN _want USING (id) "
+                "ORDER BY seq").fetchall()
+        return [document_from_dict({**json.loads(body), "family": family or "",
+                                    "story": story or ""}) for body, family, story in rows]
+
+    def positions(self, ids: Iterable[str]) -> dict[str, int]:
+        self._ids_table("_want", ids)
+        return dict(self.con.execute(
+            "SELECT id, seq FROM documents JOIN _want USING (id)").fetchall())
+
+    def set_assignments(self, family_of: dict[str, str] | None = None,
+                        story_of: dict[str, str] | None = None) -> None:
+        for column, mapping in (("family", family_of), ("story", story_of)):
+            if mapping:
+                table = pa.table({"id": list(mapping), "value": list(mapping.values())})
+                self.con.register("_assign", table)
+                self._do(f"UPDATE documents SET {column} = _assign.value FROM _assign "
+                                 "WHERE documents.id = _assign.id")
+
+    def family_stories(self) -> dict[str, str]:
+        return dict(self.con.execute(
+            "SELECT family, min(story) FROM documents GROUP BY family").fetchall())
+
+    def remove_documents(self, ids: list[str]) -> None:
+        self._ids_table("_gone", ids)
+        self._do("DELETE FROM keys WHERE seq IN (SELECT seq FROM documents "
+                         "JOIN _gone USING (id))")
+        self._do("DELETE FROM relations WHERE a IN (SELECT id FROM _gone) "
+                         "OR b IN (SELECT id FROM _gone)")
+        self._do("DELETE FROM documents WHERE id IN (SELECT id FROM _gone)")
+
+    def count(self, table: str) -> int:
+        if table not in TABLES:
+            raise ValueError(f"no table {table!r}")
+        return self._one(f"SELECT count(*) FROM {table}")[0]
+
+    # -- candidate keys -----------------------------------------------------------------------
+    def add_keys(self, keys: dict[str, dict[str, np.ndarray]]) -> None:
+        seqs = self.positions(keys)
+        channel, key, seq = [], [], []
+        for doc_id, by_channel in keys.items():
+            for name, values in by_channel.items():
+                if name in _CHANNEL and len(values):
+                    channel.append(np.full(len(values), _CHANNEL[name], dtype=np.uint8))
+                    key.append(np.asarray(values, dtype=np.uint64))
+                    seq.append(np.full(len(values), seqs[doc_id], dtype=np.int64))
+        if key:
+            table = pa.table({"channel": np.concatenate(channel), "key": np.concatenate(key),
+                              "seq": np.concatenate(seq)})
+            self.con.register("_keys", table)
+            self._do("INSERT INTO keys SELECT * FROM _keys")
+
+    def candidates(self, keys: list[dict[str, np.ndarray]], min_shared: dict[str, int],
+                   max_df: int, limit: int) -> list[list[str]]:
+        query, channel, key = [], [], []
+        for q, by_channel in enumerate(keys):
+            for name, values in by_channel.items():
+                if name in _CHANNEL and len(values):
+                    query.append(np.full(len(values), q, dtype=np.int64))
+                    channel.append(np.full(len(values), _CHANNEL[name], dtype=np.uint8))
+                    key.append(np.asarray(values, dtype=np.uint64))
+        found: list[dict[str, None]] = [{} for _ in keys]
+        if not key:
+            return [[] for _ in keys]
+        self.con.register("_q", pa.table({"q": np.concatenate(query),
+                                          "channel": np.concatenate(channel),
+                                          "key": np.concatenate(key)}))
+        least = {_CHANNEL[c]: n for c, n in min_shared.items()}
+        rows = self.con.execute(
+            """
+            WITH wanted AS (SELECT DISTINCT channel, key FROM _q),
+                 hits AS (SELECT k.channel, k.key, k.seq FROM keys k
+                          JOIN wanted USING (channel, key)),
+                 df AS (SELECT channel, key, count(*) AS n FROM hits GROUP BY channel, key),
+                 shared AS (
+                    SELECT q.q, h.channel, h.seq, count(*) AS c
+                    FROM _q q JOIN hits h USING (channel, key) JOIN df USING (channel, key)
+                    WHERE df.n < ? OR h.channel = 0 GROUP BY q.q, h.channel, h.seq)
+            SELECT q, channel, d.id, c FROM shared JOIN documents d USING (seq)
+            ORDER BY q, channel, c DESC, seq
+            """, [max_df]).fetchall()
+        taken: dict[tuple[int, int], int] = {}
+        for q, channel_no, doc_id, shared in rows:
+            if shared >= least.get(channel_no, 1) and taken.get((q, channel_no), 0) < limit:
+                taken[(q, channel_no)] = taken.get((q, channel_no), 0) + 1
+                found[q][doc_id] = None
+        return [list(f) for f in found]
+
+    # -- relations, families, stories --------------------------------------------------------
+    def add_relations(self, relations: list[Relation], stage: str, story: str = "") -> None:
+        if not relations:
+            return
+        seqs = self.positions({x for r in relations for x in (r.a, r.b)})
+        start = self.get_meta("next_relation", 0)
+        rows = [(seqs[r.a], seqs[r.b], r.a, r.b, stage, story, start + n,
+                 json.dumps(to_json_dict(r), ensure_ascii=False))
+                for n, r in enumerate(relations)]
+        self.con.executemany("INSERT INTO relations VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows).fetchall()
+        self.set_meta("next_relation", start + len(rows))
+
+    def relations(self, ids: Iterable[str] | None = None,
+                  stage: str | None = None) -> list[Relation]:
+        order = "ORDER BY stage = 'reuse', CASE WHEN stage = 'reuse' THEN n ELSE 0 END, " \
+                "seq_a, seq_b"
+        where = [] if stage is None else [f"stage = '{'reuse' if stage == 'reuse' else 'match'}'"]
+        if ids is not None:
+            self._ids_table("_want", ids)
+            where.append("(a IN (SELECT id FROM _want) OR b IN (SELECT id FROM _want))")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self.con.execute(f"SELECT body FROM relations {clause} {order}").fetchall()
+        return [relation_from_dict(json.loads(body)) for (body,) in rows]
+
+    def remove_reuse(self, stories: Iterable[str]) -> None:
+        self._ids_table("_gone", stories)
+        self._do("DELETE FROM relations WHERE stage = 'reuse' "
+                         "AND story IN (SELECT id FROM _gone)")
+
+    def _put(self, table: str, records: list, first: dict[str, int]) -> None:
+        if not records:
+            return
+        self._remove(table, [r.id for r in records])
+        rows = [(r.id, first[r.id], json.dumps(to_json_dict(r), ensure_ascii=False))
+                for r in records]
+        self.con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", rows).fetchall()
+
+    def _get(self, table: str, ids: Iterable[str] | None) -> list[str]:
+        if ids is None:
+            rows = self.con.execute(f"SELECT body FROM {table} ORDER BY first, id").fetchall()
+        else:
+            self._ids_table("_want", ids)
+            rows = self.con.execute(f"SELECT body FROM {table} JOIN _want USING (id) "
+                                    "ORDER BY first, id").fetchall()
+        return [json.loads(body) for (body,) in rows]
+
+    def _remove(self, table: str, ids: Iterable[str]) -> None:
+        self._ids_table("_gone", ids)
+        self._do(f"DELETE FROM {table} WHERE id IN (SELECT id FROM _gone)")
+
+    def put_families(self, families: list[Family], first: dict[str, int]) -> None:
+        self._put("families", families, first)
+
+    def families(self, ids: Iterable[str] | None = None) -> list[Family]:
+        return [family_from_dict(d) for d in self._get("families", ids)]
+
+    def remove_families(self, ids: Iterable[str]) -> None:
+        self._remove("families", ids)
+
+    def put_stories(self, stories: list[Story], first: dict[str, int]) -> None:
+        self._put("stories", stories, first)
+
+    def stories(self, ids: Iterable[str] | None = None) -> list[Story]:
+        return [story_from_dict(d) for d in self._get("stories", ids)]
+
+    def remove_stories(self, ids: Iterable[str]) -> None:
+        self._remove("stories", ids)
+
+    # -- streaming units ----------------------------------------------------------------------
+    def add_units(self, families: list[str], sizes: list[int]) -> None:
+        start = self._one("SELECT count(*) FROM units")[0]
+        rows = [(start + n, f, s) for n, (f, s) in enumerate(zip(families, sizes, strict=True))]
+        if rows:
+            self.con.executemany("INSERT INTO units VALUES (?, ?, ?)", rows).fetchall()
+
+    def units(self) -> tuple[list[str], np.ndarray]:
+        rows = self.con.execute("SELECT family, size FROM units ORDER BY n").fetchall()
+        return [f for f, _ in rows], np.array([s for _, s in rows], dtype=np.int64)
+
+    def rename_unit_family(self, old: str, new: str) -> None:
+        self._do("UPDATE units SET family = ? WHERE family = ?", [new, old])
+
+    # -- corpus counts ------------------------------------------------------------------------
+    def add_counts(self, words: dict[str, int], lines: dict[str, int]) -> None:
+        for table, column, counts in (("words", "word", words), ("lines", "line", lines)):
+            if not counts:
+                continue
+            self.con.register("_counts", pa.table({"k": list(counts), "n": list(counts.values())}))
+            self._do(f"UPDATE {table} SET n = {table}.n + _counts.n FROM _counts "
+                             f"WHERE {table}.{column} = _counts.k")
+            self._do(f"INSERT INTO {table} SELECT k, n FROM _counts "
+                             f"WHERE k NOT IN (SELECT {column} FROM {table})")
+
+    def _counts(self, table: str, column: str, keys: Iterable[str]) -> dict[str, int]:
+        self._ids_table("_want", keys)
+        return dict(self.con.execute(
+            f"SELECT {column}, n FROM {table} WHERE {column} IN (SELECT id FROM _want)"
+        ).fetchall())
+
+    def word_counts(self, words: Iterable[str]) -> dict[str, int]:
+        return self._counts("words", "word", words)
+
+    def line_counts(self, lines: Iterable[str]) -> dict[str, int]:
+        return self._counts("lines", "line", lines)
+
+    # -- input errors -------------------------------------------------------------------------
+    def add_errors(self, errors: list[InputError]) -> None:
+        if errors:
+            self.con.executemany("INSERT INTO errors VALUES (?, ?, ?)",
+                                 [(e.source, e.reason, e.record) for e in errors]).fetchall()
+
+    def errors(self) -> list[InputError]:
+        return [InputError(s, r, rec) for s, r, rec in
+                self.con.execute("SELECT source, reason, record FROM errors").fetchall()]
+
+
+__all__ = ["DuckDBStore"]
