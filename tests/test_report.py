@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from storytrace.model import (
@@ -24,8 +25,10 @@ from storytrace.model import (
     Story,
 )
 from storytrace.report import write_html
+from storytrace.report.export import read_json, write_json, write_parquet
 from storytrace.report.html import compare, render_html
 from storytrace.report.tree import NODE_LABEL_CHARS, copy_tree, layers, short_label
+from storytrace.report.views import plain_value
 
 WIRE = (
     "LAKEVILLE, March 3 (Northwire) - The Lakeville town council voted on Tuesday to close "
@@ -407,3 +410,227 @@ def test_a_big_result_draws_its_largest_stories_and_lists_the_rest(result: Resul
     assert "The first 0 of 1 relations" in html
     full = render_html(result)
     assert 'id="more-stories"' not in full and "The first" not in full
+
+
+# ---------------------------------------------------------------- a report that leads with what matters
+
+
+def _section(html: str, anchor: str) -> str:
+    start = html.index(f'id="{anchor}"')
+    return html[start : html.index("</section>", start)]
+
+
+def _pile(result: Result) -> Result:
+    """`result` plus what a realistic pile holds: a bigger story listed later, a story with no
+    conflicts, and two pages with no article text (a tweet widget, an archive notice)."""
+    big = [
+        _doc(f"big-{n}", f"Flooding closes the Fernmoor road, report {n}.", f"F01{n}", "S0003",
+             url=f"https://www.outlet{n}.example/flood", title=f"Fernmoor road shut {n}")
+        for n in range(5)
+    ]
+    empty = [
+        _doc("tweet-page", "", "F0200", "S0004", notes=["no article text found"],
+             removed=[RemovedLine("Embedded tweet", "social-widget")]),
+        _doc("archive-page", "", "F0201", "S0005", notes=["no article text found"],
+             removed=[RemovedLine("This page is archived", "copyright")]),
+    ]
+    result.documents += big + empty
+    result.families += [Family(f"F01{n}", f"big-{n}", [FamilyMember(f"big-{n}", "origin")])
+                        for n in range(5)]
+    result.families += [Family("F0200", "tweet-page", [FamilyMember("tweet-page", "origin")]),
+                        Family("F0201", "archive-page", [FamilyMember("archive-page", "origin")])]
+    result.stories += [
+        Story("S0003", "Fernmoor road shut", [f"F01{n}" for n in range(5)],
+              [f"big-{n}" for n in range(5)]),
+        Story("S0004", "", ["F0200"], ["tweet-page"]),
+        Story("S0005", "", ["F0201"], ["archive-page"]),
+    ]
+    return result
+
+
+def test_the_overview_comes_first_with_stories_ranked_and_counted(result: Result) -> None:
+    html = render_html(_pile(result))
+    overview = _section(html, "overview")
+    assert html.index('id="overview"') < html.index('id="story-')  # before any story
+    rows = re.findall(r'<tr class="story-row[^"]*" data-story="([^"]+)"', overview)
+    assert rows == ["S0003", "S0001", "S0002"]  # by documents: 5, 3, 1; no-text pages left out
+    first = re.search(r'data-story="S0003".*?</tr>', overview, re.DOTALL).group(0)
+    assert re.findall(r'<td class="num[^"]*">(\d+)</td>', first)[:4] == ["1", "5", "0", "5"]
+    # drawn in the same order as ranked
+    assert html.index('id="story-S0003"') < html.index('id="story-S0001"')
+
+
+def test_the_story_with_conflicts_is_linked_from_the_first_screen(result: Result) -> None:
+    html = render_html(_pile(result))
+    leads = html[html.index('class="leads"') : html.index("</ul>", html.index('class="leads"'))]
+    assert "Sources disagree" in leads
+    assert 'href="#story-S0001"' in leads and "Lakeville closes Harbour Street bridge" in leads
+    assert html.index('class="leads"') < html.index('id="overview-table"')
+
+
+def test_pages_with_no_article_text_are_a_collapsed_list_not_stories(result: Result) -> None:
+    html = render_html(_pile(result))
+    assert 'id="story-S0004"' not in html and 'id="story-S0005"' not in html
+    assert 'id="doc-tweet-page"' not in html  # not drawn as a document with an origin badge
+    listing = _section(html, "no-text")
+    assert '<details class="no-text">' in listing  # collapsed: no "open"
+    assert "Pages with no article text (2)" in listing
+    assert "tweet-page" in listing and "social-widget" in listing and "archive-page" in listing
+    assert "origin" not in listing
+    errors = _section(html, "errors")
+    assert "2 pages have no article text" in errors
+
+
+def test_the_word_filter_does_not_see_signal_bars(result: Result, html: str) -> None:
+    # A document with no spin signal shows no "spun 0.00" bar at all; a bar that is shown is
+    # marked .nosearch, which the filter script skips.
+    courier = html[html.index('id="doc-courier-3"') :].split('<div class="doc"', 1)[0]
+    assert "spun" not in courier and "0.00" not in courier
+    spam = html[html.index('id="doc-spam-2"') :].split("</details>", 1)[0]
+    assert 'class="signals nosearch"' in spam and 'class="bar nosearch"' in spam
+    assert "closest(\".nosearch\")" in html
+
+
+def test_stories_carry_what_the_filters_need(result: Result, html: str) -> None:
+    form = html[html.index('<form class="filters"') : html.index("</form>")]
+    for control in ('name="q"', 'name="kind"', 'name="outlet"', 'name="conflicts"',
+                    'name="from"', 'name="to"'):
+        assert control in form
+    assert '<option value="spun">spun</option>' in form
+    story = re.search(r'<section class="story" id="story-S0001"[^>]*>', html).group(0)
+    assert 'data-kinds="spun"' in story and 'data-conflicts="1"' in story
+    assert 'data-first="2026-03-03"' in story and 'data-last="2026-03-04"' in story
+    assert re.search(r'id="doc-spam-2" data-kind="spun"', html)
+
+
+def test_link_targets_stop_below_the_sticky_bar(html: str) -> None:
+    css = html[html.index("<style>") : html.index("</style>")]
+    assert re.search(r"\[id\] \{ scroll-margin-top: 3rem; \}", css)
+    bar = re.search(r"nav\.bar \{[^}]*\}", css).group(0)
+    assert "position: sticky" in bar and "white-space: nowrap" in bar and "height: 2.4rem" in bar
+    assert '<details class="stats">' not in html.split('id="overview"')[0]  # not in the bar
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "text", "plain"),
+    [
+        ("money", "USD 3300000000", "about $ 3.3 billion", "$3.3 billion"),
+        ("money", "EUR 20000000", "€20m", "€20 million"),
+        ("money", "CROWNS 4200000", "4.2 million crowns", "4.2 million crowns"),
+        ("money", "USD 5000", "$5,000", "$5,000"),
+        ("duration", "P13Y", "13 years", "13 years"),
+        ("duration", "P1Y", "a year", "1 year"),
+        ("duration", "P68Y", "68-year-old", "68-year-old"),
+        ("duration", "PT3H", "three hours", "3 hours"),
+        ("date", "--06-02", "June 2", "2 June"),
+        ("date", "2021-10-08", "Oct. 8, 2021", "8 October 2021"),
+        ("quantity", "300000 people", "300,000 people", "300,000 people"),
+        ("year", "2007", "2007", "2007"),
+        ("percent", "25%", "25 percent", "25%"),
+    ],
+)
+def test_facts_read_in_plain_language(kind: str, value: str, text: str, plain: str) -> None:
+    assert plain_value(kind, value, text) == plain
+
+
+def test_seed_facts_read_as_a_person_writes_them(seeds_result: Result) -> None:
+    html = render_html(seeds_result)
+    story = html[html.index('<section class="story"') :]
+    for machine in ("P13Y", "USD 3300000000", "USD 3000000000", "P15Y"):
+        assert machine not in story
+    conflicts = story[story.index('<ul class="conflicts">') : story.index("</ul>")]
+    money = next(line for line in conflicts.split("<li") if "(money)" in line)
+    assert re.search(r'<mark class="conflict-value">\$3\.3 billion</mark>: <a class="src"[^>]*>'
+                     r"Reuters</a>", money)
+    assert "13 years" in conflicts and "15 years" in conflicts
+
+
+def test_documents_are_named_by_outlet_and_title(seeds_result: Result) -> None:
+    html = render_html(seeds_result)
+    assert ">Reuters · Blinken meets Lopez Obrador to soothe thorny U.S.-Mexico relations</a>" in html
+    relations = _section(html, "relations")
+    link_texts = re.findall(r'<a class="doclink"[^>]*>([^<]*)</a>', relations)
+    assert link_texts and not any(re.fullmatch(r"\d{3}_[0-9a-f]{16}", t) for t in link_texts)
+
+
+def test_a_lone_rewrite_is_not_badged_origin(seeds_result: Result) -> None:
+    html = render_html(seeds_result)
+    spun = html[html.index('id="doc-000_f9d6d3d7f493658d"') :].split("</h4>", 1)[0]
+    assert ">spun, source not in this pile</span>" in spun and ">origin<" not in spun
+    translated = html[html.index('id="doc-002_0b39a9fcbd26b2f4"') :].split("</h4>", 1)[0]
+    assert "source not in this pile" in translated and ">origin<" not in translated
+    reuters = html[html.index('id="doc-004_ef4aa63dbad51e66"') :].split("</h4>", 1)[0]
+    assert ">origin</span>" in reuters  # its dateline and credits say where it comes from
+
+
+def test_an_uncredited_source_is_only_the_earliest_here() -> None:
+    members = [FamilyMember("first", "origin"), FamilyMember("second", "verbatim", parent="first")]
+    html = render_html(_family_result(members, "first"))
+    first = html[html.index('id="doc-first"') :].split("</h4>", 1)[0]
+    assert ">earliest here</span>" in first and ">origin<" not in first
+
+
+def test_the_timeline_is_a_picture_with_a_dot_per_document(html: str) -> None:
+    story = _section(html, "story-S0001")
+    svg = ET.fromstring(re.search(r'<svg class="timeline-svg".*?</svg>', story, re.DOTALL).group(0))
+    dots = {a.get("data-id"): a for a in svg.iter("a")}
+    assert set(dots) == {"wire-1", "spam-2", "courier-3"}
+    x = {i: float(a.find("circle").get("cx")) for i, a in dots.items()}
+    assert x["wire-1"] < x["spam-2"]  # 3 March before 4 March
+    labels = [t.text for t in svg.iter("text")]
+    assert "2026-03-03" in labels and "2026-03-04" in labels and "no date" in labels
+
+
+def test_a_story_says_how_its_families_relate(seeds_result: Result) -> None:
+    html = render_html(seeds_result)
+    story = html[html.index('<section class="story"') :].split("</section>", 1)[0]
+    relate = story[story.index("The families and how they relate") :]
+    relate = relate[: relate.index("</ul>")]
+    assert "share passages (partial)" in relate
+    assert "disagree on Merida Initiative (money)" in relate
+    assert "both state" in relate
+
+
+def test_a_big_report_stays_small_enough_to_open() -> None:
+    """10,000 documents in 5,000 stories: the report draws the 500 largest, lists the rest."""
+    docs, families, stories = [], [], []
+    for n in range(5000):
+        ids = [f"d{n}-a", f"d{n}-b"]
+        for i in ids:
+            docs.append(_doc(i, f"Report {n} about event {n}. " * 40, f"F{n}", f"S{n}",
+                             url=f"https://site{n % 50}.example/{i}", title=f"Event {n}"))
+        families.append(Family(f"F{n}", ids[0], [FamilyMember(ids[0], "origin"),
+                                                   FamilyMember(ids[1], "verbatim", ids[0])]))
+        stories.append(Story(f"S{n}", f"Event {n}", [f"F{n}"], ids))
+    html = render_html(Result(docs, [], families, stories, []))
+    assert html.count('<section class="story" id=') == 500
+    assert html.count('<tr class="story-row') == 5000
+    assert len(html.encode()) < 25_000_000
+
+
+def test_an_error_free_run_writes_an_errors_table_duckdb_reads(result: Result, tmp_path: Path) -> None:
+    import duckdb
+
+    result.errors = []
+    write_parquet(result, tmp_path)
+    table = str(tmp_path / "errors.parquet")
+    con = duckdb.connect()
+    assert con.execute(f"select count(*) from '{table}'").fetchone() == (0,)
+    columns = [row[0] for row in con.execute(f"describe select * from '{table}'").fetchall()]
+    assert columns == ["source", "reason", "record"]
+
+
+def test_relation_metrics_are_an_object_in_parquet_as_in_json(result: Result, tmp_path: Path) -> None:
+    import duckdb
+
+    write_parquet(result, tmp_path)
+    table = str(tmp_path / "relations.parquet")
+    coverage = duckdb.connect().execute(f"select metrics.coverage_a from '{table}'").fetchone()
+    assert coverage == (result.relations[0].metrics["coverage_a"],)
+    read = pq.read_table(table).to_pylist()[0]["metrics"]
+    assert read == result.to_dict()["relations"][0]["metrics"]
+
+
+def test_result_json_reads_back_into_the_same_result(seeds_result: Result, tmp_path: Path) -> None:
+    write_json(seeds_result, tmp_path / "result.json")
+    assert read_json(tmp_path / "result.json").to_dict() == seeds_result.to_dict()

@@ -55,13 +55,47 @@ def write_parquet(result: Result, directory: Path) -> list[Path]:
     }
     written = []
     for name, rows in tables.items():
-        # Empty dict columns cannot be typed by Arrow; store metrics as JSON text.
-        rows = [{k: (json.dumps(v) if k == "metrics" else v) for k, v in row.items()} for row in rows]
-        table = pa.Table.from_pylist(rows) if rows else pa.table({})
         target = directory / f"{name}.parquet"
-        pq.write_table(table, target)
+        pq.write_table(_table(name, rows), target)
         written.append(target)
     return written
+
+
+# The columns of a table with no rows, so that DuckDB, pandas and Arrow still read it (a table
+# without columns is not valid for them): the flat fields of each entity as strings.
+EMPTY_COLUMNS = {
+    "documents": ["id", "source", "title", "clean_text", "family", "story", "url", "date",
+                  "language"],
+    "relations": ["a", "b", "kind"],
+    "families": ["id", "origin", "outlet"],
+    "stories": ["id", "title"],
+    "facts": ["kind", "value", "text", "about", "speaker", "story"],
+    "conflicts": ["about", "kind", "story"],
+    "errors": ["source", "reason", "record"],
+}  # fmt: skip
+
+
+def _table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
+    if not rows:
+        return pa.table({c: pa.array([], pa.string()) for c in EMPTY_COLUMNS[name]})
+    if name != "relations":
+        return pa.Table.from_pylist(rows)
+    # A relation's metrics are an Arrow struct, as in result.json (an object, not JSON text);
+    # no metrics is null (Arrow has no struct without fields).
+    rows = [dict(row, metrics=row.get("metrics") or None) for row in rows]
+    try:
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # One metric with values of two types (a number here, text there): as text, all of it.
+        return pa.Table.from_pylist(
+            [dict(row, metrics=_as_text(row["metrics"])) for row in rows]
+        )
+
+
+def _as_text(metrics: dict[str, Any] | None) -> dict[str, str] | None:
+    if metrics is None:
+        return None
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in metrics.items()}
 
 
 def result_from_dict(data: dict[str, Any]) -> Result:
