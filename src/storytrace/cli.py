@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from storytrace.index_cli import index_app
 from storytrace.ingest import FieldMap, read_inputs
 from storytrace.pipeline import analyze_documents
 from storytrace.report import write_html, write_json, write_parquet
@@ -22,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(index_app, name="index")
 err = Console(stderr=True)
 out = Console()
 

@@ -1,0 +1,171 @@
+"""`storytrace index add|query|rm|export|stats|check`: the persistent index from the shell.
+
+Thin, like cli.py: parse arguments, call `storytrace.index.Index`, print.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+index_app = typer.Typer(
+    help="A persistent index (one DuckDB file) that grows article by article.",
+    no_args_is_help=True,
+)
+err = Console(stderr=True)
+out = Console()
+
+IndexPath = Annotated[Path, typer.Argument(help="The index file (created by the first add).")]
+
+
+def _open(path: Path, read_only: bool = False):
+    from storytrace.index import Index
+    from storytrace.store import StoreError
+
+    if read_only and not path.exists():
+        err.print(f"[red]error:[/] {path}: no such index")
+        raise typer.Exit(2)
+    try:
+        return Index.open(path, read_only=read_only)
+    except StoreError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@index_app.command("add")
+def add(
+    index: IndexPath,
+    inputs: Annotated[list[Path], typer.Argument(help="Files or directories to add.")],
+    batch_size: Annotated[int, typer.Option(min=1, help="Documents per transaction.")] = 1000,
+    id_field: Annotated[str, typer.Option(help="JSONL/Parquet id field.")] = "id",
+    text_field: Annotated[str, typer.Option(help="JSONL/Parquet text field.")] = "text",
+    url_field: Annotated[str | None, typer.Option(help="JSONL/Parquet URL field.")] = "url",
+    date_field: Annotated[str | None, typer.Option(help="JSONL/Parquet date field.")] = "date",
+    title_field: Annotated[str | None, typer.Option(help="JSONL/Parquet title field.")] = "title",
+    html_field: Annotated[str | None, typer.Option(help="JSONL/Parquet raw HTML field.")] = None,
+) -> None:
+    """Add documents: each batch is one transaction; documents already there are skipped."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from storytrace.ingest import FieldMap
+
+    fields = FieldMap(id=id_field, text=text_field, url=url_field, date=date_field,
+                      title=title_field, html=html_field)
+    started = time.perf_counter()
+    with _open(index) as idx, Progress(
+        TextColumn("{task.description:<6}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err, disable=not sys.stderr.isatty(), transient=True,
+    ) as bar:
+        task = bar.add_task("add", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = idx.add(inputs, fields=fields, batch_size=batch_size, progress=progress)
+        counts = idx.stats()
+    for error in summary.errors:
+        where = error.source + (f" ({error.record})" if error.record else "")
+        err.print(f"[yellow]warning:[/] skipped {where}: {error.reason}")
+    seconds = time.perf_counter() - started
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_row("added", str(len(summary.added)))
+    table.add_row("already there", str(len(summary.skipped)))
+    table.add_row("relations", str(summary.relations))
+    table.add_row("families touched", str(summary.families_touched))
+    table.add_row("stories touched", str(summary.stories_touched))
+    table.add_row("errors", str(len(summary.errors)))
+    table.add_row("index", f"{counts['documents']} documents, {counts['families']} families, "
+                           f"{counts['stories']} stories")
+    table.add_row("time", f"{seconds:.1f} s")
+    out.print(table)
+    if not summary.added and not summary.skipped:
+        raise typer.Exit(1)
+
+
+@index_app.command("query")
+def query(
+    index: IndexPath,
+    file: Annotated[str, typer.Argument(help="A text file, or - for standard input.")],
+) -> None:
+    """What this text would join (relations, family, origin, story), as JSON; nothing stored."""
+    if file == "-":
+        text = sys.stdin.read()
+    else:
+        path = Path(file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            err.print(f"[red]error:[/] {path}: cannot read: {exc}")
+            raise typer.Exit(2) from exc
+    with _open(index, read_only=True) as idx:
+        found = idx.query(text)
+    print(json.dumps(found.to_dict(), ensure_ascii=False, indent=1))
+
+
+@index_app.command("rm")
+def rm(
+    index: IndexPath,
+    ids: Annotated[list[str], typer.Argument(help="Document ids to remove.")],
+) -> None:
+    """Remove documents; their families are re-traced and their stories rebuilt."""
+    with _open(index) as idx:
+        removed = idx.rm(ids)
+    missing = sorted(set(ids) - set(removed))
+    out.print(f"removed {len(removed)} document(s)")
+    if missing:
+        err.print(f"[yellow]warning:[/] not in the index: {', '.join(missing)}")
+        raise typer.Exit(1)
+
+
+@index_app.command("export")
+def export(
+    index: IndexPath,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for the results.")],
+    parquet: Annotated[bool, typer.Option(help="Also write Parquet tables.")] = True,
+    html: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+    report_stories: Annotated[int, typer.Option(min=0, help="Stories drawn in full.")] = 500,
+) -> None:
+    """Write result.json, Parquet and report.html of everything in the index (as analyze)."""
+    from storytrace.report import write_html, write_json, write_parquet
+
+    with _open(index, read_only=True) as idx:
+        result = idx.export()
+    write_json(result, out_dir / "result.json")
+    if parquet:
+        write_parquet(result, out_dir / "parquet")
+    if html:
+        write_html(result, out_dir / "report.html", max_stories=report_stories)
+    out.print(f"results: {out_dir / 'result.json'}")
+
+
+@index_app.command("stats")
+def stats(index: IndexPath) -> None:
+    """Counts of documents, relations, families and stories; format version; size on disk."""
+    with _open(index, read_only=True) as idx:
+        found = idx.stats()
+    table = Table(show_header=False, box=None, pad_edge=False)
+    for key, value in found.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@index_app.command("check")
+def check(index: IndexPath) -> None:
+    """Integrity check: exit 1 and list the problems when the index is not sound."""
+    with _open(index, read_only=True) as idx:
+        problems = idx.check()
+    for problem in problems:
+        err.print(problem)
+    out.print("ok" if not problems else f"{len(problems)} problem(s)")
+    if problems:
+        raise typer.Exit(1)
+
+
+__all__ = ["index_app"]
