@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Relation kinds between two documents, from "the same bytes" to "reuses some passages".
-# Families are connected components over WHOLE_COPY_KINDS; `partial` links two documents
-# without making them one article.
-RELATION_KINDS = ("verbatim", "wrapped", "truncated", "edited", "spun", "translated", "partial")
+# Relation kinds between two documents, from "the same bytes" to "reuses some passages"
+# (README: "Relation kinds"). Families are connected components over WHOLE_COPY_KINDS;
+# `partial` links two documents without making them one article. `rewritten` is an editor's
+# rewrite (cut, condensed, reordered, partly reworded) wholly derived from its source.
+RELATION_KINDS = ("verbatim", "wrapped", "truncated", "edited", "spun", "translated", "rewritten",
+                  "partial")
 WHOLE_COPY_KINDS = frozenset(RELATION_KINDS) - {"partial"}
 
 

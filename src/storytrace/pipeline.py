@@ -105,7 +105,8 @@ def analyze_documents(
     documents = timed("signals", per_document)
     by_id = {d.id: d for d in documents}
 
-    relations = timed("match", find_relations, {d.id: d.clean_text for d in documents})
+    relations = timed("match", find_relations, {d.id: d.clean_text for d in documents}, None,
+                      {d.id: d.date for d in documents})
     groups = timed("families", copy_families, [d.id for d in documents], relations)
 
     def trace_families() -> list[Family]:
