@@ -136,20 +136,22 @@ def names(sentence: str) -> list[Span]:
 def _names(sentence: str) -> tuple[Span, ...]:
     # Cached: a sentence's names are asked for by every fact found in it.
     found: list[Span] = []
+    sentence_start = len(sentence) - len(sentence.lstrip(' “"‘('))
     for m in ENTITY_RE.finditer(sentence):
         words = list(re.finditer(r"\S+", m.group(1)))
         # drop non-name words from the front ("The", "In", "Friday") and the back
-        while words and _is_not_name(words[0].group()):
-            words.pop(0)
-        while words and (
-            _is_not_name(words[-1].group())
-            or words[-1].group() in {"of", "de", "for", "on", "la", "del", "al"}
+        first, last = 0, len(words)
+        while first < last and _is_not_name(words[first].group()):
+            first += 1
+        while first < last and (
+            _is_not_name(words[last - 1].group())
+            or words[last - 1].group() in {"of", "de", "for", "on", "la", "del", "al"}
         ):
-            words.pop()
-        if not words:
+            last -= 1
+        if first == last:
             continue
-        start = m.start(1) + words[0].start()
-        end = m.start(1) + words[-1].end()
+        start = m.start(1) + words[first].start()
+        end = m.start(1) + words[last - 1].end()
         text = sentence[start:end].rstrip(".’'")
         if text.endswith(("’s", "'s")):
             text = text[:-2]
@@ -157,7 +159,7 @@ def _names(sentence: str) -> tuple[Span, ...]:
             continue
         # a lone word that is capitalised only because it opens the sentence: a participle
         # or adverb ("Launched in 2007, ...") or a common plural subject ("Officials said")
-        opens_sentence = start == len(sentence) - len(sentence.lstrip(' “"‘('))
+        opens_sentence = start == sentence_start
         if (
             opens_sentence
             and " " not in text

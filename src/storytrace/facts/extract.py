@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import re
+import time
 from dataclasses import dataclass
 
 from storytrace.facts.about import attach, candidates, subject_phrase
@@ -60,11 +62,24 @@ def extract_facts(text: str, reference_date: str | None = None) -> list[FactMent
     ("December 1" in a report of October 2021 is 2021-12-01, "January 30" 2022-01-30). Facts
     come in text order.
     """
+    return extract_within(text, reference_date)[0]
+
+
+def extract_within(
+    text: str, reference_date: str | None = None, seconds: float | None = None
+) -> tuple[list[FactMention], int | None]:
+    """`extract_facts` with a time budget: the facts found within `seconds`, and the offset in
+    `text` where the search stopped (None when it read the whole text)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
     reference = parse_reference(reference_date)
     mentions: list[FactMention] = []
     earlier_names: list[str] = []
     sentence_spans = sentences(text)
+    stopped_at: int | None = None
     for sentence in sentence_spans:
+        if deadline is not None and time.monotonic() > deadline:
+            stopped_at = sentence.start
+            break
         numbers = find_numbers(sentence.text, reference)
         found_candidates = candidates(sentence.text, earlier_names) if numbers else []
         for number in numbers:
@@ -83,22 +98,26 @@ def extract_facts(text: str, reference_date: str | None = None) -> list[FactMent
                 )
             )
         earlier_names += [n.text for n in names(sentence.text)]
-    for quote in find_quotes(text):
+    sentence_starts = [s.start for s in sentence_spans]
+    for quote in find_quotes(text, deadline=deadline):
+        if stopped_at is not None and quote.start >= stopped_at:
+            break
         value = quote_value(quote.text)
         if len(value.split()) < MIN_QUOTE_WORDS:
             continue
-        sentence_text = next(
-            (s.text for s in sentence_spans if s.start <= quote.start < s.end), quote.text
-        )
+        at = bisect.bisect_right(sentence_starts, quote.start) - 1
+        inside = at >= 0 and quote.start < sentence_spans[at].end
         mentions.append(
             FactMention(
                 kind="quote",
                 value=value,
                 text=quote.text,
-                sentence=sentence_text,
+                sentence=sentence_spans[at].text if inside else quote.text,
                 speaker=quote.speaker,
                 position=quote.start,
                 role="quote",
             )
         )
-    return sorted(mentions, key=lambda m: m.position)
+    if stopped_at is None and deadline is not None and time.monotonic() > deadline:
+        stopped_at = mentions[-1].position if mentions else 0
+    return sorted(mentions, key=lambda m: m.position), stopped_at

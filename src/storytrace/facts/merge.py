@@ -28,9 +28,11 @@ from decimal import Decimal
 
 from storytrace.facts.about import sort_of
 from storytrace.facts.entities import MONTHS, entity_key, fold, names
-from storytrace.facts.extract import FactMention, extract_facts, parse_reference
-from storytrace.facts.quotes import full_names, resolve_name
+from storytrace.facts.extract import FactMention, extract_within, parse_reference
+from storytrace.facts.quotes import KnownNames, full_names
 from storytrace.facts.settings import (
+    FACTS_MAX_CHARS,
+    FACTS_SECONDS_PER_DOCUMENT,
     MAX_CONFLICT_RATIO,
     MIN_SIDE_BY_SIDE_DOCUMENTS,
     SAME_STATEMENT_OVERLAP,
@@ -56,8 +58,20 @@ def story_facts(documents: list[DocumentResult]) -> tuple[list[Fact], list[Confl
     story_names: list[str] = []
     story_date = _story_date(documents)
     for doc in documents:
-        mentions += [(doc.id, m) for m in extract_facts(doc.clean_text, doc.date or story_date)]
-        story_names += full_names(doc.clean_text)
+        text = doc.clean_text[:FACTS_MAX_CHARS]
+        found, stopped_at = extract_within(text, doc.date or story_date, FACTS_SECONDS_PER_DOCUMENT)
+        if stopped_at is not None:
+            doc.notes.append(
+                f"facts: time budget of {FACTS_SECONDS_PER_DOCUMENT:g} s spent; text after "
+                f"character {stopped_at:,} not searched for facts"
+            )
+        elif len(text) < len(doc.clean_text):
+            doc.notes.append(
+                f"facts: only the first {FACTS_MAX_CHARS:,} characters searched for facts"
+            )
+        mentions += [(doc.id, m) for m in found]
+        story_names += full_names(text)
+    known = KnownNames(story_names)
     aliases = _alias_keys(
         {entity_key(m.about) for _, m in mentions if m.about} | _name_keys(documents)
     )
@@ -87,7 +101,7 @@ def story_facts(documents: list[DocumentResult]) -> tuple[list[Fact], list[Confl
     facts = []
     for key, members in groups.items():
         first = members[0][1]
-        speaker = _speaker(members, story_names) if first.kind == "quote" else None
+        speaker = _speaker(members, known) if first.kind == "quote" else None
         about = None if first.kind == "quote" else key[2]
         facts.append(
             Fact(
@@ -368,7 +382,7 @@ def _without_side_by_side(values: dict) -> dict:
 def _name_keys(documents: list[DocumentResult]) -> set[str]:
     keys = set()
     for doc in documents:
-        for line in doc.clean_text.split("\n"):
+        for line in doc.clean_text[:FACTS_MAX_CHARS].split("\n"):
             keys.update(entity_key(n.text) for n in names(line))
     return keys
 
@@ -404,10 +418,10 @@ def _display_names(mentions, aliases: dict[str, str]) -> dict[str, str]:
     return {key: counts.most_common(1)[0][0] for key, counts in surfaces.items()}
 
 
-def _speaker(members: list[tuple[str, FactMention]], story_names: list[str]) -> str | None:
+def _speaker(members: list[tuple[str, FactMention]], known: KnownNames) -> str | None:
     """The speaker most documents name for a quote, with a surname resolved story-wide."""
     speakers = Counter(
-        resolve_name(m.speaker, story_names) if m.speaker[:1].isupper() else m.speaker
+        known.resolve(m.speaker) if m.speaker[:1].isupper() else m.speaker
         for _, m in members
         if m.speaker
     )

@@ -45,3 +45,15 @@ SAME_STATEMENT_OVERLAP = 1 / 3
 # date is what an undated copy's "April 15" is read against (the demo's wire copies carry no
 # date; the Ledger page is dated 2026-03-03). Wider spreads leave such dates without a year.
 STORY_DATE_SPAN_DAYS = 31
+
+# The most time the facts of one document may take. A news article takes milliseconds (the
+# 10,000-document bench: 25 CPU s in all); a page of 20,000 amounts in one sentence took 18 s
+# before the finders were made linear. Past the budget a document keeps the facts found so far
+# and gets a note, so one pathological page cannot stall a run.
+FACTS_SECONDS_PER_DOCUMENT = 10.0
+
+# Facts are searched for in the first this many characters of a document. A news article is a
+# few thousand (the 10,000-document bench: 5 kB on average, the longest 120 kB); a 5 MB page of
+# 100,000 quotes took 69 s. Deterministic, unlike the time budget above: the same input gives
+# the same facts on any machine.
+FACTS_MAX_CHARS = 300_000

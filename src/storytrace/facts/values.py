@@ -9,6 +9,7 @@ written so that equal facts compare equal as strings: "USD 3300000000", "25%", "
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import re
 from dataclasses import dataclass
@@ -398,9 +399,10 @@ def find_quantities(text: str, taken: list[Found]) -> list[Found]:
     percents, years already found). Role "<noun> <outcome>" ("homes flooded") when the
     sentence says what happened to what was counted, "people" for other counts of people."""
     out = []
+    inside = _covered(taken)
     for m in _QUANTITY.finditer(text):
         surface = m.group("unit").lower()
-        if surface in _NOT_UNITS or any(f.start <= m.start("num") < f.end for f in taken):
+        if surface in _NOT_UNITS or inside(m.start("num")):
             continue
         if re.search(
             r"\b[A-Z][\w-]*\s+$", text[max(0, m.start() - 20) : m.start()]
@@ -537,8 +539,9 @@ def find_years(text: str, taken: list[Found]) -> list[Found]:
     """Years on their own ("in 2007", "a 2008 pact", "since 2008"), not those inside dates,
     money or counts. Role "start" when the year dates a beginning, else "year"."""
     out = []
+    inside = _covered(taken)
     for m in _YEAR.finditer(text):
-        if any(f.start <= m.start() < f.end for f in taken):
+        if inside(m.start()):
             continue
         before = text[max(0, m.start() - 40) : m.start()]
         after = text[m.end() : m.end() + 30]
@@ -572,17 +575,54 @@ def find_numbers(text: str, reference: Reference | None = None) -> list[Found]:
 
 
 def _run_finders(text: str, reference: Reference | None) -> list[Found]:
-    found: list[Found] = []
+    taken = _Taken()
     for finder in (find_money, find_percents, find_durations):
         for f in finder(text):
-            if not any(_overlaps(f, g) for g in found):
-                found.append(f)
+            taken.add(f)
     for f in find_dates(text, reference):
-        if not any(_overlaps(f, g) for g in found):
-            found.append(f)
-    found += [f for f in find_years(text, found) if not any(_overlaps(f, g) for g in found)]
-    found += [f for f in find_quantities(text, found) if not any(_overlaps(f, g) for g in found)]
-    return sorted(found, key=lambda f: f.start)
+        taken.add(f)
+    for f in find_years(text, taken.found()):
+        taken.add(f)
+    for f in find_quantities(text, taken.found()):
+        taken.add(f)
+    return taken.found()
+
+
+class _Taken:
+    """Non-overlapping spans kept in text order, so that each new finding is checked against
+    its two neighbours (bisect) rather than every earlier one: a sentence of 20,000 amounts
+    took 18 s when each was compared with all the others."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._spans: list[Found] = []
+
+    def add(self, f: Found) -> bool:
+        """Keep `f` unless it overlaps a span already kept (the earlier finder wins)."""
+        at = bisect.bisect_left(self._starts, f.start)
+        if at < len(self._spans) and _overlaps(f, self._spans[at]):
+            return False
+        if at > 0 and _overlaps(f, self._spans[at - 1]):
+            return False
+        self._starts.insert(at, f.start)
+        self._spans.insert(at, f)
+        return True
+
+    def found(self) -> list[Found]:
+        return list(self._spans)
+
+
+def _covered(taken: list[Found]):
+    """pos -> whether a span of `taken` covers it; by bisection over the spans in order (they
+    do not overlap), so thousands of numbers in one sentence stay linear."""
+    spans = sorted(taken, key=lambda f: f.start)
+    starts = [f.start for f in spans]
+
+    def inside(pos: int) -> bool:
+        at = bisect.bisect_right(starts, pos) - 1
+        return at >= 0 and pos < spans[at].end
+
+    return inside
 
 
 def _overlaps(a: Found, b: Found) -> bool:
