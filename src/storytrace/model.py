@@ -178,6 +178,9 @@ class Story:
     documents: list[str]
     facts: list[Fact] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    # How sure the clustering is that every document reports one event: the membership
+    # probability of its weakest document (cluster/stories.py, STORY_MEMBERSHIP).
+    confidence: float | None = None
 
 
 @dataclass(slots=True)
@@ -206,6 +209,8 @@ class DocumentResult:
     date: str | None = None
     language: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Mean similarity (0..1) to the other reports of its story; None when it has none.
+    story_similarity: float | None = None
 
 
 @dataclass(slots=True)

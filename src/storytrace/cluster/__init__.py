@@ -1,6 +1,17 @@
 """Cluster stage: copy families (components of copy relations) and stories (same event)."""
 
 from storytrace.cluster.families import copy_families
-from storytrace.cluster.stories import StoryClusterer, cluster_stories
+from storytrace.cluster.stories import (
+    StoryAssignment,
+    StoryClusterer,
+    assign_stories,
+    cluster_stories,
+)
 
-__all__ = ["StoryClusterer", "cluster_stories", "copy_families"]
+__all__ = [
+    "StoryAssignment",
+    "StoryClusterer",
+    "assign_stories",
+    "cluster_stories",
+    "copy_families",
+]
