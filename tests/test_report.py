@@ -541,7 +541,7 @@ def test_seed_facts_read_as_a_person_writes_them(seeds_result: Result) -> None:
     conflicts = story[story.index('<ul class="conflicts">') : story.index("</ul>")]
     money = next(line for line in conflicts.split("<li") if "(money)" in line)
     assert re.search(r'<mark class="conflict-value">\$3\.3 billion</mark>: <a class="src"[^>]*>'
-                     r"Reuters</a>", money)
+                     r"Reuters ×2</a>", money)
     assert "13 years" in conflicts and "15 years" in conflicts
 
 

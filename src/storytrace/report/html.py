@@ -22,7 +22,15 @@ from rapidfuzz.distance import Indel
 
 from storytrace.model import DocumentResult, Family, FamilyMember, Relation, Result, Story
 from storytrace.report.tree import copy_tree, picture, short_label, timeline_picture
-from storytrace.report.views import badge, name_of, outlet_of, plain_value, summarize, title_of
+from storytrace.report.views import (
+    badge,
+    copy_kind,
+    name_of,
+    outlet_of,
+    plain_value,
+    summarize,
+    title_of,
+)
 
 # A copy's diff is computed over at most this many words per side: difflib is quadratic in the
 # worst case, and past a few thousand words a reader scrolls rather than compares. At 4,000
@@ -237,21 +245,23 @@ class Report:
             d.id: badge(self.member_of.get(d.id), self.families.get(d.family), d)
             for d in result.documents
         }
+        self.kinds = {
+            d.id: copy_kind(self.member_of.get(d.id), self.families.get(d.family), d)
+            for d in result.documents
+        }
         self.overview, self.empty = summarize(result)
         self.summary_of = {row.story.id: row for row in self.overview}
         self.all_outlets = sorted({o for o in self.outlets.values() if o}, key=str.lower)
-        self.all_kinds = sorted({m.kind for m in self.member_of.values() if m.kind != "origin"})
+        self.all_kinds = sorted({k for k in self.kinds.values() if k not in ("origin", "none")})
 
     def source_names(self, doc_ids: list[str]) -> list[tuple[str, str]]:
-        """(document id, short name) for a fact's documents: the outlet when known."""
-        out = []
+        """(first document id, short name) for a fact's documents: the outlet when known, a
+        name shared by several documents once with their count ("Reuters ×2")."""
+        grouped: dict[str, list[str]] = {}
         for doc_id in doc_ids:
-            doc = self.docs.get(doc_id)
-            if doc is None:
-                out.append((doc_id, doc_id))
-                continue
-            out.append((doc_id, self.short_name(doc_id)))
-        return out
+            grouped.setdefault(self.short_name(doc_id), []).append(doc_id)
+        return [(ids[0], name if len(ids) == 1 else f"{name} ×{len(ids)}")
+                for name, ids in grouped.items()]
 
     def short_name(self, doc_id: str) -> str:
         """A document's name for a small box: its outlet, else its title, shortened."""

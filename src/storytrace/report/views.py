@@ -158,6 +158,20 @@ def badge(member: FamilyMember | None, family: Family | None, doc: DocumentResul
     )
 
 
+def copy_kind(member: FamilyMember | None, family: Family | None, doc: DocumentResult) -> str:
+    """The kind a filter by copy kind sees: the member's kind, or for a lone text that reads
+    spun or translated (its source not in the pile) that rewrite; "origin" otherwise."""
+    if member is None:
+        return "none"
+    if member.kind != "origin":
+        return member.kind
+    if family is not None and len(family.members) == 1:
+        signals = doc.signals
+        if max(signals.spun, signals.translated) >= REWRITE_SIGNAL:
+            return "spun" if signals.spun >= signals.translated else "translated"
+    return "origin"
+
+
 @dataclass(slots=True)
 class StorySummary:
     """One overview row: what a story holds, for ranking and filtering."""
@@ -188,12 +202,15 @@ def summarize(result: Result) -> tuple[list[StorySummary], list[DocumentResult]]
     """
     docs = {d.id: d for d in result.documents}
     member_of = {m.id: m for f in result.families for m in f.members}
+    families = {f.id: f for f in result.families}
     rows = []
     for index, story in enumerate(result.stories):
         members = [docs[i] for i in story.documents if i in docs]
         if not any(has_text(d) for d in members):
             continue
-        kinds = Counter(member_of[d.id].kind for d in members if d.id in member_of)
+        kinds = Counter(
+            copy_kind(member_of.get(d.id), families.get(d.family), d) for d in members
+        )
         outlets = sorted({o for d in members if (o := outlet_of(d))})
         dates = sorted(d.date[:10] for d in members if d.date)
         lead = next((name_of(d) for d in members if has_text(d)), "")
@@ -202,10 +219,12 @@ def summarize(result: Result) -> tuple[list[StorySummary], list[DocumentResult]]
                 story=story,
                 index=index,
                 documents=len(members),
-                copies=sum(n for k, n in kinds.items() if k != "origin"),
+                copies=sum(
+                    1 for d in members if d.id in member_of and member_of[d.id].kind != "origin"
+                ),
                 outlets=outlets,
                 conflicts=len(story.conflicts),
-                kinds=sorted(k for k in kinds if k != "origin"),
+                kinds=sorted(k for k in kinds if k not in ("origin", "none")),
                 first=dates[0] if dates else None,
                 last=dates[-1] if dates else None,
                 lead=lead,

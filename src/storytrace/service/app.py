@@ -412,7 +412,7 @@ def create_app(
         chosen = StoryFilter(q, kind, outlet, conflicts, date_from, date_to)
         rows = [row for row in report.overview if chosen.admits(row, report)]
         return page("served_overview.html.j2", rows=rows, query=chosen,
-                    filtered=rows != report.overview)
+                    filtered=any((q, kind, outlet, conflicts, date_from, date_to)))
 
     @app.get("/stories/{story_id}", response_class=HTMLResponse)
     def story_page(story_id: str) -> HTMLResponse:

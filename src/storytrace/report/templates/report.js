@@ -69,6 +69,7 @@
   box.addEventListener("input", later);
   [kind, outlet, conflicts, from, to].forEach(function (el) { el.addEventListener("change", apply); });
   form.addEventListener("submit", function (event) { event.preventDefault(); apply(); });
+  if (box.value || kind.value || outlet.value || conflicts.checked || from.value || to.value) apply();
 
   // Sort the overview by a column (numbers largest first, dates earliest first).
   var table = $("overview-table");
