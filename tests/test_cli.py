@@ -80,7 +80,7 @@ def test_every_command_is_documented():
     from storytrace.cli import app
 
     names = [c.name or c.callback.__name__ for c in app.registered_commands]
-    assert names == ["analyze", "dedup", "distill-embeddings"]
+    assert names == ["analyze", "dedup", "distill-embeddings", "serve"]
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for name in names:
         assert f"storytrace {name}" in readme

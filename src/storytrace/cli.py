@@ -17,6 +17,7 @@ from storytrace.index_cli import index_app
 from storytrace.ingest import FieldMap, read_inputs
 from storytrace.pipeline import analyze_documents
 from storytrace.report import write_html, write_json, write_parquet
+from storytrace.service.cli import serve
 
 app = typer.Typer(
     help="Untangle piles of scraped news: clean text, copy families, origins, stories and facts.",
@@ -236,6 +237,9 @@ def distill_embeddings(
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     out.print(f"model: {path} ({time.perf_counter() - started:.0f} s)")
+
+
+app.command("serve")(serve)  # storytrace/service/cli.py: the index over HTTP
 
 
 if __name__ == "__main__":
