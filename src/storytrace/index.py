@@ -19,8 +19,10 @@ from __future__ import annotations
 import inspect
 import pickle
 import re
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,7 +31,8 @@ from typing import Any, Self
 import numpy as np
 import xxhash
 
-from storytrace.config import Config
+from storytrace.config import Config, StoryOptions
+from storytrace.errors import ConfigError
 from storytrace.ingest import FieldMap
 from storytrace.model import (
     WHOLE_COPY_KINDS,
@@ -123,10 +126,21 @@ class Index:
     """The pipeline over a store. Build it with `Index.open(path)` (a DuckDB file) or
     `Index(MemoryStore())`; every add, rm runs in one transaction of the store."""
 
-    def __init__(self, store: Store, config: Config | None = None, embedder=None) -> None:
+    def __init__(self, store: Store, config: Config | None = None, embedder=None, *,
+                 one_shot: bool = False) -> None:
+        """`one_shot`: the whole corpus comes in one add (analyze), so batch stories are
+        possible; otherwise stories are always streaming, whatever `config.stories.mode`."""
         self.store = store
-        self.config = config or Config()
+        config = config or Config()
+        if not one_shot and config.stories.mode != "streaming":
+            config = config.replace(stories=StoryOptions("streaming", config.stories.params))
+        self.config = config
         self.embedder = embedder
+        self.one_shot = one_shot
+        self._counters: dict[str, int] = {}
+        self._vocabulary_of: list[DocumentResult] | None = None
+        self.timings: dict[str, float] = {}
+        self._progress: Progress | None = None
 
     @classmethod
     def open(cls, path: str | Path, config: Config | None = None, read_only: bool = False,
@@ -145,7 +159,8 @@ class Index:
     # -- add ----------------------------------------------------------------------------------
     def add(self, inputs: Iterable[Document | dict[str, Any] | str | Path], *,
             fields: FieldMap = FieldMap(),  # noqa: B008 - frozen
-            batch_size: int = 1000, progress: Progress | None = None) -> AddSummary:
+            batch_size: int = 1000, progress: Progress | None = None,
+            errors: Iterable[InputError] = ()) -> AddSummary:
         """Add documents (as `storytrace.analyze` takes them), `batch_size` per transaction.
 
         A document already in the index with the same content is skipped, so re-running an
@@ -154,18 +169,30 @@ class Index:
         """
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
-        docs, errors = _read_items(inputs, fields)
-        summary = AddSummary(errors=errors)
+        docs, read_errors = _read_items(inputs, fields)
+        summary = AddSummary(errors=[*errors, *read_errors])
+        self._progress = progress if self.one_shot else None
         with self.store.transaction():
-            self.store.add_errors(errors)
+            self.store.add_errors(summary.errors)
         done = 0
         for batch in chunks(_dedupe_ids(docs), batch_size):
             with self.store.transaction():
                 self._add_batch(batch, summary)
             done += len(batch)
-            if progress is not None:
+            if progress is not None and not self.one_shot:
                 progress("add", done, len(docs))
         return summary
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        """Time a stage (summed over batches in `timings`) and report it to the progress bar."""
+        if self._progress is not None:
+            self._progress(name, 0, 1)
+        started = time.perf_counter()
+        yield
+        self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - started, 3)
+        if self._progress is not None:
+            self._progress(name, 1, 1)
 
     def _add_batch(self, batch: list[Document], summary: AddSummary) -> None:
         from storytrace.clean import clean_corpus
@@ -186,31 +213,48 @@ class Index:
             new.append(doc)
         if not new:
             return
-        results = document_results(new, clean_corpus(new, config.clean))
-        keys = document_keys([d.clean_text for d in results], config.match)
-        options = config.match
-        found = store.candidates(
-            keys, {"minhash": 1, "immutables": options.min_shared_immutables,
-                   "sentences": options.min_shared_sentences},
-            options.max_immutable_df, options.max_candidates_per_doc)
-        partner_ids = list(dict.fromkeys(i for ids in found for i in ids))
-        partners = store.documents(partner_ids)
-        together = partners + results
-        relations = _find_relations({d.id: d.clean_text for d in together},
-                                    {d.id: d.date for d in together}, config)
-        new_ids = {d.id for d in results}
-        relations = [r for r in relations if r.a in new_ids or r.b in new_ids]
-        store.add_documents(results, hashes)
-        store.add_keys({d.id: k for d, k in zip(results, keys, strict=True)})
-        store.add_relations(relations, "match")
-        store.add_counts(*_counts(results, +1))
+        with self._stage("clean"):
+            cleaned = clean_corpus(new, config.clean)
+        with self._stage("signals"):
+            results = document_results(new, cleaned)
+        with self._stage("match"):
+            together = self._partners(results) + results
+            relations = _find_relations({d.id: d.clean_text for d in together},
+                                        {d.id: d.date for d in together}, config)
+            new_ids = {d.id for d in results}
+            relations = [r for r in relations if r.a in new_ids or r.b in new_ids]
+        with self._stage("store"):
+            store.add_documents(results, hashes)
+            if self._keys is not None:
+                store.add_keys({d.id: k for d, k in zip(results, self._keys, strict=True)})
+            store.add_relations(relations, "match")
+            store.add_counts(*_counts(results, +1))
+        if self.one_shot:
+            self._vocabulary_of = results
         by_id = {d.id: d for d in together}
         touched = self._families(results, relations, by_id)
         stories = self._stories(touched, new_ids, by_id)
+        self._save_counters()
         summary.added += [d.id for d in results]
         summary.relations += len(relations)
         summary.families_touched += len(touched)
         summary.stories_touched += stories
+
+    def _partners(self, results: list[DocumentResult]) -> list[DocumentResult]:
+        """The stored documents that share candidate keys with the new ones (`self._keys`
+        keeps the new documents' keys for the store)."""
+        options = self.config.match
+        if self.one_shot:  # nothing will ever be added to it: no keys to keep
+            self._keys = None
+            return []
+        self._keys = document_keys([d.clean_text for d in results], options)
+        if self.store.count("keys") == 0:
+            return []
+        found = self.store.candidates(
+            self._keys, {"minhash": 1, "immutables": options.min_shared_immutables,
+                         "sentences": options.min_shared_sentences},
+            options.max_immutable_df, options.max_candidates_per_doc)
+        return self.store.documents(dict.fromkeys(i for ids in found for i in ids))
 
     def _free_id(self, doc_id: str) -> str:
         n = 2
@@ -218,17 +262,36 @@ class Index:
             n += 1
         return f"{doc_id}~{n}"
 
-    def _vocabulary(self):
-        from storytrace.trace.wording import Vocabulary
+    def _vocabulary(self, members: list[DocumentResult] = (), relations: list[Relation] = ()):
+        """The corpus counts trace reads. A one-shot index counts its documents in memory (as
+        analyze always did); a stored index asks the store, fetching at once the words of the
+        relations' substitutions and the members' removed lines, which is what trace reads."""
+        from storytrace.trace.wording import Vocabulary, page_line_key
 
-        return Vocabulary(_StoredCounts(self.store.word_counts), self.store.count("documents"),
-                          _StoredCounts(self.store.line_counts))
+        if self._vocabulary_of is not None:
+            return Vocabulary.from_documents(self._vocabulary_of)
+        words = _StoredCounts(self.store.word_counts)
+        lines = _StoredCounts(self.store.line_counts)
+        wanted = {w for r in relations for pair in r.metrics.get("substitution_pairs", [])
+                  for w in pair.split("->")}
+        dict.update(words, dict.fromkeys(wanted, 0) | self.store.word_counts(wanted))
+        keys = {page_line_key(line.text) for d in members for line in d.removed}
+        dict.update(lines, dict.fromkeys(keys, 0) | self.store.line_counts(keys))
+        return Vocabulary(words, self.store.count("documents"), lines)
 
     def _next_id(self, prefix: str) -> str:
+        """A new family ("F") or story ("S") id; the counters are kept in the store."""
         key = f"next_{prefix}"
-        n = self.store.get_meta(key, 1)
-        self.store.set_meta(key, n + 1)
+        if key not in self._counters:
+            self._counters[key] = self.store.get_meta(key, 1)
+        n = self._counters[key]
+        self._counters[key] = n + 1
         return f"{prefix}{n:04d}"
+
+    def _save_counters(self) -> None:
+        for key, value in self._counters.items():
+            self.store.set_meta(key, value)
+        self._counters = {}
 
     def _families(self, results: list[DocumentResult], relations: list[Relation],
                   by_id: dict[str, DocumentResult]) -> list[Family]:
@@ -243,7 +306,6 @@ class Index:
         """Families over `loose` documents and the members of `family_ids`, traced; the oldest
         old family of each new group keeps its id, the others are retired."""
         from storytrace.cluster import copy_families
-        from storytrace.trace import trace_family
 
         store = self.store
         old = store.families(family_ids)  # in order of their first member
@@ -254,10 +316,21 @@ class Index:
         members.sort(key=position.__getitem__)
         inside = [r for r in store.relations(members, stage="match")
                   if r.a in position and r.b in position]
-        groups = copy_families(members, inside)
+        with self._stage("families"):
+            groups = copy_families(members, inside)
+        with self._stage("trace"):
+            return self._trace_groups(groups, old, inside, position, by_id)
+
+    def _trace_groups(self, groups: list[list[str]], old: list[Family], inside: list[Relation],
+                      position: dict[str, int], by_id: dict[str, DocumentResult]
+                      ) -> list[Family]:
+        from storytrace.trace import trace_family
+
+        store = self.store
+        members = [i for group in groups for i in group]
         rank = {f.id: n for n, f in enumerate(old)}
         taken: set[str] = set()
-        vocabulary = self._vocabulary()
+        vocabulary = self._vocabulary([by_id[i] for i in members], inside)
         families, first = [], {}
         for group in groups:
             previous = sorted({by_id[i].family for i in group if by_id[i].family in rank},
@@ -285,7 +358,39 @@ class Index:
                  by_id: dict[str, DocumentResult]) -> int:
         """Feed the new reports of each touched family to the streaming clusterer (in date
         order), then give every family the story of most of its reports and rebuild the
-        stories whose families changed. Returns how many stories were rebuilt."""
+        stories whose families changed. Returns how many stories were rebuilt.
+
+        A one-shot index (analyze) in batch mode clusters its single add's families at once."""
+        store = self.store
+        with self._stage("stories"):
+            before = store.family_stories()
+            if self.config.stories.mode == "batch":
+                label_of = self._batch_labels(touched, before, by_id)
+            else:
+                label_of = self._streaming_labels(touched, new_ids, by_id)
+            after = self._assign_stories(label_of, before)
+        changed = {s for f, s in after.items() if before.get(f) != s}
+        changed |= {before[f] for f in after if before.get(f) and before[f] != after[f]}
+        changed |= {after[f.id] for f in touched}
+        changed.discard(None)
+        self._rebuild_stories(changed, after, by_id)
+        return len(changed)
+
+    def _batch_labels(self, touched: list[Family], before: dict[str, str | None],
+                      by_id: dict[str, DocumentResult]) -> dict[str, int]:
+        from storytrace.cluster import cluster_stories
+
+        if any(story for story in before.values()):
+            raise ConfigError("batch stories cluster one add of a whole corpus; an index that "
+                              "grows uses streaming stories")
+        rank = {f: n for n, f in enumerate(before)}
+        order = sorted(touched, key=lambda f: rank[f.id])
+        groups = cluster_stories([[by_id[m.id] for m in f.members] for f in order],
+                                 self.embedder, False)
+        return {order[i].id: label for label, group in enumerate(groups) for i in group}
+
+    def _streaming_labels(self, touched: list[Family], new_ids: set[str],
+                          by_id: dict[str, DocumentResult]) -> dict[str, int]:
         store = self.store
         clusterer = self._clusterer()
         units = []
@@ -297,14 +402,12 @@ class Index:
         clusterer.partial_fit([docs for _, docs in units])
         store.add_units([f for f, _ in units], [len(docs) for _, docs in units])
         store.set_blob(_CLUSTERER, pickle.dumps(clusterer, protocol=pickle.HIGHEST_PROTOCOL))
-        before = store.family_stories()
-        after = self._assign_stories(np.asarray(clusterer.labels_), before)
-        changed = {s for f, s in after.items() if before.get(f) != s}
-        changed |= {before[f] for f in after if before.get(f) and before[f] != after[f]}
-        changed |= {after[f.id] for f in touched}
-        changed.discard(None)
-        self._rebuild_stories(changed, after, by_id)
-        return len(changed)
+        unit_family, sizes = store.units()
+        votes: dict[str, Counter[int]] = {}
+        labels = np.asarray(clusterer.labels_).tolist()
+        for family, label, size in zip(unit_family, labels, sizes.tolist(), strict=True):
+            votes.setdefault(family, Counter())[label] += size
+        return {f: max(v.items(), key=lambda kv: kv[1])[0] for f, v in votes.items()}
 
     def _clusterer(self):
         blob = self.store.get_blob(_CLUSTERER)
@@ -312,23 +415,14 @@ class Index:
             return self.config.stories.clusterer(self.embedder)
         return pickle.loads(blob)  # our own state, written by this class
 
-    def _assign_stories(self, labels: np.ndarray, before: dict[str, str | None]
+    def _assign_stories(self, label_of: dict[str, int], before: dict[str, str | None]
                         ) -> dict[str, str]:
-        """family -> story id: the label most of the family's fed reports hold; a label's
-        story id is the one most of its families had (new labels get new ids)."""
-        unit_family, sizes = self.store.units()
-        votes: dict[str, Counter[int]] = {}
-        for family, label, size in zip(unit_family, labels.tolist(), sizes.tolist(),
-                                       strict=True):
-            votes.setdefault(family, Counter())[label] += size
-        label_of = {f: max(v.items(), key=lambda kv: kv[1])[0] for f, v in votes.items()}
-        existing = set(before)
+        """family -> story id from family -> label: a label's story id is the one most of its
+        families had; new labels get new ids, in input order of their first family."""
         by_label: dict[int, list[str]] = {}
-        for family in unit_family:  # families in order of their first unit
-            if family in existing and family in label_of:
-                group = by_label.setdefault(label_of[family], [])
-                if family not in group:
-                    group.append(family)
+        for family in before:  # in input order of the families' first members
+            if family in label_of:
+                by_label.setdefault(label_of[family], []).append(family)
         after: dict[str, str] = {}
         used: set[str] = set()
         for families in by_label.values():
@@ -343,7 +437,6 @@ class Index:
 
     def _rebuild_stories(self, changed: set[str], story_of_family: dict[str, str],
                          by_id: dict[str, DocumentResult]) -> None:
-        from storytrace.trace import cited_reuse
 
         store = self.store
         if not changed:
@@ -360,21 +453,35 @@ class Index:
         by_id.update({d.id: d for d in store.documents(missing)})
         position = store.positions(doc_ids)
         stories, first, story_of = [], {}, {}
+        story_families: dict[str, list[Family]] = {}
         for story_id, family_ids in members.items():
             ordered = sorted((families[f] for f in family_ids),
                              key=lambda f: position[f.members[0].id])
-            docs = [m.id for f in ordered for m in f.members]
-            for i in docs:
+            story_families[story_id] = ordered
+            for i in (m.id for f in ordered for m in f.members):
                 by_id[i].story = story_of[i] = story_id
-            stories.append(story_record(story_id, ordered, by_id))
+            with self._stage("facts"):
+                stories.append(story_record(story_id, ordered, by_id))
             first[story_id] = position[ordered[0].members[0].id]
-            inside = set(docs)
-            reuse = cited_reuse([by_id[i] for i in docs], ordered,
-                                [r for r in store.relations(docs, stage="match")
-                                 if r.a in inside and r.b in inside])
-            store.add_relations(reuse, "reuse", story=story_id)
+        with self._stage("reuse"):
+            self._reuse(story_families, story_of, doc_ids, by_id)
         store.put_stories(stories, first)
         store.set_assignments(story_of=story_of)
+
+    def _reuse(self, story_families: dict[str, list[Family]], story_of: dict[str, str],
+               doc_ids: list[str], by_id: dict[str, DocumentResult]) -> None:
+        """Partial reuse of a cited outlet's report, inside each rebuilt story."""
+        from storytrace.trace import cited_reuse
+
+        store = self.store
+        inside: dict[str, list[Relation]] = {}
+        for r in store.relations(doc_ids, stage="match"):
+            if r.a in story_of and story_of[r.a] == story_of.get(r.b):
+                inside.setdefault(story_of[r.a], []).append(r)
+        for story_id, ordered in story_families.items():
+            docs = [by_id[m.id] for f in ordered for m in f.members]
+            reuse = cited_reuse(docs, ordered, inside.get(story_id, []))
+            store.add_relations(reuse, "reuse", story=story_id)
 
     # -- query --------------------------------------------------------------------------------
     def query(self, text: str | Document) -> QueryResult:
@@ -445,7 +552,7 @@ class Index:
                   if r.a in position and r.b in position]
         left.sort(key=position.__getitem__)
         families, first = [], {}
-        vocabulary = self._vocabulary()
+        vocabulary = self._vocabulary([by_id[i] for i in left], inside)
         for n, group in enumerate(copy_families(left, inside)):
             new_id = family_id if n == 0 else self._next_id("F")
             in_group = set(group)
@@ -463,13 +570,35 @@ class Index:
         return families
 
     # -- export, stats, check ----------------------------------------------------------------
-    def export(self) -> Result:
-        """Everything in the index as a Result: the result.json, Parquet and report of analyze."""
+    def export(self, retrace: bool = True) -> Result:
+        """Everything in the index as a Result: the result.json, Parquet and report of analyze.
+
+        Families of copies are re-traced here against the whole index's vocabulary (an add
+        traces the families it touches against the vocabulary of that moment, and the rarity
+        of a word moves as documents arrive), so the origins are those analyze would choose.
+        """
+        from storytrace.stages import story_title
+        from storytrace.trace import trace_family
+        from storytrace.trace.wording import Vocabulary
+
         store = self.store
         documents = store.documents()
-        families = store.families()
-        stories = store.stories()
+        by_id = {d.id: d for d in documents}
         relations = store.relations()
+        inside: dict[str, list[Relation]] = {}
+        for r in store.relations(stage="match"):
+            if by_id[r.a].family == by_id[r.b].family:
+                inside.setdefault(by_id[r.a].family, []).append(r)
+        vocabulary = Vocabulary.from_documents(documents) if retrace else None
+        families = [
+            trace_family(f.id, [by_id[m.id] for m in f.members], inside.get(f.id, []),
+                         vocabulary) if len(f.members) > 1 and retrace else f
+            for f in store.families()
+        ]
+        family_by_id = {f.id: f for f in families}
+        stories = store.stories()
+        for story in stories if retrace else ():
+            story.title = story_title([family_by_id[f] for f in story.families], by_id)
         errors = store.errors()
         stats = {
             "documents": len(documents),
@@ -477,11 +606,13 @@ class Index:
             "stories": len(stories),
             "relations": len(relations),
             "errors": len(errors),
-            "story_mode": "streaming",
-            "seconds": {},
+            "story_mode": self.config.stories.mode,
+            "seconds": dict(self.timings),
             "config": store.get_meta("config") or self.config.get_params(),
-            "index": {"path": store.path, "format_version": store.get_meta("format_version")},
         }
+        if not self.one_shot:
+            stats["index"] = {"path": store.path,
+                              "format_version": store.get_meta("format_version")}
         return Result(documents, relations, families, stories, errors, stats)
 
     def stats(self) -> dict[str, Any]:

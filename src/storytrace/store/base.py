@@ -98,7 +98,7 @@ class Store(ABC):
 
     @abstractmethod
     def family_stories(self) -> dict[str, str]:
-        """family id -> story id, for every family."""
+        """family id -> story id, for every family, in input order of its first member."""
 
     @abstractmethod
     def remove_documents(self, ids: list[str]) -> None:

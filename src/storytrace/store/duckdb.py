@@ -133,6 +133,12 @@ class DuckDBStore(Store):
         self._do("DELETE FROM blobs WHERE key = ?", [key])
         self._do("INSERT INTO blobs VALUES (?, ?)", [key, value])
 
+    def _insert(self, table: str, columns: dict[str, list]) -> None:
+        """Bulk insert through Arrow (executemany goes row by row)."""
+        self.con.register("_rows", pa.table(columns))
+        self._do(f"INSERT INTO {table} SELECT * FROM _rows")
+        self.con.unregister("_rows")
+
     def _ids_table(self, name: str, ids: Iterable[str]) -> str:
         table = pa.table({"id": pa.array(list(ids), pa.string())})
         self.con.register(name, table)
@@ -147,15 +153,21 @@ class DuckDBStore(Store):
 
     def add_documents(self, docs: list[DocumentResult], hashes: list[int]) -> None:
         start = self.get_meta("next_seq", 0)
-        rows = []
-        for n, (doc, digest) in enumerate(zip(docs, hashes, strict=True)):
+        bodies, families, stories = [], [], []
+        for doc in docs:
             body = to_json_dict(doc)
-            family, story = body.pop("family"), body.pop("story")
-            rows.append((start + n, doc.id, digest, family, story,
-                         json.dumps(body, ensure_ascii=False)))
-        if rows:
-            self.con.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)", rows).fetchall()
-        self.set_meta("next_seq", start + len(rows))
+            families.append(body.pop("family"))
+            stories.append(body.pop("story"))
+            bodies.append(json.dumps(body, ensure_ascii=False))
+        if docs:
+            self._insert("documents", {
+                "seq": pa.array(range(start, start + len(docs)), pa.int64()),
+                "id": pa.array([d.id for d in docs], pa.string()),
+                "hash": pa.array(hashes, pa.uint64()),
+                "family": pa.array(families, pa.string()),
+                "story": pa.array(stories, pa.string()),
+                "body": pa.array(bodies, pa.string())})
+        self.set_meta("next_seq", start + len(docs))
 
     def documents(self, ids: Iterable[str] | None = None) -> list[DocumentResult]:
         if ids is None:
@@ -185,7 +197,7 @@ class DuckDBStore(Store):
 
     def family_stories(self) -> dict[str, str]:
         return dict(self.con.execute(
-            "SELECT family, min(story) FROM documents GROUP BY family").fetchall())
+            "SELECT family, min(story) FROM documents GROUP BY family ORDER BY min(seq)").fetchall())
 
     def remove_documents(self, ids: list[str]) -> None:
         self._ids_table("_gone", ids)
@@ -258,16 +270,21 @@ class DuckDBStore(Store):
             return
         seqs = self.positions({x for r in relations for x in (r.a, r.b)})
         start = self.get_meta("next_relation", 0)
-        rows = [(seqs[r.a], seqs[r.b], r.a, r.b, stage, story, start + n,
-                 json.dumps(to_json_dict(r), ensure_ascii=False))
-                for n, r in enumerate(relations)]
-        self.con.executemany("INSERT INTO relations VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows).fetchall()
-        self.set_meta("next_relation", start + len(rows))
+        self._insert("relations", {
+            "seq_a": pa.array([seqs[r.a] for r in relations], pa.int64()),
+            "seq_b": pa.array([seqs[r.b] for r in relations], pa.int64()),
+            "a": pa.array([r.a for r in relations], pa.string()),
+            "b": pa.array([r.b for r in relations], pa.string()),
+            "stage": pa.array([stage] * len(relations), pa.string()),
+            "story": pa.array([story] * len(relations), pa.string()),
+            "n": pa.array(range(start, start + len(relations)), pa.int64()),
+            "body": pa.array([json.dumps(to_json_dict(r), ensure_ascii=False)
+                              for r in relations], pa.string())})
+        self.set_meta("next_relation", start + len(relations))
 
     def relations(self, ids: Iterable[str] | None = None,
                   stage: str | None = None) -> list[Relation]:
-        order = "ORDER BY stage = 'reuse', CASE WHEN stage = 'reuse' THEN n ELSE 0 END, " \
-                "seq_a, seq_b"
+        order = "ORDER BY stage = 'reuse', seq_a, CASE WHEN stage = 'reuse' THEN n ELSE seq_b END"
         where = [] if stage is None else [f"stage = '{'reuse' if stage == 'reuse' else 'match'}'"]
         if ids is not None:
             self._ids_table("_want", ids)
@@ -285,9 +302,11 @@ class DuckDBStore(Store):
         if not records:
             return
         self._remove(table, [r.id for r in records])
-        rows = [(r.id, first[r.id], json.dumps(to_json_dict(r), ensure_ascii=False))
-                for r in records]
-        self.con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", rows).fetchall()
+        self._insert(table, {
+            "id": pa.array([r.id for r in records], pa.string()),
+            "first": pa.array([first[r.id] for r in records], pa.int64()),
+            "body": pa.array([json.dumps(to_json_dict(r), ensure_ascii=False) for r in records],
+                             pa.string())})
 
     def _get(self, table: str, ids: Iterable[str] | None) -> list[str]:
         if ids is None:
@@ -323,9 +342,10 @@ class DuckDBStore(Store):
     # -- streaming units ----------------------------------------------------------------------
     def add_units(self, families: list[str], sizes: list[int]) -> None:
         start = self._one("SELECT count(*) FROM units")[0]
-        rows = [(start + n, f, s) for n, (f, s) in enumerate(zip(families, sizes, strict=True))]
-        if rows:
-            self.con.executemany("INSERT INTO units VALUES (?, ?, ?)", rows).fetchall()
+        if families:
+            self._insert("units", {"n": pa.array(range(start, start + len(families)), pa.int64()),
+                                   "family": pa.array(families, pa.string()),
+                                   "size": pa.array(sizes, pa.int32())})
 
     def units(self) -> tuple[list[str], np.ndarray]:
         rows = self.con.execute("SELECT family, size FROM units ORDER BY n").fetchall()
