@@ -32,6 +32,7 @@ from storytrace.model import (
 )
 
 if TYPE_CHECKING:  # the pipeline (trafilatura, sklearn, scipy) loads on first analyze() only,
+    from storytrace.config import Config
     from storytrace.pipeline import Progress  # so `storytrace.dedup` and the CLI start light
 
 __version__ = "0.1.0"
@@ -44,6 +45,7 @@ def analyze(
     progress: Progress | None = None,
     embeddings: str | Path | None = None,
     stories: str = "batch",
+    config: Config | None = None,
 ) -> Result:
     """Clean, match, cluster, trace and extract facts from a pile of news documents.
 
@@ -57,6 +59,7 @@ def analyze(
     `stories`: "batch" clusters all families at once (best on a finished pile); "streaming"
     feeds them in date order, each joining a story or opening one, as a live feed would decide
     (`StoryClusterer.partial_fit` does the same one family at a time).
+    `config`: every option of the run (`storytrace.config.Config`), recorded in stats.
     """
     documents: list[Document] = []
     errors: list[InputError] = []
@@ -80,7 +83,7 @@ def analyze(
     from storytrace.cluster.embeddings import load_static_model
     from storytrace.pipeline import analyze_documents
 
-    kwargs: dict[str, Any] = {"story_mode": stories}
+    kwargs: dict[str, Any] = {"story_mode": stories, "config": config}
     if progress is not None:
         kwargs["progress"] = progress
     if embeddings is not None:
