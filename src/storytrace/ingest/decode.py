@@ -1,29 +1,75 @@
-"""Bytes to text, with a reason when that is not possible."""
+"""Bytes to text, with a reason when that is not possible; text made safe for every output."""
 
 from __future__ import annotations
 
-import gzip
+import re
 import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
 
 import charset_normalizer
 
-# A document bigger than this is almost certainly not one article (a dump, a binary); the
-# limit keeps one bad file from exhausting memory. Record files (JSONL, Parquet, WARC) are
-# streamed and not subject to it, but each record is.
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+from storytrace.ingest.limits import LIMITS, Limits
+
+# Kept for callers of the old module constant; the limit itself lives in `Limits`.
+MAX_DOCUMENT_BYTES = LIMITS.max_document_bytes
 
 
 class DecodeError(ValueError):
     """Why some bytes are not a text document."""
 
 
-def gunzip(data: bytes, name: str) -> bytes:
+def gunzip_stream(stream: BinaryIO, limits: Limits = LIMITS, max_bytes: int | None = None,
+                  ) -> Iterator[bytes]:
+    """The decompressed bytes of a gzip stream (every member), chunk by chunk.
+
+    Stops with DecodeError before the output passes `max_bytes` (default: one document) or
+    the compression ratio passes `limits.max_compression_ratio`, so a bomb costs one chunk
+    of memory, not its inflated size.
+    """
+    limit = limits.max_document_bytes if max_bytes is None else max_bytes
+    read_in = written = 0
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    in_member = False  # the inflater has been fed part of a member it has not finished
+    pending = b""
+    while True:
+        if not pending:
+            pending = stream.read(limits.chunk_bytes)
+            read_in += len(pending)
+            if not pending:
+                break
+        try:
+            out = inflater.decompress(pending, limits.chunk_bytes)
+        except zlib.error as exc:
+            raise DecodeError(f"not a valid gzip file ({exc})") from exc
+        in_member = True
+        pending = inflater.unconsumed_tail
+        if inflater.eof:  # one member ended; another may follow (concatenated gzip)
+            pending = inflater.unused_data + pending
+            inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            in_member = False
+            if not pending.strip(b"\x00"):  # padding after the last member
+                pending = b""
+        written += len(out)
+        if written > limit:
+            raise DecodeError(f"decompresses to more than {limit:,} bytes (limit)")
+        if written > limits.ratio_floor_bytes and written > read_in * limits.max_compression_ratio:
+            raise DecodeError(
+                f"decompression bomb: over {limits.max_compression_ratio:g}x its compressed size"
+            )
+        if out:
+            yield out
+    if in_member:
+        raise DecodeError("truncated gzip file (it ends inside compressed data)")
+
+
+def gunzip(data: bytes, name: str, limits: Limits = LIMITS) -> bytes:
+    """`data` decompressed when `name` ends in .gz (within the limits), else `data`."""
     if not name.endswith(".gz"):
         return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DecodeError(f"not a valid gzip file ({exc})") from exc
+    import io
+
+    return b"".join(gunzip_stream(io.BytesIO(data), limits))
 
 
 def looks_binary(data: bytes) -> bool:
@@ -31,25 +77,73 @@ def looks_binary(data: bytes) -> bool:
     head = data[:8192]
     if b"\x00" in head:
         return True
-    control = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13))
+    control = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 11, 12, 13, 27))
     return control > len(head) * 0.05
 
 
-def decode_text(data: bytes) -> str:
-    """Decode bytes as UTF-8 (with or without BOM), else the best guess of charset_normalizer.
+_BOMS = (  # the "utf-16"/"utf-32" codecs read the mark and drop it
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xfe\xff", "utf-16"),
+    (b"\xff\xfe", "utf-16"),
+)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16/32 by its byte order mark, or without one by where the NUL bytes fall: text in
+    Latin script has a NUL in every other (UTF-16) or three of four (UTF-32) bytes."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    head = data[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    if len(data) % 4 == 0:  # a code point is at most 0x10FFFF: its top byte is always 0
+        quads = head[: len(head) // 4 * 4]
+        if not any(quads[3::4]) and max(quads[2::4]) <= 0x10 and any(quads[0::4]):
+            return "utf-32-le"
+        if not any(quads[0::4]) and max(quads[1::4]) <= 0x10 and any(quads[3::4]):
+            return "utf-32-be"
+    pairs = len(head) // 2
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd >= 0.6 * pairs and even == 0:
+        return "utf-16-le"
+    if even >= 0.6 * pairs and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def decode_text(data: bytes, limits: Limits = LIMITS) -> str:
+    """Decode bytes as UTF-8 (with or without BOM), UTF-16/32 (with or without BOM), else the
+    best guess of charset_normalizer; the result is `safe_text`.
 
     Raises DecodeError for empty, oversized, binary or undecodable input.
     """
     if not data.strip():
         raise DecodeError("empty file")
-    if len(data) > MAX_DOCUMENT_BYTES:
+    if len(data) > limits.max_document_bytes:
         raise DecodeError(
-            f"too large for one document ({len(data):,} bytes > {MAX_DOCUMENT_BYTES:,})"
+            f"too large for one document ({len(data):,} bytes > {limits.max_document_bytes:,})"
         )
+    wide = _wide_encoding(data)
+    if wide is not None:
+        try:
+            text = data.decode(wide)
+        except UnicodeDecodeError:
+            pass
+        else:
+            if not text.strip():
+                raise DecodeError("empty file")
+            return safe_text(text)
     if looks_binary(data):
         raise DecodeError("binary content, not text")
     try:
-        return data.decode("utf-8-sig")
+        return safe_text(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        pass
+    try:  # UTF-8 but for encoded lone surrogates (as some JSON encoders write them)
+        return safe_text(data.decode("utf-8", "surrogatepass"))
     except UnicodeDecodeError:
         pass
     matches = list(charset_normalizer.from_bytes(data))
@@ -62,4 +156,21 @@ def decode_text(data: bytes) -> str:
         if match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence:
             best = match
             break
-    return str(best)
+    return safe_text(str(best))
+
+
+# What no output can carry: lone surrogates (not encodable as UTF-8: result.json and Parquet
+# fail on them), C0 controls other than tab/newline/return and the noncharacters U+FFFE/U+FFFF
+# (not allowed in XML, so lxml refuses a page holding one). Vertical tab and form feed end a
+# line, as they do on paper.
+_LINE_BREAKS = re.compile(r"[\x0b\x0c]")
+_UNSAFE = re.compile(r"[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def safe_text(text: str) -> str:
+    """`text` with what JSON, Parquet and HTML outputs cannot hold replaced: vertical tabs and
+    form feeds by newlines, lone surrogates by U+FFFD, other control characters removed."""
+    if _UNSAFE.search(text) is None and _LINE_BREAKS.search(text) is None:
+        return text
+    text = _LINE_BREAKS.sub("\n", text)
+    return _UNSAFE.sub(lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else "", text)
