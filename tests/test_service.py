@@ -139,3 +139,12 @@ def test_a_result_json_is_served_read_only(seeds_result, tmp_path: Path) -> None
     assert client.get("/api/stories").json()["total"] == 1
     assert client.post("/api/documents", json={"text": "x y z"}).status_code == 403
     assert client.post("/api/query", json={"text": "x y z"}).status_code == 501
+
+
+def test_a_copy_in_a_served_story_links_to_its_comparison_page(client: TestClient) -> None:
+    story_id = client.get("/api/stories").json()["stories"][0]["id"]
+    page = client.get(f"/stories/{story_id}").text
+    link = f'href="/compare?a={REUTERS}&amp;b={TRANSLATION}"'
+    assert link in page
+    compare = client.get("/compare", params={"a": REUTERS, "b": TRANSLATION}).text
+    assert "translated" in compare and "Reuters · Blinken meets Lopez Obrador" in compare

@@ -16,6 +16,7 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -102,17 +103,19 @@ class ServedLinks(Links):
     """Links between the served pages: one page per story, documents as anchors in it."""
 
     def story(self, story_id: str) -> str:
-        return f"/stories/{story_id}"
+        return f"/stories/{quote(story_id, safe='')}"
 
     def doc(self, doc_id: str) -> str:
         doc = self.docs.get(doc_id)
-        return f"/stories/{doc.story}#doc-{doc_id}" if doc else f"/documents/{doc_id}"
+        if doc is None:
+            return f"/documents/{quote(doc_id, safe='')}"
+        return f"/stories/{quote(doc.story, safe='')}#doc-{quote(doc_id, safe='')}"
 
     def family(self, family_id: str) -> str:
-        return f"/families/{family_id}"
+        return f"/families/{quote(family_id, safe='')}"
 
     def compare(self, a: str, b: str) -> str | None:
-        return f"/compare?a={a}&b={b}"
+        return "/compare?" + urlencode({"a": a, "b": b})
 
     def section(self, name: str) -> str:
         return f"/#{name}"
@@ -429,7 +432,8 @@ def create_app(
         if family is None or family.origin not in report.docs:
             raise ServiceError(404, f"no family {family_id!r}")
         story = report.docs[family.origin].story
-        return RedirectResponse(f"/stories/{story}#family-{family_id}", status_code=303)
+        return RedirectResponse(report.links.story(story) + f"#family-{quote(family_id, safe='')}",
+                                status_code=303)
 
     @app.get("/documents/{doc_id}")
     def document_page(doc_id: str) -> RedirectResponse:
@@ -437,7 +441,7 @@ def create_app(
         doc = report.docs.get(doc_id)
         if doc is None:
             raise ServiceError(404, f"no document {doc_id!r}")
-        return RedirectResponse(f"/stories/{doc.story}#doc-{doc_id}", status_code=303)
+        return RedirectResponse(report.links.doc(doc_id), status_code=303)
 
     @app.get("/compare", response_class=HTMLResponse)
     def compare_page(a: str, b: str) -> HTMLResponse:
