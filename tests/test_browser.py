@@ -202,3 +202,33 @@ def test_the_served_pages_lead_to_the_conflicts_and_filter_on_the_server(browser
     assert "kind=translated" in browser.current_url
     assert "1 of 1 stories match" in browser.find_element(By.ID, "overview").text
     _shot(browser, "served-filtered")
+
+
+def test_a_report_of_ten_thousand_documents_opens_and_filters(browser, tmp_path: Path) -> None:
+    """5,000 two-copy stories: the 500 largest drawn, every one in the overview (8.6 MB)."""
+    from storytrace.model import DocumentResult, Family, FamilyMember, Result, Signals, Story
+    from storytrace.report import write_html
+
+    docs, families, stories = [], [], []
+    for n in range(5000):
+        ids = [f"d{n}-a", f"d{n}-b"]
+        docs += [DocumentResult(i, f"in/{i}.txt", f"Event {n}", f"Report {n} of event {n}. " * 40,
+                                [], Signals(), f"F{n}", f"S{n}", [],
+                                url=f"https://site{n % 50}.example/{i}") for i in ids]
+        families.append(Family(f"F{n}", ids[0], [FamilyMember(ids[0], "origin"),
+                                                  FamilyMember(ids[1], "verbatim", ids[0])]))
+        stories.append(Story(f"S{n}", f"Event {n}", [f"F{n}"], ids))
+    path = tmp_path / "report.html"
+    write_html(Result(docs, [], families, stories, []), path)
+    browser.set_window_size(1280, 900)
+    started = time.perf_counter()
+    browser.get(path.as_uri())
+    loaded = time.perf_counter() - started
+    assert browser.execute_script("return document.readyState") == "complete"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "section.story")) == 500
+    assert loaded < 60, f"{loaded:.0f} s to open"
+    browser.find_element(By.ID, "filter").send_keys("event 4321")
+    time.sleep(2)
+    rows = [r for r in browser.find_elements(By.CSS_SELECTOR, "tr.story-row") if r.is_displayed()]
+    assert [r.get_attribute("data-story") for r in rows] == ["S4321"]
+    _shot(browser, "big-report-filtered")
