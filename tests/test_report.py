@@ -191,7 +191,7 @@ def test_every_document_and_story_appears(result: Result, html: str) -> None:
 
 def test_counts_stats_errors_and_relations_are_shown(html: str) -> None:
     assert "<b>4</b> documents" in html and "<b>2</b> stories" in html
-    assert "<b>1</b> errors" in html
+    assert "<b>1</b> error</a>" in html
     assert "corpus/broken.jsonl" in html and "invalid JSON: Expecting value" in html
     assert "threshold" in html
     assert "3 of 3 sentences align, 2 with synonym swaps" in html
