@@ -176,8 +176,12 @@ class Index:
             self.store.add_errors(summary.errors)
         done = 0
         for batch in chunks(_dedupe_ids(docs), batch_size):
-            with self.store.transaction():
-                self._add_batch(batch, summary)
+            try:
+                with self.store.transaction():
+                    self._add_batch(batch, summary)
+            except BaseException:
+                self._counters = {}  # the ids handed out in the rolled-back batch are free
+                raise
             done += len(batch)
             if progress is not None and not self.one_shot:
                 progress("add", done, len(docs))

@@ -1,0 +1,288 @@
+"""The persistent index: an add at a time gives analyze's answers, ids stay, adds are atomic."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+from conftest import DATA, REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import storytrace
+from storytrace.cli import app
+from storytrace.config import Config
+from storytrace.index import Index
+from storytrace.ingest import read_inputs
+from storytrace.match import MatchOptions
+from storytrace.model import Relation
+from storytrace.store import FORMAT_VERSION, DuckDBStore, MemoryStore, StoreError
+
+SEEDS = DATA / "seeds"
+
+
+def families(result):
+    """Each family as a user checks it: origin and (member, kind, parent) triples."""
+    return sorted((f.origin, tuple((m.id, m.kind, m.parent) for m in f.members))
+                  for f in result.families)
+
+
+def stories(result):
+    return sorted(tuple(sorted(s.documents)) for s in result.stories)
+
+
+def seed_documents():
+    return read_inputs([SEEDS]).documents
+
+
+def short(doc_id):
+    return doc_id[:3]
+
+
+def test_adding_the_seeds_one_at_a_time_gives_the_families_and_stories_of_analyze():
+    reference = storytrace.analyze([SEEDS], stories="streaming")
+    with Index(MemoryStore()) as index:
+        for doc in seed_documents():  # the seeds carry no dates: input order is date order
+            index.add([doc])
+        result = index.export()
+        assert index.check() == []
+    assert families(result) == families(reference)
+    assert stories(result) == stories(reference)
+    assert {(r.a, r.b, r.kind) for r in result.relations} == \
+        {(r.a, r.b, r.kind) for r in reference.relations}
+
+
+@pytest.mark.parametrize("corpus", ["ecbplus"])
+def test_dev_halves_added_in_batches_of_50_give_the_families_and_stories_of_analyze(corpus):
+    """The dev halves carry no dates, so input order is date order. The match stage runs
+    without its derivation model here: that model weighs each text against all its candidates
+    and the rarity of words in the whole pile, so an add (which sees a new text's candidates,
+    not the pile) can decide otherwise. Multi-News is not here yet: its pages repeat Wayback
+    Machine notices that analyze removes as lines repeated across the corpus, and an add
+    decides repeated lines within its own batch (README, "Index")."""
+    config = Config(match=MatchOptions(derivation=False))
+    rows = [json.loads(line) for line in (DATA / corpus / "dev.jsonl").open(encoding="utf-8")]
+    items = [{"id": r["id"], "text": r["text"]} for r in rows]
+    reference = storytrace.analyze(items, stories="streaming", config=config)
+    with Index(MemoryStore(), config) as index:
+        index.add(items, batch_size=50)
+        result = index.export()
+    assert families(result) == families(reference)
+    assert stories(result) == stories(reference)
+
+
+@pytest.fixture
+def four_seeds(tmp_path):
+    """An index file holding the seeds 000-003; the Reuters update 004 is left out."""
+    path = tmp_path / "news.duckdb"
+    docs = seed_documents()
+    with Index.open(path) as index:
+        index.add(docs[:4])
+    return path, docs
+
+
+def test_family_and_story_ids_stay_when_documents_are_added(four_seeds):
+    path, docs = four_seeds
+    with Index.open(path) as index:
+        before = {d.id: (d.family, d.story) for d in index.export().documents}
+        index.add([docs[4]])
+        after = {d.id: (d.family, d.story) for d in index.export().documents}
+    assert all(after[i] == ids for i, ids in before.items())
+    # 004 joins the family 001 opened, under 001's id
+    assert after[docs[4].id][0] == before[docs[1].id][0]
+
+
+def test_adding_the_same_inputs_again_adds_nothing(four_seeds):
+    path, docs = four_seeds
+    with Index.open(path) as index:
+        before = index.stats()
+        summary = index.add([SEEDS / f"{d.id}.txt" for d in docs[:4]])
+        assert summary.added == [] and len(summary.skipped) == 4
+        assert index.stats() == before
+
+
+def test_a_different_text_under_a_taken_id_gets_its_own_id(four_seeds):
+    path, docs = four_seeds
+    with Index.open(path) as index:
+        summary = index.add([storytrace.Document(docs[0].id, "A different text altogether.",
+                                                 "<test>")])
+        assert summary.added == [f"{docs[0].id}~2"]
+
+
+def test_an_add_that_fails_leaves_the_index_as_before(four_seeds, monkeypatch):
+    path, docs = four_seeds
+    with Index.open(path) as index:
+        before = index.export().to_dict()
+        before.pop("stats")
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("stage failed")
+
+        monkeypatch.setattr(Index, "_stories", broken)
+        with pytest.raises(RuntimeError):
+            index.add([docs[4]])
+        after = index.export().to_dict()
+        after.pop("stats")
+        assert after == before
+        assert index.check() == []
+
+
+def test_a_newer_index_format_is_refused_with_the_file_named(tmp_path):
+    path = tmp_path / "future.duckdb"
+    store = DuckDBStore(path)
+    store.set_meta("format_version", FORMAT_VERSION + 1)
+    store.close()
+    with pytest.raises(StoreError, match="newer") as raised:
+        Index.open(path)
+    assert str(path) in str(raised.value)
+
+
+def test_a_file_that_is_not_an_index_is_refused(tmp_path):
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE t (x INTEGER)").fetchall()
+    con.close()
+    with pytest.raises(StoreError, match="not a storytrace index"):
+        Index.open(other)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(StoreError, match="notes.txt"):
+        Index.open(text)
+
+
+def test_query_tells_what_a_text_would_join_without_storing_it(four_seeds):
+    path, docs = four_seeds
+    with Index.open(path, read_only=True) as index:
+        before = index.stats()
+        found = index.query(docs[4].raw)
+        assert index.stats() == before
+        family_of_001 = next(d.family for d in index.export().documents if short(d.id) == "001")
+    kinds = {short(r.a): r.kind for r in found.relations}
+    assert kinds.get("001") == "translated"
+    assert found.family is not None and found.family.id == family_of_001
+    assert found.story is not None
+    assert found.to_dict()["origin"] == found.family.origin
+
+
+def test_removing_a_document_re_traces_its_family_and_keeps_the_index_sound(tmp_path):
+    with Index.open(tmp_path / "news.duckdb") as index:
+        index.add(seed_documents())
+        ids = {short(d.id): d for d in index.export().documents}
+        assert ids["001"].family == ids["004"].family
+        assert index.rm([ids["004"].id, "no-such-id"]) == [ids["004"].id]
+        result = index.export()
+        assert index.check() == []
+    family = result.family_of(ids["001"].id)
+    assert [m.id for m in family.members] == [ids["001"].id]
+    assert family.id == ids["001"].family  # the family keeps its id
+    assert all(ids["004"].id not in (r.a, r.b) for r in result.relations)
+    assert len(result.documents) == 4 and len(result.stories[0].documents) == 4
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.text(min_size=1, max_size=20), st.floats(0, 1),
+                          st.dictionaries(st.text(max_size=8), st.integers() | st.text(),
+                                          max_size=3)), max_size=5))
+def test_relations_round_trip_through_the_store(rows):
+    from storytrace.model import DocumentResult, Signals
+
+    store = MemoryStore()
+    docs = [DocumentResult(f"d{n}", "<t>", None, "text", [], Signals(), "", "", [])
+            for n in range(len(rows) + 1)]
+    store.add_documents(docs, list(range(len(docs))))
+    relations = [Relation(f"d{n}", f"d{n + 1}", "edited", score, [text], metrics)
+                 for n, (text, score, metrics) in enumerate(rows)]
+    store.add_relations(relations, "match")
+    assert store.relations() == relations
+    store.close()
+
+
+# --- the command line --------------------------------------------------------------------------
+def test_index_commands_add_query_stats_check_export_rm(tmp_path):
+    runner = CliRunner()
+    path = tmp_path / "news.duckdb"
+    seeds = sorted(SEEDS.glob("*.txt"))
+    done = runner.invoke(app, ["index", "add", str(path), *map(str, seeds[:4]),
+                               "--batch-size", "2"])
+    assert done.exit_code == 0, done.output
+    assert "added" in done.output
+    again = runner.invoke(app, ["index", "add", str(path), *map(str, seeds[:4])])
+    assert again.exit_code == 0 and "already there" in again.output
+    query = runner.invoke(app, ["index", "query", str(path), str(seeds[4])])
+    assert query.exit_code == 0, query.output
+    answer = json.loads(query.stdout)
+    assert {"relations", "family", "origin", "story"} <= set(answer)
+    assert any(r["kind"] == "translated" for r in answer["relations"])
+    stats = runner.invoke(app, ["index", "stats", str(path)])
+    assert stats.exit_code == 0 and "documents" in stats.output
+    check = runner.invoke(app, ["index", "check", str(path)])
+    assert check.exit_code == 0 and "ok" in check.output
+    out = tmp_path / "out"
+    export = runner.invoke(app, ["index", "export", str(path), "--out", str(out)])
+    assert export.exit_code == 0, export.output
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert len(result["documents"]) == 4
+    assert set(result) >= {"version", "documents", "relations", "families", "stories", "errors"}
+    assert (out / "report.html").exists() and (out / "parquet" / "families.parquet").exists()
+    rm = runner.invoke(app, ["index", "rm", str(path), seeds[0].stem])
+    assert rm.exit_code == 0 and "removed 1" in rm.output
+    missing = runner.invoke(app, ["index", "stats", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code == 2
+
+
+def test_every_index_command_is_documented_in_the_readme():
+    from storytrace.index_cli import index_app
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for command in index_app.registered_commands:
+        assert f"storytrace index {command.name}" in readme, command.name
+
+
+# --- the kill test -----------------------------------------------------------------------------
+def _export(path):
+    with Index.open(path, read_only=True) as index:
+        assert index.check() == []
+        data = index.export().to_dict()
+    data["stats"].pop("index")
+    return data
+
+
+# The issue's kill test is 20 kills (about 2 minutes here: STORYTRACE_KILLS=20); the suite
+# runs 6 to stay within its time budget.
+KILLS = int(os.environ.get("STORYTRACE_KILLS", "6"))
+
+
+def test_an_add_killed_at_random_points_resumes_to_the_uninterrupted_index(tmp_path):
+    """kill -9 an add at random moments: each time the index passes its integrity check and
+    holds whole batches only, and running the add to the end gives the index an uninterrupted
+    add gives."""
+    corpus = [SEEDS, REPO / "examples" / "corpus"]
+    command = [sys.executable, "-m", "storytrace", "index", "add"]
+    clean = tmp_path / "clean.duckdb"
+    started = time.perf_counter()
+    subprocess.run([*command, str(clean), *map(str, corpus), "--batch-size", "3"],
+                   check=True, capture_output=True, timeout=600)
+    whole = time.perf_counter() - started
+    killed = tmp_path / "killed.duckdb"
+    rng = random.Random(12)
+    seen = set()
+    for _ in range(KILLS):
+        proc = subprocess.Popen([*command, str(killed), *map(str, corpus), "--batch-size", "3"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.2, whole))  # from start-up to the last commit
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        if killed.exists():
+            with Index.open(killed, read_only=True) as index:
+                assert index.check() == []
+                seen.add(index.stats()["documents"])
+    assert all(n % 3 == 0 for n in seen if n < 11)  # whole batches of 3, never part of one
+    subprocess.run([*command, str(killed), *map(str, corpus), "--batch-size", "3"],
+                   check=True, capture_output=True, timeout=600)
+    assert _export(killed) == _export(clean)
