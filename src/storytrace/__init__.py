@@ -13,8 +13,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storytrace.errors import ConfigError, MissingExtraError, StorytraceError
-from storytrace.ingest import FieldMap, document_from_row, read_inputs
+from storytrace.errors import (
+    ConfigError,
+    InputPathError,
+    MissingExtraError,
+    OutputError,
+    StorytraceError,
+)
+from storytrace.ingest import (
+    FieldMap,
+    document_from_row,
+    read_inputs,
+    safe_document,
+    unique_ids,
+)
+from storytrace.ingest.decode import safe_text
 from storytrace.model import (
     Attribution,
     CleanText,
@@ -52,7 +65,9 @@ def analyze(
     Each item of `inputs` may be a `Document`, a dict row (keys as in `fields`: id, text,
     url, date, title), a `pathlib.Path` or path string to a file or directory (read as the CLI
     reads it), or — for a `str` that is not an existing path — the text of a document itself
-    (its id is its position, "doc-N"). Unreadable inputs end up in `Result.errors`.
+    (its id is its position, "doc-N"). Unreadable inputs end up in `Result.errors`; a `Path`,
+    or a one-word string with a slash or a file suffix, that names nothing raises
+    `InputPathError` before any work (a typo is not a document).
 
     `embeddings`: a static embedding model directory (extra `storytrace[embeddings]`; make one
     with `storytrace distill-embeddings DIR`) whose vectors help group reports into stories.
@@ -63,23 +78,28 @@ def analyze(
     """
     documents: list[Document] = []
     errors: list[InputError] = []
-    for n, item in enumerate(inputs):
+    items = list(inputs)
+    for item in items:  # a path that names nothing is a mistake in the call: before any work
+        if isinstance(item, Path | str) and not _exists(item) and _looks_like_path(item):
+            raise InputPathError(str(item))
+    for n, item in enumerate(items):
         if isinstance(item, Document):
-            documents.append(item)
+            documents.append(safe_document(item))
         elif isinstance(item, dict):
             doc = document_from_row(item, fields, "<python>", f"item {n}", default_id=f"doc-{n}")
             (documents if isinstance(doc, Document) else errors).append(doc)
-        elif isinstance(item, Path) or (isinstance(item, str) and _is_path(item)):
+        elif isinstance(item, Path) or (isinstance(item, str) and _exists(item)):
             read = read_inputs([item], fields)
             documents.extend(read.documents)
             errors.extend(read.errors)
         elif isinstance(item, str):
             if item.strip():
-                documents.append(Document(id=f"doc-{n}", raw=item, source="<python>"))
+                documents.append(Document(id=f"doc-{n}", raw=safe_text(item), source="<python>"))
             else:
                 errors.append(InputError("<python>", "empty text", record=f"item {n}"))
         else:
             raise ConfigError(f"cannot analyze an item of type {type(item).__name__}")
+    unique_ids(documents)
     from storytrace.cluster.embeddings import load_static_model
     from storytrace.pipeline import analyze_documents
 
@@ -91,13 +111,28 @@ def analyze(
     return analyze_documents(documents, errors, **kwargs)
 
 
-def _is_path(text: str) -> bool:
-    if "\n" in text or len(text) > 4096:
+def _exists(item: str | Path) -> bool:
+    if isinstance(item, str) and ("\n" in item or len(item) > 4096):
         return False
     try:
-        return Path(text).exists()
-    except OSError:
+        return Path(item).exists()
+    except (OSError, ValueError):
         return False
+
+
+_PATH_SUFFIXES = (".txt", ".text", ".html", ".htm", ".xhtml", ".jsonl", ".ndjson", ".parquet",
+                  ".warc", ".gz")
+
+
+def _looks_like_path(item: str | Path) -> bool:
+    """A Path, or a string that can only be meant as one: a single word with a slash
+    ("examples/corpsu") or a file suffix ("pile.jsonl"). Other strings are texts."""
+    if isinstance(item, Path):
+        return True
+    word = item.strip()
+    if not word or len(word) > 4096 or any(c.isspace() for c in word):
+        return False
+    return "/" in word or "\\" in word or word.lower().endswith(_PATH_SUFFIXES)
 
 
 __all__ = [
@@ -112,7 +147,9 @@ __all__ = [
     "FamilyMember",
     "FieldMap",
     "InputError",
+    "InputPathError",
     "MissingExtraError",
+    "OutputError",
     "Relation",
     "Result",
     "Signals",

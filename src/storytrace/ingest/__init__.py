@@ -3,9 +3,29 @@
 `read_inputs(paths)` walks what it is given and dispatches on the file name:
 `.txt` (plain text), `.html/.htm` (HTML), `.jsonl/.ndjson` and `.parquet` (one document a row),
 `.warc` (HTML responses), each optionally `.gz`. Anything unreadable becomes an `InputError`
-naming the file (and record) and the reason; reading goes on with the rest.
+naming the file (and record) and the reason; reading goes on with the rest. What any one input
+may cost is bounded by `Limits` (ingest/limits.py).
 """
 
-from storytrace.ingest.files import FieldMap, Inputs, document_from_row, iter_inputs, read_inputs
+from storytrace.ingest.files import (
+    FieldMap,
+    Inputs,
+    document_from_row,
+    iter_inputs,
+    read_inputs,
+    safe_document,
+    unique_ids,
+)
+from storytrace.ingest.limits import LIMITS, Limits
 
-__all__ = ["FieldMap", "Inputs", "document_from_row", "iter_inputs", "read_inputs"]
+__all__ = [
+    "LIMITS",
+    "FieldMap",
+    "Inputs",
+    "Limits",
+    "document_from_row",
+    "iter_inputs",
+    "read_inputs",
+    "safe_document",
+    "unique_ids",
+]

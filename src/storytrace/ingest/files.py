@@ -9,6 +9,7 @@ limits on what any one input may cost are in `storytrace.ingest.limits`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -201,6 +202,16 @@ def unique_ids(docs: list[Document]) -> list[Document]:
             taken.add(doc.id)
         seen.add(doc.id)
     return docs
+
+
+def safe_document(doc: Document) -> Document:
+    """`doc` with every text field made safe for the outputs (`safe_text`); the same object
+    when nothing needed it."""
+    changed = {
+        name: safe_text(value) for name in ("id", "raw", "source", "url", "title", "date")
+        if isinstance(value := getattr(doc, name), str) and safe_text(value) is not value
+    }
+    return dataclasses.replace(doc, **changed) if changed else doc
 
 
 def _read_limited(stream: BinaryIO, name: str, limits: Limits) -> bytes:
