@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from storytrace.clean.html import HtmlExtraction, extract_html
+from storytrace.clean.html import HtmlExtraction, extract_html, page_lines_noted
 from storytrace.clean.language import detect_language, stopwords_for
 from storytrace.clean.lines import clean_lines, describe_lines
 from storytrace.clean.options import CleanOptions
@@ -74,8 +74,10 @@ def clean_corpus(docs: list[Document], options: CleanOptions | None = None) -> l
         if doc.format == "html":
             try:
                 extraction = extract_html(doc.raw, options, doc.url)
-            except Exception:  # noqa: BLE001 - one bad page must not stop the corpus
-                extraction = HtmlExtraction(None, "")
+            except Exception as exc:  # noqa: BLE001 - one bad page must not stop the corpus
+                page_text, _ = page_lines_noted(doc.raw or "")
+                extraction = HtmlExtraction(None, page_text, notes=[
+                    f"HTML extraction failed ({type(exc).__name__}: {str(exc)[:200]})"])
             extractions[n] = extraction
             line_texts.append(extraction.text or extraction.page_text)
         else:
@@ -99,6 +101,7 @@ def _finish_html(
 ) -> CleanText:
     if extraction.text is None:
         result = clean_text(extraction.page_text, options, repeated=repeated)
+        result.notes += extraction.notes
         result.notes.append("trafilatura found no main text: page lines cleaned as plain text")
         return result
     text, notes = repair_text(extraction.text) if options.repair_text else (extraction.text, [])
@@ -126,5 +129,5 @@ def _finish_html(
         site=extraction.site,
         url=extraction.url,
         language=language,
-        notes=notes,
+        notes=extraction.notes + notes,
     )
