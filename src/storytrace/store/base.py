@@ -156,11 +156,18 @@ class Store(ABC):
 
     # -- streaming stories: one row per unit fed to the clusterer ----------------------------
     @abstractmethod
-    def add_units(self, families: list[str], sizes: list[int]) -> None: ...
+    def add_units(self, families: list[str], documents: list[list[str]]) -> None:
+        """Record what was fed to the streaming clusterer, in order: each unit is a family's
+        new documents. These rows are the clusterer's truth: its pickled state is a
+        checkpoint, and the units after it are fed again on open (`unit_documents`)."""
 
     @abstractmethod
     def units(self) -> tuple[list[str], np.ndarray]:
         """Each unit's family id and size, in the order they were fed."""
+
+    @abstractmethod
+    def unit_documents(self, start: int) -> list[list[str]]:
+        """The document ids of the units from position `start` on."""
 
     @abstractmethod
     def rename_unit_family(self, old: str, new: str) -> None: ...

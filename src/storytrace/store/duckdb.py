@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS relations (seq_a BIGINT, seq_b BIGINT, a VARCHAR, b V
                                       stage VARCHAR, story VARCHAR, n BIGINT, body VARCHAR);
 CREATE TABLE IF NOT EXISTS families (id VARCHAR, first BIGINT, body VARCHAR);
 CREATE TABLE IF NOT EXISTS stories (id VARCHAR, first BIGINT, body VARCHAR);
-CREATE TABLE IF NOT EXISTS units (n BIGINT, family VARCHAR, size INTEGER);
+CREATE TABLE IF NOT EXISTS units (n BIGINT, family VARCHAR, size INTEGER, docs VARCHAR);
 CREATE TABLE IF NOT EXISTS words (word VARCHAR, n BIGINT);
 CREATE TABLE IF NOT EXISTS lines (line VARCHAR, n BIGINT);
 CREATE TABLE IF NOT EXISTS errors (source VARCHAR, reason VARCHAR, record VARCHAR);
@@ -59,6 +59,7 @@ class DuckDBStore(Store):
 
     def __init__(self, path: str | Path = ":memory:", read_only: bool = False) -> None:
         self.path = str(path)
+        self.read_only = read_only
         if self.path != ":memory:" and read_only and not Path(self.path).exists():
             raise StoreError(self.path, "no such index")
         try:
@@ -340,16 +341,23 @@ class DuckDBStore(Store):
         self._remove("stories", ids)
 
     # -- streaming units ----------------------------------------------------------------------
-    def add_units(self, families: list[str], sizes: list[int]) -> None:
+    def add_units(self, families: list[str], documents: list[list[str]]) -> None:
         start = self._one("SELECT count(*) FROM units")[0]
         if families:
             self._insert("units", {"n": pa.array(range(start, start + len(families)), pa.int64()),
                                    "family": pa.array(families, pa.string()),
-                                   "size": pa.array(sizes, pa.int32())})
+                                   "size": pa.array([len(d) for d in documents], pa.int32()),
+                                   "docs": pa.array([json.dumps(d) for d in documents],
+                                                    pa.string())})
 
     def units(self) -> tuple[list[str], np.ndarray]:
         rows = self.con.execute("SELECT family, size FROM units ORDER BY n").fetchall()
         return [f for f, _ in rows], np.array([s for _, s in rows], dtype=np.int64)
+
+    def unit_documents(self, start: int) -> list[list[str]]:
+        rows = self.con.execute("SELECT docs FROM units WHERE n >= ? ORDER BY n",
+                                [start]).fetchall()
+        return [json.loads(docs) for (docs,) in rows]
 
     def rename_unit_family(self, old: str, new: str) -> None:
         self._do("UPDATE units SET family = ? WHERE family = ?", [new, old])

@@ -1,0 +1,188 @@
+"""The persistent index at scale: add throughput, query latency, size on disk, peak memory,
+beside datasketch's MinHashLSH (in memory) on the same texts.
+
+storytrace: `Index.open(file)` in a fresh process; the first N - K documents are added in
+batches of --batch (one transaction each), then the last K one at a time; then --queries
+held-out texts (documents of the same generator beyond N: copies of stored articles and new
+ones) are queried (`Index.query`: clean, candidates by one join, alignment, family, story).
+datasketch: `MinHashLSH(threshold=0.8, num_perm=128)` over word 5-grams with shared
+permutations (as bench/dedup.py runs it), insert for every document, query for the held-out
+ones. The peer does much less (lexical near-duplicates only, nothing persisted, no cleaning,
+alignment, families, stories or facts), so the ratio says what the whole index costs beside
+the plain LSH that datasketch's users ask to persist (its issues 207, 121, 138, 219).
+
+Peak RSS: /proc/self/status VmHWM of each fresh worker process (corpus reading included).
+Corpus: bench/dedup.py `build_corpus` (Multi-News dev articles, the rewrite generator's copies,
+replicated through word ciphers).
+
+Run: PYTHONPATH=src python bench/index.py [--sizes 2000,5000] [--single 200] [--queries 200]
+Results are appended to bench/results/index.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "index.txt"
+
+
+def _corpus(path: Path, n: int, queries: int) -> None:
+    sys.path.insert(0, str(HERE))
+    from dedup import build_corpus
+
+    docs, _, _ = build_corpus(n + queries)
+    with path.open("w", encoding="utf-8") as out:
+        for doc_id, text in docs:
+            out.write(json.dumps({"id": doc_id, "text": text}) + "\n")
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.open(encoding="utf-8")]
+
+
+def _storytrace(path: Path, n: int, single: int, batch: int, queries: int, work: Path) -> dict:
+    from dedup import _rss_mb
+
+    from storytrace.index import Index
+
+    rows = _rows(path)
+    stored, held_out = rows[:n], rows[n:n + queries]
+    index_path = work / "bench.duckdb"
+    times: dict[str, float] = {}
+    single_seconds: list[float] = []
+    with Index.open(index_path) as index:
+        started = time.perf_counter()
+        index.add(stored[:n - single], batch_size=batch)
+        times["batched"] = time.perf_counter() - started
+        for row in stored[n - single:]:
+            t0 = time.perf_counter()
+            index.add([row])
+            single_seconds.append(time.perf_counter() - t0)
+        latencies = []
+        for row in held_out:
+            t0 = time.perf_counter()
+            index.query(row["text"])
+            latencies.append(time.perf_counter() - t0)
+        counts = index.stats()
+        index.store.checkpoint()
+    size = sum(p.stat().st_size for p in work.glob("bench.duckdb*"))
+    return {
+        "batched_rate": (n - single) / times["batched"],
+        "single_rate": single / sum(single_seconds) if single else 0.0,
+        "single_p50_ms": 1000 * float(np.percentile(single_seconds, 50)) if single else 0.0,
+        "query_p50_ms": 1000 * float(np.percentile(latencies, 50)),
+        "query_p99_ms": 1000 * float(np.percentile(latencies, 99)),
+        "disk_mb": size / 1e6,
+        "rss_mb": _rss_mb("VmHWM"),
+        "families": counts["families"],
+        "stories": counts["stories"],
+    }
+
+
+def _datasketch(path: Path, n: int, queries: int) -> dict:
+    from datasketch import MinHash, MinHashLSH
+    from dedup import _rss_mb
+
+    rows = _rows(path)
+    model = MinHash(num_perm=128)
+    options = {"permutations": model.permutations, "scheme": model.scheme}
+
+    def minhash(text: str) -> MinHash:
+        toks = text.lower().split()
+        grams = [" ".join(toks[i:i + 5]).encode() for i in range(max(1, len(toks) - 4))]
+        m = MinHash(num_perm=128, **options)
+        m.update_batch(grams)
+        return m
+
+    lsh = MinHashLSH(threshold=0.8, num_perm=128)
+    started = time.perf_counter()
+    for row in rows[:n]:
+        lsh.insert(row["id"], minhash(row["text"]))
+    insert = time.perf_counter() - started
+    latencies = []
+    for row in rows[n:n + queries]:
+        t0 = time.perf_counter()
+        lsh.query(minhash(row["text"]))
+        latencies.append(time.perf_counter() - t0)
+    return {
+        "batched_rate": n / insert,
+        "single_rate": n / insert,
+        "single_p50_ms": 1000 * insert / n,
+        "query_p50_ms": 1000 * float(np.percentile(latencies, 50)),
+        "query_p99_ms": 1000 * float(np.percentile(latencies, 99)),
+        "disk_mb": 0.0,
+        "rss_mb": _rss_mb("VmHWM"),
+        "families": "",
+        "stories": "",
+    }
+
+
+def worker(engine: str, path: str, n: int, single: int, batch: int, queries: int) -> None:
+    sys.path.insert(0, str(HERE))
+    with tempfile.TemporaryDirectory() as tmp:
+        if engine == "storytrace":
+            found = _storytrace(Path(path), n, single, batch, queries, Path(tmp))
+        else:
+            found = _datasketch(Path(path), n, queries)
+    print(json.dumps(found))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="2000")
+    parser.add_argument("--single", type=int, default=200, help="last documents added singly")
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        engine, path = args.worker
+        worker(engine, path, int(args.sizes), args.single, args.batch, args.queries)
+        return 0
+    header = (f"{'engine':<11} {'docs':>6} {'add/s batch':>11} {'add/s one':>9} "
+              f"{'one p50 ms':>10} {'query p50':>9} {'query p99':>9} {'disk MB':>7} "
+              f"{'RSS MB':>7} {'families':>8} {'stories':>7}")
+    lines = [header]
+    print(header)
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (int(x) for x in args.sizes.split(",")):
+            path = Path(tmp) / f"corpus-{n}.jsonl"
+            _corpus(path, n, args.queries)
+            for engine in ("datasketch", "storytrace"):
+                done = subprocess.run(
+                    [sys.executable, __file__, "--worker", engine, str(path), "--sizes", str(n),
+                     "--single", str(args.single), "--batch", str(args.batch),
+                     "--queries", str(args.queries)],
+                    capture_output=True, text=True, check=True)
+                r = json.loads(done.stdout.strip().splitlines()[-1])
+                line = (f"{engine:<11} {n:>6} {r['batched_rate']:>11.1f} {r['single_rate']:>9.1f} "
+                        f"{r['single_p50_ms']:>10.1f} {r['query_p50_ms']:>9.1f} "
+                        f"{r['query_p99_ms']:>9.1f} {r['disk_mb']:>7.1f} {r['rss_mb']:>7.0f} "
+                        f"{r['families']!s:>8} {r['stories']!s:>7}")
+                print(line)
+                lines.append(line)
+                sys.stdout.flush()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, check=False,
+                            text=True, cwd=HERE).stdout.strip()
+    RESULTS.parent.mkdir(exist_ok=True)
+    with RESULTS.open("a", encoding="utf-8") as out:
+        out.write(f"\n# {stamp}, commit {commit}; command: PYTHONPATH=src python bench/index.py "
+                  f"--sizes {args.sizes} --single {args.single} --batch {args.batch} "
+                  f"--queries {args.queries}\n")
+        out.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
