@@ -286,3 +286,21 @@ def test_an_add_killed_at_random_points_resumes_to_the_uninterrupted_index(tmp_p
     subprocess.run([*command, str(killed), *map(str, corpus), "--batch-size", "3"],
                    check=True, capture_output=True, timeout=600)
     assert _export(killed) == _export(clean)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_demo_added_one_at_a_time_in_any_order_keeps_analyzes_copy_families(seed):
+    """Copies arriving before their origin open families of their own that merge when the
+    origin arrives (the older id stays); the stories they were in are rebuilt."""
+    docs = read_inputs([REPO / "examples" / "corpus"]).documents
+    random.Random(seed).shuffle(docs)
+    reference = storytrace.analyze(list(docs))
+    with Index(MemoryStore()) as index:
+        for doc in docs:
+            index.add([doc])
+            assert index.check() == []
+        result = index.export()
+    assert sorted(sorted(m.id for m in f.members) for f in result.families) == \
+        sorted(sorted(m.id for m in f.members) for f in reference.families)
+    assert sorted(sorted(s.documents) for s in result.stories) == \
+        sorted(sorted(s.documents) for s in reference.stories)

@@ -143,6 +143,7 @@ class Index:
         self.one_shot = one_shot
         self._counters: dict[str, int] = {}
         self._cluster_state: tuple[Any, int] | None = None  # (clusterer, units it has seen)
+        self._dirty_stories: set[str] = set()
         self._vocabulary_of: list[DocumentResult] | None = None
         self.timings: dict[str, float] = {}
         self._progress: Progress | None = None
@@ -330,6 +331,8 @@ class Index:
         members = list(dict.fromkeys([*loose, *(m.id for f in old for m in f.members)]))
         missing = [i for i in members if i not in by_id]
         by_id.update({d.id: d for d in store.documents(missing)})
+        # the stories these families were in lose or change families: they are rebuilt
+        self._dirty_stories = {by_id[i].story for i in members if by_id[i].story}
         position = store.positions(members)
         members.sort(key=position.__getitem__)
         inside = [r for r in store.relations(members, stage="match")
@@ -389,8 +392,9 @@ class Index:
             after = self._assign_stories(label_of, before)
         changed = {s for f, s in after.items() if before.get(f) != s}
         changed |= {before[f] for f in after if before.get(f) and before[f] != after[f]}
-        changed |= {after[f.id] for f in touched}
+        changed |= {after[f.id] for f in touched} | self._dirty_stories
         changed.discard(None)
+        changed.discard("")
         self._rebuild_stories(changed, after, by_id)
         return len(changed)
 

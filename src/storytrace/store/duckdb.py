@@ -198,7 +198,7 @@ class DuckDBStore(Store):
 
     def family_stories(self) -> dict[str, str]:
         return dict(self.con.execute(
-            "SELECT family, min(story) FROM documents GROUP BY family ORDER BY min(seq)").fetchall())
+            "SELECT family, max(story) FROM documents GROUP BY family ORDER BY min(seq)").fetchall())
 
     def remove_documents(self, ids: list[str]) -> None:
         self._ids_table("_gone", ids)
