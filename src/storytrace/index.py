@@ -120,6 +120,21 @@ def _find_relations(texts: dict[str, str], dates: dict[str, str | None], config:
     return find_relations(texts, config.match)
 
 
+def _candidates_only(partners: list[DocumentResult], new: list[DocumentResult],
+                     config: Config) -> list[DocumentResult]:
+    """The stored documents the match stage itself proposes for a new one (the store's
+    candidates are a superset), then the new ones: fewer texts to align together."""
+    from storytrace.match import candidate_pairs
+
+    if not partners:
+        return new
+    together = [*partners, *new]
+    pairs = candidate_pairs([d.clean_text for d in together], config.match)
+    first_new = len(partners)
+    wanted = {x for x, y in pairs if y >= first_new and x < first_new}
+    return [d for k, d in enumerate(partners) if k in wanted] + new
+
+
 def _family_date(docs: list[DocumentResult]) -> date | None:
     from storytrace.cluster.stories import family_date
 
@@ -237,7 +252,7 @@ class Index:
         with self._stage("signals"):
             results = document_results(new, cleaned)
         with self._stage("match"):
-            together = self._partners(results) + results
+            together = _candidates_only(self._partners(results), results, config)
             relations = _find_relations({d.id: d.clean_text for d in together},
                                         {d.id: d.date for d in together}, config)
             new_ids = {d.id for d in results}
@@ -544,7 +559,8 @@ class Index:
                    "sentences": options.min_shared_sentences},
             options.max_immutable_df, options.max_candidates_per_doc)[0]
         partners = self.store.documents(found)
-        together = [*partners, result]
+        together = _candidates_only(partners, [result], self.config)
+        partners = together[:-1]
         relations = [r for r in _find_relations({d.id: d.clean_text for d in together},
                                                 {d.id: d.date for d in together}, self.config)
                      if result.id in (r.a, r.b)]
