@@ -35,7 +35,7 @@ if not (CHROMIUM.exists() and DRIVER.exists()):
 
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,15 @@ def _shot(driver, name: str) -> None:
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
+def _shown(driver, selector: str, attribute: str) -> list[str]:
+    """`attribute` of each element matching `selector` that is displayed (one script call)."""
+    return driver.execute_script(
+        "var selector = arguments[0], name = arguments[1];"
+        "return [].filter.call(document.querySelectorAll(selector),"
+        " function (e) { return e.offsetParent !== null; }).map(function (e) {"
+        " return e.getAttribute(name); })", selector, attribute)
+
+
 def _visible(driver, element) -> bool:
     return driver.execute_script(
         "var r = arguments[0].getBoundingClientRect();"
@@ -110,26 +119,22 @@ def test_filtering_to_spun_copies(browser, pile_report: Path) -> None:
     total = len(browser.find_elements(By.CSS_SELECTOR, "tr.story-row"))
     words = browser.find_element(By.ID, "filter")
     words.send_keys("spun")
-    time.sleep(0.5)
-    shown = [r for r in browser.find_elements(By.CSS_SELECTOR, "tr.story-row") if r.is_displayed()]
+    WebDriverWait(browser, 30).until(
+        lambda b: "match" in b.find_element(By.ID, "filter-count").text)
+    shown = _shown(browser, "tr.story-row", "data-story")
     assert 0 < len(shown) < total / 4  # not every card: the "spun 0.00" bars are not searched
     browser.get(pile_report.as_uri())  # start again with no filter
     for kind in ("translated", "spun"):
         Select(browser.find_element(By.ID, "filter-kind")).select_by_value(kind)
-        time.sleep(0.3)
-        rows = [r for r in browser.find_elements(By.CSS_SELECTOR, "tr.story-row")
-                if r.is_displayed()]
-        assert rows and all(kind in r.get_attribute("data-kinds").split() for r in rows)
-        docs = [d for d in browser.find_elements(By.CSS_SELECTOR, ".doc") if d.is_displayed()]
-        assert docs and {d.get_attribute("data-kind") for d in docs} == {kind}
+        kinds = _shown(browser, "tr.story-row", "data-kinds")
+        assert kinds and all(kind in k.split() for k in kinds)
+        assert set(_shown(browser, ".doc", "data-kind")) == {kind}
         assert "match" in browser.find_element(By.ID, "filter-count").text
         _shot(browser, f"pile-filter-{kind}")
-    spun = [d for d in browser.find_elements(By.CSS_SELECTOR, ".doc") if d.is_displayed()]
-    assert {d.get_attribute("id") for d in spun} >= {"doc-000_f9d6d3d7f493658d",
-                                                      "doc-003_67274aa80b6fdab2"}
+    assert set(_shown(browser, ".doc", "id")) >= {"doc-000_f9d6d3d7f493658d",
+                                                  "doc-003_67274aa80b6fdab2"}
     Select(browser.find_element(By.ID, "filter-kind")).select_by_value("")
     browser.find_element(By.ID, "filter-conflicts").click()
-    time.sleep(0.3)
     rows = [r for r in browser.find_elements(By.CSS_SELECTOR, "tr.story-row") if r.is_displayed()]
     assert len(rows) == 1 and SEEDS_STORY_TITLE in rows[0].text
 
@@ -228,7 +233,11 @@ def test_a_report_of_ten_thousand_documents_opens_and_filters(browser, tmp_path:
     assert len(browser.find_elements(By.CSS_SELECTOR, "section.story")) == 500
     assert loaded < 60, f"{loaded:.0f} s to open"
     browser.find_element(By.ID, "filter").send_keys("event 4321")
-    time.sleep(2)
-    rows = [r for r in browser.find_elements(By.CSS_SELECTOR, "tr.story-row") if r.is_displayed()]
-    assert [r.get_attribute("data-story") for r in rows] == ["S4321"]
+    WebDriverWait(browser, 30).until(
+        lambda b: b.find_element(By.ID, "filter-count").text == "1 story matches")
+    shown = browser.execute_script(  # one call, not a round trip per row
+        "return [].filter.call(document.querySelectorAll('tr.story-row'),"
+        " function (r) { return r.offsetParent !== null; }).map(function (r) {"
+        " return r.getAttribute('data-story'); })")
+    assert shown == ["S4321"]
     _shot(browser, "big-report-filtered")

@@ -1,10 +1,14 @@
 """The HTML report: one self-contained file a person can open to see what storytrace found.
 
-Stories -> families -> documents, with each family's copy tree (drawn, and as a list), the facts
-and their conflicts, per-document signals, attribution, clean text and removed boilerplate, and a
-word-level diff of every copy against its parent. Everything from the documents is untrusted scraped text, so the
-template autoescapes all of it; the only markup is ours. CSS and JS are inlined: the file works
-offline and can be mailed around.
+It opens on an overview: the stories ranked by documents, copies, outlets and conflicts, the
+stories whose sources disagree linked on the first screen, and filters (words, copy kind,
+outlet, conflicts, dates). Then each story: where its sources disagree, a timeline drawn as a
+picture, its families and how they relate, its facts in plain language, and each family's copy
+tree (drawn, and as a list) with a word-level diff of every copy against its source. Pages with
+no article text are one collapsed list. Documents are named by outlet and title (views.py).
+Everything from the documents is untrusted scraped text, so the templates autoescape all of it;
+the only markup is ours. CSS and JS are inlined: the file works offline and without JS.
+The served pages (storytrace.service) use the same `Report` and templates.
 """
 
 from __future__ import annotations
