@@ -148,3 +148,25 @@ def test_a_copy_in_a_served_story_links_to_its_comparison_page(client: TestClien
     assert link in page
     compare = client.get("/compare", params={"a": REUTERS, "b": TRANSLATION}).text
     assert "translated" in compare and "Reuters · Blinken meets Lopez Obrador" in compare
+
+
+def test_a_document_can_be_posted_as_plain_text_or_html(index: Index) -> None:
+    client = TestClient(create_app(index))
+    text = (SEEDS / f"{TRANSLATION}.txt").read_text(encoding="utf-8")
+    query = client.post("/api/query", content=text.encode(), params={"id": "plain"},
+                        headers={"content-type": "text/plain; charset=utf-8"})
+    assert query.status_code == 200 and query.json()["origin"] == REUTERS
+    page = "<html><head><title>Blinken in Mexico</title></head><body><article>" + "".join(
+        f"<p>{p}</p>" for p in text.split("\n") if p.strip()) + "</article></body></html>"
+    query = client.post("/api/query", content=page.encode(), params={"id": "page"},
+                        headers={"content-type": "text/html"})
+    assert query.status_code == 200 and query.json()["origin"] == REUTERS
+    wrong = client.post("/api/query", content=b"a,b", headers={"content-type": "text/csv"})
+    assert wrong.status_code == 415 and "text/plain" in wrong.json()["error"]["message"]
+    bad = client.post("/api/query", content=b"\xff\xfe", headers={"content-type": "text/plain"})
+    assert bad.status_code == 422 and "not UTF-8" in bad.json()["error"]["message"]
+
+
+def test_the_schema_documents_the_three_body_types(client: TestClient) -> None:
+    body = client.get("/openapi.json").json()["paths"]["/api/documents"]["post"]["requestBody"]
+    assert set(body["content"]) == {"application/json", "text/plain", "text/html"}

@@ -12,6 +12,7 @@ One lock guards the index: DuckDB is one connection, and an add is one transacti
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ from urllib.parse import quote, urlencode
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storytrace.model import Document, Result
@@ -360,12 +362,61 @@ def create_app(
                      for row in rows],
         }
 
-    @app.post("/api/documents", status_code=201)
-    def add_document(body: DocumentIn) -> dict[str, Any]:
-        """Add a document to the index; answers what it joined (relations, family, story)."""
+    async def read_document(request: Request, id: str | None, url: str | None,
+                            title: str | None, date: str | None) -> DocumentIn:
+        """The posted document: a JSON `DocumentIn`, or the text (text/plain) or page
+        (text/html) itself as the body, its id, url, title and date in the query string."""
+        kind = request.headers.get("content-type", "application/json").split(";")[0]
+        kind = kind.strip().lower()
+        raw = await request.body()
+        if len(raw) > max_request_bytes:
+            raise ServiceError(413, f"request of {len(raw):,} bytes; the limit is "
+                                    f"{max_request_bytes:,}")
+        if kind == "application/json":
+            try:
+                data = json.loads(raw)
+            except ValueError as exc:
+                raise ServiceError(422, f"invalid JSON: {exc}") from exc
+            if not isinstance(data, dict):
+                raise ServiceError(422, "send a JSON object: {\"id\", \"text\" or \"html\", ...}")
+            try:
+                return DocumentIn.model_validate(data)
+            except ValidationError as exc:
+                raise ServiceError(422, "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+                )) from exc
+        if kind in ("text/plain", "text/html"):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ServiceError(422, f"the body is not UTF-8: {exc.reason}") from exc
+            field = "text" if kind == "text/plain" else "html"
+            return DocumentIn(id=id, url=url, title=title, date=date, **{field: text})
+        raise ServiceError(415, f"content type {kind!r}: send application/json, text/plain "
+                                "or text/html")
+
+    body_doc = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": DocumentIn.model_json_schema()},
+                "text/plain": {"schema": {"type": "string"}},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        }
+    }
+
+    @app.post("/api/documents", status_code=201, openapi_extra=body_doc)
+    async def add_document(request: Request, id: str | None = None, url: str | None = None,
+                           title: str | None = None, date: str | None = None) -> dict[str, Any]:
+        """Add a document to the index; answers what it joined (relations, family, story).
+        The body is JSON (`DocumentIn`), or the text or HTML itself."""
         if backend.read_only:
             raise ServiceError(403, "this service is read-only")
-        doc = _document(body, max_document_chars)
+        doc = _document(await read_document(request, id, url, title, date), max_document_chars)
+        return await run_in_threadpool(add_one, doc)
+
+    def add_one(doc: Document) -> dict[str, Any]:
         with backend.lock:
             summary = backend.index.add([doc])
             backend.changed()
@@ -383,13 +434,17 @@ def create_app(
             out["family"], out["story"] = stored[0].family, stored[0].story
         return out
 
-    @app.post("/api/query")
-    def query_document(body: DocumentIn) -> dict[str, Any]:
+    @app.post("/api/query", openapi_extra=body_doc)
+    async def query_document(request: Request, id: str | None = None, url: str | None = None,
+                             title: str | None = None, date: str | None = None) -> dict[str, Any]:
         """What a document would join if added (relations, family and origin, story); nothing
-        is stored."""
+        is stored. The body is JSON (`DocumentIn`), or the text or HTML itself."""
         if backend.index is None:
             raise ServiceError(501, "querying needs an index (storytrace serve INDEX)")
-        doc = _document(body, max_document_chars)
+        doc = _document(await read_document(request, id, url, title, date), max_document_chars)
+        return await run_in_threadpool(query_one, doc)
+
+    def query_one(doc: Document) -> dict[str, Any]:
         with backend.lock:
             return backend.index.query(doc).to_dict()
 
