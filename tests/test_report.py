@@ -634,3 +634,15 @@ def test_relation_metrics_are_an_object_in_parquet_as_in_json(result: Result, tm
 def test_result_json_reads_back_into_the_same_result(seeds_result: Result, tmp_path: Path) -> None:
     write_json(seeds_result, tmp_path / "result.json")
     assert read_json(tmp_path / "result.json").to_dict() == seeds_result.to_dict()
+
+
+def test_one_repeated_mark_does_not_make_a_lone_text_a_rewrite() -> None:
+    """A Nigerian original read 0.996 translated on one mark (spaces before full stops ×10)."""
+    members = [FamilyMember("paradigm", "origin")]
+    result = _family_result(members, "paradigm")
+    result.documents[0].signals = Signals(
+        translated=0.996, evidence=["translation: a space before a full stop or comma ×10"])
+    html = render_html(result)
+    heading = html[html.index('id="doc-paradigm"') :].split("</h4>", 1)[0]
+    assert "source not in this pile" not in heading and ">no copies here</span>" in heading
+    assert 'data-kind="origin"' in html[html.index('id="doc-paradigm"') - 10 :][:200]

@@ -16,6 +16,11 @@ from storytrace.model import DocumentResult, Family, FamilyMember, Result, Story
 # A document whose text reads this spun or translated (0..1, match/signals.py) and whose source
 # is not in the pile is labelled as a rewrite with its source missing, not as an origin.
 REWRITE_SIGNAL = 0.5
+# ...and at least this many different marks of it (match/signals.py's evidence lines): one mark
+# repeated, such as spaces before full stops in an outlet's house style, reads 0.996 translated
+# on a Nigerian original in the issue-15 pile.
+REWRITE_MARKS = 2
+_MARK_PREFIX = {"spun": "spin:", "translated": "translation:"}
 # Attribution kinds that say where a text comes from (not "cites", which credits someone else,
 # nor a scraper's "source-link"): with one of them the root of a copy tree is badged "origin";
 # without, it is only "earliest here".
@@ -121,6 +126,18 @@ def plain_value(kind: str, value: str, text: str | None = None) -> str:
     return value
 
 
+def rewrite_of(doc: DocumentResult) -> tuple[str, float] | None:
+    """("spun" or "translated", score) when the text itself reads as a rewrite: a signal of
+    at least REWRITE_SIGNAL from at least REWRITE_MARKS different marks; else None."""
+    signals = doc.signals
+    kind, score = max(("spun", signals.spun), ("translated", signals.translated),
+                      key=lambda x: x[1])
+    marks = [e for e in signals.evidence if e.startswith(_MARK_PREFIX[kind])]
+    if score >= REWRITE_SIGNAL and len(marks) >= REWRITE_MARKS:
+        return kind, score
+    return None
+
+
 @dataclass(slots=True)
 class Badge:
     """What a document is in its family, in words that do not overclaim; `title` says why."""
@@ -137,10 +154,9 @@ def badge(member: FamilyMember | None, family: Family | None, doc: DocumentResul
         return Badge("unplaced", "none", "in no copy family")
     if member.kind != "origin":
         return Badge(member.kind, member.kind, f"{member.kind} copy of {member.parent}")
-    signals = doc.signals
-    rewrite = max(("spun", signals.spun), ("translated", signals.translated), key=lambda x: x[1])
+    rewrite = rewrite_of(doc)
     if len(family.members) == 1:
-        if rewrite[1] >= REWRITE_SIGNAL:
+        if rewrite is not None:
             return Badge(
                 f"{rewrite[0]}, source not in this pile",
                 "missing",
@@ -148,7 +164,7 @@ def badge(member: FamilyMember | None, family: Family | None, doc: DocumentResul
             )
         return Badge("no copies here", "alone", "no other document in the pile copies it")
     credited = any(a.kind in ORIGIN_ATTRIBUTION for a in doc.attribution)
-    if credited and rewrite[1] < REWRITE_SIGNAL:
+    if credited and rewrite is None:
         return Badge("origin", "origin", "; ".join(family.reasons) or "the source of its copies")
     return Badge(
         "earliest here",
@@ -166,9 +182,9 @@ def copy_kind(member: FamilyMember | None, family: Family | None, doc: DocumentR
     if member.kind != "origin":
         return member.kind
     if family is not None and len(family.members) == 1:
-        signals = doc.signals
-        if max(signals.spun, signals.translated) >= REWRITE_SIGNAL:
-            return "spun" if signals.spun >= signals.translated else "translated"
+        rewrite = rewrite_of(doc)
+        if rewrite is not None:
+            return rewrite[0]
     return "origin"
 
 
