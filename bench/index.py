@@ -154,6 +154,9 @@ def main() -> int:
               f"{'RSS MB':>7} {'families':>8} {'stories':>7}")
     lines = [header]
     print(header)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")  # the code measured: HEAD at start
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            check=False, text=True, cwd=HERE).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.sizes.split(",")):
             path = Path(tmp) / f"corpus-{n}.jsonl"
@@ -172,9 +175,6 @@ def main() -> int:
                 print(line)
                 lines.append(line)
                 sys.stdout.flush()
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, check=False,
-                            text=True, cwd=HERE).stdout.strip()
     RESULTS.parent.mkdir(exist_ok=True)
     with RESULTS.open("a", encoding="utf-8") as out:
         out.write(f"\n# {stamp}, commit {commit}; command: PYTHONPATH=src python bench/index.py "
