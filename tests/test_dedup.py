@@ -229,3 +229,16 @@ def test_html_pages_are_deduplicated_on_their_article_text(tmp_path):
     assert "pier reopened" in kept["text"]
     mapping = {m["id"]: m["representative"] for m in map(json.loads, (tmp_path / "mapping.jsonl").open())}
     assert mapping["text"] == "page"
+
+
+def test_text_no_output_can_hold_is_made_safe_not_a_crash(tmp_path):
+    docs = [Document(id="a", raw="A lone surrogate \ud800 and a vertical\x0btab in a story.",
+                     source="test"),
+            Document(id="b", raw="Another article about the council vote on Tuesday.",
+                     source="test")]
+    stats = dedup(iter(docs), tmp_path)
+    assert stats.documents == 2
+    kept = [json.loads(line) for line in (tmp_path / "documents.jsonl").read_text("utf-8")
+            .splitlines()]
+    assert [k["id"] for k in kept] == ["a", "b"]
+    assert "\ufffd" in kept[0]["text"] and "\x0b" not in kept[0]["text"]

@@ -29,6 +29,7 @@ import xxhash
 from storytrace.fingerprint.immutables import immutable_shingles
 from storytrace.fingerprint.minhash import LSHIndex, signatures_flat
 from storytrace.fingerprint.shingles import batch_shingles, sentence_hashes
+from storytrace.ingest.decode import safe_text
 from storytrace.model import WHOLE_COPY_KINDS, Document
 
 if TYPE_CHECKING:
@@ -95,7 +96,10 @@ def _clean(doc: Document, cleaner) -> str:
         return doc.raw
     from storytrace.clean import clean_html
 
-    out = cleaner(doc.raw) if doc.format == "text" else clean_html(doc.raw, url=doc.url)
+    try:
+        out = cleaner(doc.raw) if doc.format == "text" else clean_html(doc.raw, url=doc.url)
+    except Exception:  # noqa: BLE001 - one document the cleaner cannot take keeps its raw text
+        return doc.raw
     return out.text
 
 
@@ -134,7 +138,7 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
     with open(stats.documents_path, "w+b") as documents, \
             open(stats.mapping_path, "w", encoding="utf-8") as mapping:
         for batch in _batches(docs, options.batch_size):
-            texts = [_clean(d, cleaner) for d in batch]
+            texts = [safe_text(_clean(d, cleaner)) for d in batch]
             encoded = [t.encode("utf-8") for t in texts]
             values, owner = batch_shingles(encoded, options.ngram)
             has_shingles = (np.bincount(owner, minlength=len(batch)) > 0).tolist()
