@@ -478,3 +478,20 @@ def test_the_whole_pipeline_takes_any_texts(texts):
     json.dumps(result.to_dict(), ensure_ascii=False).encode("utf-8")  # writable as result.json
     assert GOOD[0].split()[1] in " ".join(d.clean_text for d in result.documents)
     assert len(result.documents) + len(result.errors) == len(texts) + 1
+
+
+def test_a_document_that_breaks_a_stage_costs_only_itself(monkeypatch):
+    import storytrace.stages
+
+    signals = storytrace.stages.document_signals
+
+    def fragile(text):  # a stage with a bug that one text triggers
+        if "POISON" in text:
+            raise ValueError("a bug in a stage")
+        return signals(text)
+
+    monkeypatch.setattr(storytrace.stages, "document_signals", fragile)
+    result = storytrace.analyze([GOOD[0], "This POISON article breaks the signals stage.", GOOD[1]])
+    assert [d.id for d in result.documents] == ["doc-0", "doc-2"]
+    (error,) = result.errors
+    assert error.record == "document doc-1" and "a bug in a stage" in error.reason

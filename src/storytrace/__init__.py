@@ -101,14 +101,14 @@ def analyze(
             raise ConfigError(f"cannot analyze an item of type {type(item).__name__}")
     unique_ids(documents)
     from storytrace.cluster.embeddings import load_static_model
-    from storytrace.pipeline import analyze_documents
+    from storytrace.guard import analyze_isolated
 
     kwargs: dict[str, Any] = {"story_mode": stories, "config": config}
     if progress is not None:
         kwargs["progress"] = progress
     if embeddings is not None:
         kwargs["embedder"] = load_static_model(embeddings)
-    return analyze_documents(documents, errors, **kwargs)
+    return analyze_isolated(documents, errors, **kwargs)
 
 
 def _exists(item: str | Path) -> bool:

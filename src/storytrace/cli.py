@@ -300,7 +300,7 @@ def _nothing_readable(errors, skipped, out_dir: Path) -> None:
 def _run_pipeline(read, embedder, story_mode: str):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from storytrace.pipeline import analyze_documents
+    from storytrace.guard import analyze_isolated
 
     show_bar = sys.stderr.isatty() and not verbosity.quiet
     with Progress(
@@ -314,7 +314,7 @@ def _run_pipeline(read, embedder, story_mode: str):
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        return analyze_documents(
+        return analyze_isolated(
             read.documents, read.errors, progress=progress, embedder=embedder,
             story_mode=story_mode,
         )  # fmt: skip
