@@ -426,6 +426,8 @@ def test_a_jsonl_file_of_anything_gives_one_document_or_error_per_line(tmp_path_
     path = tmp_path_factory.mktemp("jsonl") / "any.jsonl"
     path.write_bytes(b"\n".join(lines))
     read = read_inputs([path], FieldMap())
+    if lines:  # a byte order mark opening the file is not part of its first line
+        lines[0] = lines[0].removeprefix(b"\xef\xbb\xbf")
     non_blank = sum(1 for line in lines if line.strip())
     assert len(read.documents) + len(read.errors) == non_blank
     for doc in read.documents:
