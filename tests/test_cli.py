@@ -251,3 +251,13 @@ def test_api_refuses_a_path_that_names_nothing(tmp_path):
         storytrace.analyze([str(REPO / "examples" / "corpsu")])
     with pytest.raises(storytrace.InputPathError):
         storytrace.analyze([tmp_path / "missing.jsonl"])
+
+
+def test_the_cli_starts_without_loading_the_pipeline():
+    probe = ("import sys, storytrace.cli; "
+             "print(sorted(m for m in ('storytrace.pipeline', 'sklearn', 'scipy', 'trafilatura')"
+             " if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"  # --help and --version stay well under a second
