@@ -167,7 +167,7 @@ def iter_inputs(
         try:
             yield from reader
         except Exception as exc:  # noqa: BLE001 - one file must never end the run
-            yield InputError(source, f"reading stopped: {type(exc).__name__}: {exc}")
+            yield InputError(source, f"reading stopped: {type(exc).__name__}: {_why(exc)}")
 
 
 def read_inputs(
@@ -305,15 +305,15 @@ def _read_jsonl(path: Path, fields: FieldMap, limits: Limits) -> Iterator[Docume
                     raw = raw.removeprefix(b"\xef\xbb\xbf")
                 if not raw.strip():
                     continue
-                yield _row_document(raw, fields, source, record, f"{default}-{line_no}")
+                yield _row_document(raw, fields, source, record, f"{default}-{line_no}", limits)
     except DecodeError as exc:
-        yield InputError(source, f"{exc}; the rest of the file is not read")
+        yield InputError(source, f"{_why(exc)}; the rest of the file is not read")
     except OSError as exc:
         yield InputError(source, f"cannot read: {exc.strerror or exc}")
 
 
 def _row_document(raw: bytes, fields: FieldMap, source: str, record: str,
-                  default_id: str) -> Document | InputError:
+                  default_id: str, limits: Limits) -> Document | InputError:
     try:
         row = json.loads(_decode_line(raw))
     except json.JSONDecodeError as exc:
@@ -321,13 +321,13 @@ def _row_document(raw: bytes, fields: FieldMap, source: str, record: str,
     except RecursionError:
         return InputError(source, "malformed JSON: nested too deeply", record=record)
     except ValueError as exc:
-        return InputError(source, f"malformed JSON: {exc}", record=record)
+        return InputError(source, f"malformed JSON: {_why(exc)}", record=record)
     if not isinstance(row, dict):
         return InputError(source, "a row must be a JSON object", record=record)
     try:
-        return document_from_row(row, fields, source, record, default_id=default_id)
+        return document_from_row(row, fields, source, record, default_id, limits)
     except Exception as exc:  # noqa: BLE001 - one odd row must not end the file
-        return InputError(source, f"unusable row: {type(exc).__name__}: {exc}", record=record)
+        return InputError(source, f"unusable row: {type(exc).__name__}: {_why(exc)}", record=record)
 
 
 def _read_parquet(path: Path, fields: FieldMap, limits: Limits) -> Iterator[Document | InputError]:
@@ -339,7 +339,7 @@ def _read_parquet(path: Path, fields: FieldMap, limits: Limits) -> Iterator[Docu
         parquet = pq.ParquetFile(path)
         names = parquet.schema_arrow.names
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a broken file
-        yield InputError(source, f"cannot read Parquet: {exc}")
+        yield InputError(source, f"cannot read Parquet: {_why(exc)}")
         return
     wanted = [f for f in (fields.id, fields.text, fields.url, fields.date, fields.title,
                           fields.html) if f]
@@ -368,13 +368,13 @@ def _read_parquet(path: Path, fields: FieldMap, limits: Limits) -> Iterator[Docu
                     record = f"row {row_no}"
                     try:
                         yield document_from_row(row, fields, source, record,
-                                                default_id=f"{default}-{row_no}")
+                                                f"{default}-{row_no}", limits)
                     except Exception as exc:  # noqa: BLE001 - one odd row must not end the file
-                        yield InputError(source, f"unusable row: {exc}", record=record)
+                        yield InputError(source, f"unusable row: {_why(exc)}", record=record)
                     row_no += 1
         except Exception as exc:  # noqa: BLE001 - a corrupt row group: report it, read the next
             left = f"rows {row_no}-{first_row + rows - 1}" if row_no > first_row else where
-            yield InputError(source, f"cannot read Parquet: {exc}", record=left)
+            yield InputError(source, f"cannot read Parquet: {_why(exc)}", record=left)
         first_row += rows
 
 
@@ -421,14 +421,14 @@ def _read_warc(path: Path, limits: Limits) -> Iterator[Document | InputError]:
                 return
             except Exception as exc:  # noqa: BLE001 - warcio raises ArchiveLoadFailed and more
                 where = f"record {n + 1}" + (f" after byte {offset:,}" if n >= 0 else "")
-                yield InputError(source, f"malformed WARC: {exc}; the rest of the file is not "
+                yield InputError(source, f"malformed WARC: {_why(exc)}; the rest of the file is not "
                                          "read", record=where)
                 return
             n += 1
             try:
                 item = _warc_document(record, n, source, limits)
             except Exception as exc:  # noqa: BLE001 - one record must not end the file
-                item = InputError(source, f"unreadable record: {type(exc).__name__}: {exc}",
+                item = InputError(source, f"unreadable record: {type(exc).__name__}: {_why(exc)}",
                                   record=f"record {n}")
             # after the record is read: warcio reads it to its end to find its offset
             with contextlib.suppress(Exception):
@@ -507,6 +507,11 @@ def _missing_bytes(raw_stream, limits: Limits) -> int:
     return 0
 
 
+def _why(exc: BaseException) -> str:
+    """An exception's message on one line, at most 300 characters, safe for every output."""
+    return safe_text(" ".join(str(exc).split()))[:300] or type(exc).__name__
+
+
 def _listed(names: Iterable[str], most: int = 12) -> str:
     names = list(names)
     shown = ", ".join(names[:most])
@@ -534,7 +539,7 @@ def document_from_row(
         try:
             body = decode_text(body, limits)
         except DecodeError as exc:
-            return InputError(source, f"field '{wanted}': {exc}", record=record)
+            return InputError(source, f"field '{wanted}': {_why(exc)}", record=record)
     if not isinstance(body, str):
         return InputError(source, f"field '{wanted}' is not a string (it is "
                                   f"{type(body).__name__})", record=record)
