@@ -28,7 +28,9 @@ similarity can be under `min_similarity`). Streaming mode (`partial_fit`, after 
 2018) takes reports in date order and puts each into the story whose members it is most
 similar to on average, or opens a new story; a second story the newcomer is as close to joins
 when the two pass average linkage's own test, and the story it joined is then checked for the
-same split.
+same split. When a stream's stories are read, batch mode's last two steps (lone reports, mutual
+nearest reports) run over them. Each story's `confidence_` and each document's
+`story_similarity_` (its mean similarity to the story's other reports) show weak merges.
 """
 
 from __future__ import annotations
