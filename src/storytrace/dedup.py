@@ -29,7 +29,6 @@ import xxhash
 from storytrace.fingerprint.immutables import immutable_shingles
 from storytrace.fingerprint.minhash import LSHIndex, signatures_flat
 from storytrace.fingerprint.shingles import batch_shingles, sentence_hashes
-from storytrace.ingest.decode import safe_text
 from storytrace.model import WHOLE_COPY_KINDS, Document
 
 if TYPE_CHECKING:
@@ -138,8 +137,10 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
     with open(stats.documents_path, "w+b") as documents, \
             open(stats.mapping_path, "w", encoding="utf-8") as mapping:
         for batch in _batches(docs, options.batch_size):
-            texts = [safe_text(_clean(d, cleaner)) for d in batch]
-            encoded = [t.encode("utf-8") for t in texts]
+            texts = [_clean(d, cleaner) for d in batch]
+            # surrogatepass: a lone surrogate (only a Document made in Python can hold one; the
+            # readers replace them) is hashed, not a crash; the JSON lines escape it
+            encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
             values, owner = batch_shingles(encoded, options.ngram)
             has_shingles = (np.bincount(owner, minlength=len(batch)) > 0).tolist()
             keys = lsh.keys(signatures_flat(values, owner, len(batch), options.num_perm))
