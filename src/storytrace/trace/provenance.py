@@ -48,6 +48,9 @@ BOILERPLATE_WEIGHT = 0.5  # times the share of the page's characters removed as 
 # names the spun and the translated copy.
 REWORDING_WEIGHT = 1.5
 REWORDED_KINDS = ("spun", "translated")  # relations whose word swaps tell the rewrite apart
+# A text the match stage found `rewritten` from another (its wording is in the other, not the
+# other way round: match/derivation.py) is not the origin; as strong as being a truncation.
+DERIVED_WEIGHT = 2.0
 # Copy tree: a boilerplate line of 3+ words on at most 2 pages of the corpus is a site's own
 # (a page and its reprint); shorter or more widespread ones are template furniture.
 DISTINCTIVE_LINE_WORDS = 3
@@ -141,7 +144,7 @@ def trace_family(
         member_reasons.extend(
             r
             for r in evidence[doc.id].reasons
-            if r.startswith(("spin", "transl", "trunc", "rewords"))
+            if r.startswith(("spin", "transl", "trunc", "rewords", "rewritten"))
         )
         family_members.append(FamilyMember(doc.id, kind, parent, member_reasons))
     return Family(
@@ -217,6 +220,12 @@ def _origin_evidence(
         if found is not None:
             evidence[found.rewrite].add(-REWORDING_WEIGHT * found.majority, found.reason())
     for relation in relations:
+        derived = relation.metrics.get("derived")
+        if relation.kind == "rewritten" and derived in lengths:
+            source = relation.b if derived == relation.a else relation.a
+            if source in lengths:
+                evidence[derived].add(-DERIVED_WEIGHT,
+                                      f"rewritten from {source}: its wording is found there")
         if relation.kind != "truncated" or relation.a not in lengths or relation.b not in lengths:
             continue
         shorter, longer = sorted((relation.a, relation.b), key=lambda i: lengths[i])
@@ -247,16 +256,16 @@ def _copy_tree(
     page = {d.id: _distinctive_page_lines(d, vocabulary) for d in members}
 
     def parent_key(parent: str, child: str, relation: Relation) -> tuple:
-        # A rewrite is not the source of what it rewrote; then the copy that matches the
-        # child's extent (a copy of a truncated copy covers all of it, but only part of the
-        # full text); then the strongest relation; on a tie (a wrapped copy has its origin's
-        # text), the page whose own boilerplate the child shares; then the origin, then
-        # earlier documents.
+        # A rewrite (or a text derived from the child) is not the source of what it rewrote;
+        # then the copy that matches the child's extent (a copy of a truncated copy covers all
+        # of it, but only part of the full text); then the strongest relation; on a tie (a
+        # wrapped copy has its origin's text), the page whose own boilerplate the child
+        # shares; then the origin, then earlier documents.
         found = rewordings.get((relation.a, relation.b))
         metrics = relation.metrics
         coverage = min(metrics.get("coverage_a", 1.0), metrics.get("coverage_b", 1.0))
         return (
-            found is None or found.rewrite != parent,
+            (found is None or found.rewrite != parent) and metrics.get("derived") != parent,
             round(coverage, 1),
             relation.score,
             len(page[child] & page[parent]),
