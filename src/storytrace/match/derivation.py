@@ -63,6 +63,7 @@ class Text:
     quoted: np.ndarray  # per token: inside quotation marks
     sentences: list[str]  # normalised sentences of >= 5 words
     sentence_words: np.ndarray  # their lengths
+    vocabulary: frozenset[str] = frozenset()
 
     @classmethod
     def from_sentences(cls, split: list[Sentence]) -> Text:
@@ -76,7 +77,7 @@ class Text:
             quoted.append(False)
         kept = [s for s in split if s.n_words >= _MIN_SENTENCE_WORDS]
         return cls(tokens, np.array(quoted, dtype=bool), [s.norm for s in kept],
-                   np.array([s.n_words for s in kept], dtype=np.float64))
+                   np.array([s.n_words for s in kept], dtype=np.float64), frozenset(tokens))
 
 
 @dataclass(slots=True)
@@ -114,7 +115,7 @@ def _content(target: Text) -> list[str]:
     return [t for t in target.tokens if t != "\n" and len(t) > 2 and t not in ENGLISH_STOP_WORDS]
 
 
-def rare_words(target: Text, vocabulary: set[str], rarity: Rarity) -> float:
+def rare_words(target: Text, vocabulary: set[str] | frozenset[str], rarity: Rarity) -> float:
     """IDF-weighted share of the target's content words that are in `vocabulary`."""
     weights = [(t, rarity.idf(t)) for t in _content(target)]
     total = sum(w for _, w in weights)
