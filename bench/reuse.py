@@ -45,7 +45,7 @@ from storytrace.fingerprint.shingles import words
 from storytrace.ingest import FieldMap, read_inputs
 from storytrace.match import MatchOptions, find_relations
 from storytrace.match.derivation import CLASSES, fit
-from storytrace.match.relations import candidate_pairs, derivation_rows
+from storytrace.match.relations import MIN_RARE_WORDS, candidate_pairs, derivation_rows
 from storytrace.model import WHOLE_COPY_KINDS
 
 METER = ROOT.parent / "shared" / "data" / "meter"
@@ -105,7 +105,7 @@ def scores(pred: dict[str, str], gold: dict, keys=None) -> dict[str, float]:
 def training_rows(ids, texts, dates, gold, options):
     """Each labelled newspaper story's derivation features, as the match stage measures them."""
     pairs = list(candidate_pairs(texts, options))
-    rows = derivation_rows(texts, pairs, list(range(len(ids))), dates)
+    rows = derivation_rows(texts, pairs, list(range(len(ids))), dates, min_rare_words=0.0)
     by_target = {ids[row.target]: row.values for row in rows}
     return {story: by_target[story] for story in gold["derived"] if story in by_target}
 
@@ -191,6 +191,10 @@ def main() -> None:
                           "cross_validated": {k: round(v, 4) for k, v in cv.items()}})
         model.save(MODEL)
         print(f"wrote {MODEL.relative_to(ROOT)} ({len(stories)} stories)")
+        low = [s for s in stories if rows[s]["rare_words"] < MIN_RARE_WORDS]
+        print(f"stories whose sources hold < {MIN_RARE_WORDS} of their rare words (skipped at "
+              f"run time): {len(low)}, of which the model calls non "
+              f"{sum(model.decide(rows[s]).cls == 'non' for s in low)}")
     t0 = time.perf_counter()
     shipped = find_relations(dict(zip(ids, texts)), options, dates=dict(zip(ids, dates)))
     shipped_seconds = time.perf_counter() - t0

@@ -33,7 +33,7 @@ from rapidfuzz.process import cdist
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from storytrace.fingerprint.shingles import words
-from storytrace.match.align import Sentence
+from storytrace.match.align import Sentence, _dice
 
 CLASSES = ("wholly", "partially", "non")
 FEATURES = (
@@ -41,7 +41,7 @@ FEATURES = (
     "trigram_cover",       # share of the target's words inside a word 3-gram of the sources
     "unquoted_5gram_cover",  # ... outside quotation marks, inside a 5-gram of the sources
     "sentence_chars",      # word-weighted best character similarity of each target sentence
-    "sentence_words",      # ... and best word-set similarity (survives reordered clauses)
+    "sentence_words",      # ... and best word-set overlap, Dice (survives reordered clauses)
     "log_words",           # log of the target's length in words (a brief is cut, not written)
 )
 _DESCRIBE = {
@@ -94,8 +94,20 @@ class Rarity:
             df.update(set(words(text)))
         return cls(df, len(texts))
 
+    cache: dict[int, dict[str, float]] = field(default_factory=dict)
+
     def idf(self, word: str) -> float:
         return math.log((1 + self.n_docs) / (1 + self.df.get(word, 0)))
+
+    def weights(self, target: Text) -> dict[str, float]:
+        """Each content word of `target` with its IDF times its count (kept per text)."""
+        found = self.cache.get(id(target))
+        if found is None:
+            found = {}
+            for token in _content(target):
+                found[token] = found.get(token, 0.0) + self.idf(token)
+            self.cache[id(target)] = found
+        return found
 
 
 def _grams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
@@ -117,9 +129,9 @@ def _content(target: Text) -> list[str]:
 
 def rare_words(target: Text, vocabulary: set[str] | frozenset[str], rarity: Rarity) -> float:
     """IDF-weighted share of the target's content words that are in `vocabulary`."""
-    weights = [(t, rarity.idf(t)) for t in _content(target)]
-    total = sum(w for _, w in weights)
-    return sum(w for t, w in weights if t in vocabulary) / total if total else 0.0
+    weights = rarity.weights(target)
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in vocabulary) / total if total else 0.0
 
 
 def features(target: Text, sources: list[Text], rarity: Rarity) -> dict[str, float]:
@@ -142,11 +154,12 @@ def features(target: Text, sources: list[Text], rarity: Rarity) -> dict[str, flo
     source_sentences = [s for src in sources for s in src.sentences]
     if target.sentences and source_sentences:
         weight = target.sentence_words / target.sentence_words.sum()
-        for name, scorer in (("sentence_chars", fuzz.ratio),
-                             ("sentence_words", fuzz.token_set_ratio)):
-            best = cdist(target.sentences, source_sentences, scorer=scorer,
-                         dtype=np.float32).max(axis=1) / 100.0
-            out[name] = float(weight @ best)
+        chars = cdist(target.sentences, source_sentences, scorer=fuzz.ratio,
+                      dtype=np.float32).max(axis=1) / 100.0
+        word_sets = _dice([frozenset(s.split()) for s in target.sentences],
+                          [frozenset(s.split()) for s in source_sentences]).max(axis=1)
+        out["sentence_chars"] = float(weight @ chars)
+        out["sentence_words"] = float(weight @ word_sets)
     return {k: round(float(v), 4) for k, v in out.items()}
 
 

@@ -238,16 +238,21 @@ def _sources(x: int, partners: set[int], dates: dict[int, str | None]) -> list[i
 # is not measured further: the shipped model decides `non` for every such METER story (61 of
 # 61), and skipping the sentence comparisons keeps the match stage's cost near the alignment's.
 MIN_RARE_WORDS = 0.4
+# The sources a target is measured against: the few that explain most of its rare words (a
+# wire story's first take, new lead and substitute), not every candidate.
+MAX_SOURCES = 5
 
 
 def derivation_rows(bodies: list[str], pairs: list[tuple[int, int]], targets: list[int],
                     dates: list[str | None], split=None,
-                    settled: set[tuple[int, int]] = frozenset()) -> list[DerivationRow]:
+                    settled: set[tuple[int, int]] = frozenset(),
+                    min_rare_words: float = MIN_RARE_WORDS) -> list[DerivationRow]:
     """For every text of `targets` with candidate partners (`pairs`), its derivation features
     against the union of its possible sources (`_sources`) and its best single source.
 
     A target whose every source is already a whole copy of it by alignment (`settled` pairs,
-    i < j) is skipped: derivation never overrides those."""
+    i < j) is skipped: derivation never overrides those. So is one whose sources hold less
+    than `min_rare_words` of its rare words (training measures every target: 0)."""
     split = split or _SentenceCache(bodies)
     date_of = dict(zip(targets, dates))
     partners: dict[int, set[int]] = defaultdict(set)
@@ -268,11 +273,13 @@ def derivation_rows(bodies: list[str], pairs: list[tuple[int, int]], targets: li
         if not found or all((min(x, y), max(x, y)) in settled for y in found):
             continue
         union = frozenset().union(*(text(y).vocabulary for y in found))
-        if rare_words(text(x), union, rarity) < MIN_RARE_WORDS:
+        if rare_words(text(x), union, rarity) < min_rare_words:
             continue
-        best = max(found, key=lambda y: rare_words(text(x), text(y).vocabulary, rarity))
+        explained = {y: rare_words(text(x), text(y).vocabulary, rarity) for y in found}
+        found = sorted(found, key=lambda y: -explained[y])[:MAX_SOURCES]
         values = features(text(x), [text(y) for y in found], rarity)
-        rows.append(DerivationRow(x, best, found, values))
+        best = found[0]
+        rows.append(DerivationRow(x, best, sorted(found), values))
     return rows
 
 
