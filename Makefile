@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/cleaning.py
 	$(BIN)/python bench/dedup.py
 	$(BIN)/python bench/stories.py
+	$(BIN)/python bench/reuse.py
 	$(BIN)/python bench/provenance.py
 	$(BIN)/python bench/stories_scale.py
 	$(BIN)/python bench/analyze_scale.py
