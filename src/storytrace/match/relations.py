@@ -250,8 +250,9 @@ def derivation_rows(bodies: list[str], pairs: list[tuple[int, int]], targets: li
     """For every text of `targets` with candidate partners (`pairs`), its derivation features
     against the union of its possible sources (`_sources`) and its best single source.
 
-    A target whose every source is already a whole copy of it by alignment (`settled` pairs,
-    i < j) is skipped: derivation never overrides those. So is one whose sources hold less
+    Sources that are already whole copies of the target by alignment (`settled` pairs, i < j)
+    are left out: derivation never overrides those, and a text is not "explained" by its own
+    verbatim copy. So is one whose sources hold less
     than `min_rare_words` of its rare words (training measures every target: 0)."""
     split = split or _SentenceCache(bodies)
     date_of = dict(zip(targets, dates))
@@ -269,8 +270,9 @@ def derivation_rows(bodies: list[str], pairs: list[tuple[int, int]], targets: li
 
     rows = []
     for x in sorted(partners):
-        found = _sources(x, partners[x], date_of)
-        if not found or all((min(x, y), max(x, y)) in settled for y in found):
+        found = [y for y in _sources(x, partners[x], date_of)
+                 if (min(x, y), max(x, y)) not in settled]
+        if not found:
             continue
         union = frozenset().union(*(text(y).vocabulary for y in found))
         if rare_words(text(x), union, rarity) < min_rare_words:
