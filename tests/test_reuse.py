@@ -146,3 +146,20 @@ def test_independent_reports_of_one_multi_news_story_are_not_rewrites():
     story = {a["id"]: a["story"] for a in articles}
     assert all(story[r.a] == story[r.b] for r in relations)
     assert not [r for r in relations if r.kind == "rewritten"]
+
+
+def test_a_pair_of_huge_texts_is_aligned_on_a_bounded_matrix():
+    """Two 30,000-sentence texts would make a 10^9-cell sentence matrix; alignment and
+    derivation take their first MatchOptions.max_align_sentences sentences instead."""
+    import random
+
+    rng = random.Random(1)
+    vocabulary = ["court", "told", "jury", "London", "Smith", "said", "police", "today"]
+
+    def text(n):
+        return "\n".join(" ".join(rng.choice(vocabulary) for _ in range(12)) + "."
+                         for _ in range(n))
+
+    huge = text(30_000)
+    relations = find_relations({"a": huge, "b": huge + "\n" + text(50)})
+    assert relations and relations[0].metrics["aligned"] <= MatchOptions().max_align_sentences

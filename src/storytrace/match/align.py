@@ -178,8 +178,12 @@ def align(a: str, b: str, options: MatchOptions | None = None, *,
     sa = sentences(a) if sentences_a is None else sentences_a
     sb = sentences(b) if sentences_b is None else sentences_b
     result = Alignment(sa, sb)
-    usable_a = [i for i, s in enumerate(sa) if s.n_words >= options.min_sentence_words]
-    usable_b = [j for j, s in enumerate(sb) if s.n_words >= options.min_sentence_words]
+    # The sentence matrix is len(a) x len(b): a pathological pair (two 10 MB texts) is aligned
+    # on its first `max_align_sentences` sentences, so no pair costs minutes or gigabytes.
+    usable_a = [i for i, s in enumerate(sa)
+                if s.n_words >= options.min_sentence_words][:options.max_align_sentences]
+    usable_b = [j for j, s in enumerate(sb)
+                if s.n_words >= options.min_sentence_words][:options.max_align_sentences]
     if usable_a and usable_b:
         xa = [sa[i] for i in usable_a]
         xb = [sb[j] for j in usable_b]

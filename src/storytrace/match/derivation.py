@@ -53,6 +53,7 @@ _DESCRIBE = {
     "log_words": "words long",
 }
 _MIN_SENTENCE_WORDS = 5
+_MAX_SENTENCES = 2000  # as MatchOptions.max_align_sentences: a bounded sentence matrix
 
 
 @dataclass(slots=True)
@@ -75,7 +76,7 @@ class Text:
             quoted.extend([s.quoted >= 0.5] * len(toks))
             tokens.append("\n")  # no n-gram spans two sentences
             quoted.append(False)
-        kept = [s for s in split if s.n_words >= _MIN_SENTENCE_WORDS]
+        kept = [s for s in split if s.n_words >= _MIN_SENTENCE_WORDS][:_MAX_SENTENCES]
         return cls(tokens, np.array(quoted, dtype=bool), [s.norm for s in kept],
                    np.array([s.n_words for s in kept], dtype=np.float64), frozenset(tokens))
 
@@ -151,7 +152,7 @@ def features(target: Text, sources: list[Text], rarity: Rarity) -> dict[str, flo
         "sentence_words": 0.0,
         "log_words": math.log(max(1, n_words)),
     }
-    source_sentences = [s for src in sources for s in src.sentences]
+    source_sentences = [s for src in sources for s in src.sentences][:_MAX_SENTENCES]
     if target.sentences and source_sentences:
         weight = target.sentence_words / target.sentence_words.sum()
         chars = cdist(target.sentences, source_sentences, scorer=fuzz.ratio,

@@ -42,6 +42,9 @@ class MatchOptions:
     max_identical_clique: int = 50
     # Alignment: a sentence pair aligns at this similarity; "strong" pairs evidence a passage.
     min_sentence_words: int = 5
+    # At most this many sentences of each text are aligned (a news article has 10-100; the
+    # matrix of two 10 MB texts would hold 10^10 cells). Derivation compares as many.
+    max_align_sentences: int = 2000
     sentence_threshold: float = 0.55
     strong_sentence: float = 0.75
     # Kinds: coverage of the shorter side needed for a whole-copy relation.
