@@ -33,7 +33,7 @@ import xxhash
 
 from storytrace.config import Config, StoryOptions
 from storytrace.errors import ConfigError
-from storytrace.ingest import FieldMap
+from storytrace.ingest import FieldMap, unique_ids
 from storytrace.model import (
     WHOLE_COPY_KINDS,
     Document,
@@ -204,7 +204,7 @@ class Index:
         with self.store.transaction():
             self.store.add_errors(summary.errors)
         done = 0
-        for batch in chunks(_dedupe_ids(docs), batch_size):
+        for batch in chunks(unique_ids(docs), batch_size):
             try:
                 with self.store.transaction():
                     self._add_batch(batch, summary)
@@ -775,17 +775,6 @@ def _read_items(inputs: Iterable[Document | dict[str, Any] | str | Path],
         else:
             errors.append(InputError("<python>", "empty or unreadable item", record=f"item {n}"))
     return documents, errors
-
-
-def _dedupe_ids(docs: list[Document]) -> list[Document]:
-    """Within one add, a second "a" becomes "a~2" (as analyze names it)."""
-    seen: dict[str, int] = {}
-    for doc in docs:
-        n = seen.get(doc.id, 0) + 1
-        seen[doc.id] = n
-        if n > 1:
-            doc.id = f"{doc.id}~{n}"
-    return docs
 
 
 __all__ = ["AddSummary", "Index", "QueryResult", "StoreError"]
