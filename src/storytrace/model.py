@@ -7,7 +7,7 @@ fields are only ever added, never renamed or removed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 # Relation kinds between two documents, from "the same bytes" to "reuses some passages"
@@ -254,3 +254,44 @@ class Result:
             "errors": [asdict(e) for e in self.errors],
             "stats": self.stats,
         }
+
+
+# -- the records back from their JSON form (result.json, the index's stored rows) -------------
+def _pick(cls: type, row: dict[str, Any], **nested: Any) -> Any:
+    """`cls` from a dict; fields a later version added, which this one lacks, are ignored."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in row.items() if k in names} | nested)
+
+
+def document_from_dict(d: dict[str, Any]) -> DocumentResult:
+    return _pick(DocumentResult, d,
+                 removed=[_pick(RemovedLine, x) for x in d.get("removed", [])],
+                 signals=_pick(Signals, d.get("signals") or {}),
+                 attribution=[_pick(Attribution, a) for a in d.get("attribution", [])])
+
+
+def relation_from_dict(d: dict[str, Any]) -> Relation:
+    return _pick(Relation, d)
+
+
+def family_from_dict(d: dict[str, Any]) -> Family:
+    return _pick(Family, d, members=[_pick(FamilyMember, m) for m in d.get("members", [])])
+
+
+def story_from_dict(d: dict[str, Any]) -> Story:
+    conflicts = [_pick(Conflict, c, values=[_pick(ConflictValue, v) for v in c.get("values", [])])
+                 for c in d.get("conflicts", [])]
+    return _pick(Story, d, facts=[_pick(Fact, x) for x in d.get("facts", [])],
+                 conflicts=conflicts)
+
+
+def result_from_dict(data: dict[str, Any]) -> Result:
+    """A `Result` back from its result.json form (`Result.to_dict()`)."""
+    return Result(
+        [document_from_dict(d) for d in data.get("documents", [])],
+        [relation_from_dict(r) for r in data.get("relations", [])],
+        [family_from_dict(f) for f in data.get("families", [])],
+        [story_from_dict(s) for s in data.get("stories", [])],
+        [_pick(InputError, e) for e in data.get("errors", [])],
+        data.get("stats", {}),
+    )

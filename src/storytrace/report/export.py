@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from storytrace.model import (
-    Attribution,
-    Conflict,
-    ConflictValue,
-    DocumentResult,
-    Fact,
-    Family,
-    FamilyMember,
-    InputError,
-    Relation,
-    RemovedLine,
     Result,
-    Signals,
-    Story,
+    result_from_dict,
 )
 
 
@@ -96,50 +84,6 @@ def _as_text(metrics: dict[str, Any] | None) -> dict[str, str] | None:
     if metrics is None:
         return None
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in metrics.items()}
-
-
-def result_from_dict(data: dict[str, Any]) -> Result:
-    """A `Result` back from its result.json form (`Result.to_dict()`); unknown fields, which
-    later versions may add, are ignored."""
-
-    def pick(cls: type, row: dict[str, Any], **nested: Any) -> Any:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in row.items() if k in names} | nested)
-
-    documents = [
-        pick(
-            DocumentResult,
-            d,
-            removed=[pick(RemovedLine, x) for x in d.get("removed", [])],
-            signals=pick(Signals, d.get("signals") or {}),
-            attribution=[pick(Attribution, a) for a in d.get("attribution", [])],
-        )
-        for d in data.get("documents", [])
-    ]
-    families = [
-        pick(Family, f, members=[pick(FamilyMember, m) for m in f.get("members", [])])
-        for f in data.get("families", [])
-    ]
-    stories = [
-        pick(
-            Story,
-            s,
-            facts=[pick(Fact, x) for x in s.get("facts", [])],
-            conflicts=[
-                pick(Conflict, c, values=[pick(ConflictValue, v) for v in c.get("values", [])])
-                for c in s.get("conflicts", [])
-            ],
-        )
-        for s in data.get("stories", [])
-    ]
-    return Result(
-        documents,
-        [pick(Relation, r) for r in data.get("relations", [])],
-        families,
-        stories,
-        [pick(InputError, e) for e in data.get("errors", [])],
-        data.get("stats", {}),
-    )
 
 
 def read_json(path: Path) -> Result:

@@ -22,18 +22,15 @@ import numpy as np
 
 from storytrace.errors import StorytraceError
 from storytrace.model import (
-    Attribution,
-    Conflict,
-    ConflictValue,
     DocumentResult,
-    Fact,
     Family,
-    FamilyMember,
     InputError,
     Relation,
-    RemovedLine,
-    Signals,
     Story,
+    document_from_dict,
+    family_from_dict,
+    relation_from_dict,
+    story_from_dict,
 )
 
 # Version of the on-disk layout. A store refuses to open a file written by a newer version.
@@ -194,34 +191,6 @@ class Store(ABC):
 # -- the records as JSON, and back ------------------------------------------------------------
 def to_json_dict(record: Any) -> dict[str, Any]:
     return asdict(record)
-
-
-def document_from_dict(d: dict[str, Any]) -> DocumentResult:
-    d = dict(d)
-    d["removed"] = [RemovedLine(**r) for r in d["removed"]]
-    d["signals"] = Signals(**d["signals"])
-    d["attribution"] = [Attribution(**a) for a in d["attribution"]]
-    return DocumentResult(**d)
-
-
-def relation_from_dict(d: dict[str, Any]) -> Relation:
-    return Relation(**d)
-
-
-def family_from_dict(d: dict[str, Any]) -> Family:
-    d = dict(d)
-    d["members"] = [FamilyMember(**m) for m in d["members"]]
-    return Family(**d)
-
-
-def story_from_dict(d: dict[str, Any]) -> Story:
-    d = dict(d)
-    d["facts"] = [Fact(**f) for f in d["facts"]]
-    d["conflicts"] = [
-        Conflict(c["about"], c["kind"], [ConflictValue(**v) for v in c["values"]])
-        for c in d["conflicts"]
-    ]
-    return Story(**d)
 
 
 def chunks(items: list, size: int) -> Iterator[list]:
