@@ -143,7 +143,7 @@ def sentences(text: str) -> list[Sentence]:
     return [_sentence(s, q) for s, q in _split_with_quotes(text)]
 
 
-def _dice(sets_a: list[frozenset[str]], sets_b: list[frozenset[str]]) -> np.ndarray:
+def dice(sets_a: list[frozenset[str]], sets_b: list[frozenset[str]]) -> np.ndarray:
     """Dice coefficients of every set in `sets_a` with every set in `sets_b` (sparse matmul)."""
     vocab: dict[str, int] = {}
     def matrix(sets):
@@ -189,8 +189,8 @@ def align(a: str, b: str, options: MatchOptions | None = None, *,
         xb = [sb[j] for j in usable_b]
         ratio = cdist([s.norm for s in xa], [s.norm for s in xb], scorer=fuzz.ratio,
                       dtype=np.float32) / 100.0
-        stems = _dice([s.stems for s in xa], [s.stems for s in xb])
-        imms = _dice([s.immutables for s in xa], [s.immutables for s in xb])
+        stems = dice([s.stems for s in xa], [s.stems for s in xb])
+        imms = dice([s.immutables for s in xa], [s.immutables for s in xb])
         has_imm = np.array([len(s.immutables) >= 2 for s in xa])[:, None] & \
             np.array([len(s.immutables) >= 2 for s in xb])[None, :]
         meaning = np.where(has_imm, 0.6 * stems + 0.4 * imms, stems)
@@ -314,4 +314,4 @@ def _measure(al: Alignment, options: MatchOptions) -> None:
     al.metrics = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()}
 
 
-__all__ = ["Alignment", "Sentence", "align", "sentences", "split_sentences"]
+__all__ = ["Alignment", "Sentence", "align", "dice", "sentences", "split_sentences"]

@@ -33,7 +33,7 @@ from rapidfuzz.process import cdist
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from storytrace.fingerprint.shingles import words
-from storytrace.match.align import Sentence, _dice
+from storytrace.match.align import Sentence, dice
 
 CLASSES = ("wholly", "partially", "non")
 FEATURES = (
@@ -157,7 +157,7 @@ def features(target: Text, sources: list[Text], rarity: Rarity) -> dict[str, flo
         weight = target.sentence_words / target.sentence_words.sum()
         chars = cdist(target.sentences, source_sentences, scorer=fuzz.ratio,
                       dtype=np.float32).max(axis=1) / 100.0
-        word_sets = _dice([frozenset(s.split()) for s in target.sentences],
+        word_sets = dice([frozenset(s.split()) for s in target.sentences],
                           [frozenset(s.split()) for s in source_sentences]).max(axis=1)
         out["sentence_chars"] = float(weight @ chars)
         out["sentence_words"] = float(weight @ word_sets)
