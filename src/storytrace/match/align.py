@@ -162,8 +162,8 @@ def dice(sets_a: list[frozenset[str]], sets_b: list[frozenset[str]]) -> np.ndarr
     size_a = np.array([len(s) for s in sets_a], dtype=float)[:, None]
     size_b = np.array([len(s) for s in sets_b], dtype=float)[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
-        dice = np.where(size_a + size_b > 0, 2 * shared / (size_a + size_b), 0.0)
-    return dice
+        coefficients = np.where(size_a + size_b > 0, 2 * shared / (size_a + size_b), 0.0)
+    return coefficients
 
 
 def align(a: str, b: str, options: MatchOptions | None = None, *,
