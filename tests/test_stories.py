@@ -577,3 +577,106 @@ def test_a_feed_may_add_one_family_per_call():
         feed.partial_fit([family])
         assert len(feed.labels_) == n
     assert feed.labels_.tolist() == StoryClusterer().partial_fit(families).labels_.tolist()
+
+
+# --- how sure each story is, end to end: result.json of analyze and of the index -----------------
+def weakly_attached_rows(tmp_path: Path) -> Path:
+    """ECB+ dev's 22 reports of one event (story 13_ecb, the arson at Sarah Palin's church)
+    and a page about another event (a child molester's escape) that mentions the fire in its
+    last line: it reaches the fire's story by that one line, the weak merge a reader should be
+    able to see."""
+    rows = story_corpus("ecbplus")
+    core = [r for r in rows if r["story"] == "13_ecb"]
+    other = [r for r in rows if r["topic"] != 13][5]
+    weak = {"id": "weak", "text": other["text"] + "\n" + core[0]["text"].split("\n")[0]}
+    path = tmp_path / "fire.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for row in [*core, weak]:
+            out.write(json.dumps({"id": row["id"], "text": row["text"]}) + "\n")
+    return path
+
+
+def check_story_confidence(result_json: dict) -> None:
+    """What a reader checks in result.json: every story says how sure it is and every document
+    how close it is to its story; the page that only mentions the fire is the least close
+    document of the fire's story, and the story's confidence is that weakest document's."""
+    from storytrace.cluster.stories import membership_probability
+
+    docs = {d["id"]: d for d in result_json["documents"]}
+    for story in result_json["stories"]:
+        values = [docs[i]["story_similarity"] for i in story["documents"]]
+        assert 0.0 <= story["confidence"] <= 1.0
+        if len(story["documents"]) == 1:
+            assert values == [None] and story["confidence"] == 1.0
+            continue
+        assert all(v is not None and 0.0 <= v <= 1.0 for v in values), values
+        assert story["confidence"] == min(membership_probability(v) for v in values)
+    fire = next(s for s in result_json["stories"] if "weak" in s["documents"])
+    core = [docs[i]["story_similarity"] for i in fire["documents"] if i != "weak"]
+    assert len(core) >= 10  # the weak page joined the fire's main story
+    weak = docs["weak"]["story_similarity"]
+    assert weak < min(core) and weak < 0.5 * float(np.median(core)), (weak, sorted(core))
+    assert fire["confidence"] == membership_probability(weak)
+    assert fire["confidence"] < min(membership_probability(v) for v in core)
+
+
+@pytest.mark.parametrize("mode", ["batch", "streaming"])
+def test_analyze_shows_how_sure_each_story_is_and_the_weakly_attached_page(tmp_path, mode):
+    from typer.testing import CliRunner
+
+    from storytrace.cli import app
+
+    out = tmp_path / "out"
+    done = CliRunner().invoke(app, ["analyze", str(weakly_attached_rows(tmp_path)), "--out",
+                                    str(out), "--stories", mode])
+    assert done.exit_code == 0, done.output
+    check_story_confidence(json.loads((out / "result.json").read_text(encoding="utf-8")))
+
+
+def test_the_index_keeps_story_confidence_across_adds_export_and_rm(tmp_path):
+    from typer.testing import CliRunner
+
+    from storytrace.cli import app
+    from storytrace.index import Index
+
+    runner = CliRunner()
+    path = tmp_path / "fire.duckdb"
+    done = runner.invoke(app, ["index", "add", str(path), str(weakly_attached_rows(tmp_path)),
+                               "--batch-size", "5"])
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "out"
+    export = runner.invoke(app, ["index", "export", str(path), "--out", str(out)])
+    assert export.exit_code == 0, export.output
+    check_story_confidence(json.loads((out / "result.json").read_text(encoding="utf-8")))
+    with Index.open(path) as index:
+        before = index.export().story_of("13_1ecb").confidence
+        index.rm(["weak"])
+        after = index.export()
+    story = after.story_of("13_1ecb")
+    assert story.confidence > before  # its weakest document is gone
+    assert all(after.document(i).story_similarity is not None for i in story.documents)
+
+
+def test_an_index_of_format_1_opens_and_gains_story_similarity(tmp_path):
+    """Format 1 had no story_similarity column: such a file opens read-only (the values read
+    as absent) and, opened for writing, is brought up to the current format."""
+    import duckdb
+
+    from storytrace.index import Index
+    from storytrace.store import FORMAT_VERSION
+
+    path = tmp_path / "old.duckdb"
+    with Index.open(path) as index:
+        index.add([{"id": "a", "text": QUAKE_A[0]}, {"id": "b", "text": QUAKE_A[1]}])
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE documents DROP COLUMN story_similarity").fetchall()
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'format_version'").fetchall()
+    con.close()
+    with Index.open(path, read_only=True) as index:
+        assert [d.story_similarity for d in index.export().documents] == [None, None]
+    with Index.open(path) as index:
+        assert index.store.get_meta("format_version") == FORMAT_VERSION == 2
+        index.add([{"id": "c", "text": QUAKE_A[2]}])
+        result_ = index.export()
+    assert len(result_.stories) == 1
+    assert result_.document("c").story_similarity is not None

@@ -158,6 +158,11 @@ class Index:
         self.one_shot = one_shot
         self._counters: dict[str, int] = {}
         self._cluster_state: tuple[Any, int] | None = None  # (clusterer, units it has seen)
+        # Streaming: document id -> (unit it was fed in, its place there), for the first
+        # `_units_mapped` units; batch (one-shot): document id -> similarity to its story.
+        self._unit_of: dict[str, tuple[int, int]] = {}
+        self._units_mapped = 0
+        self._batch_closeness: dict[str, float | None] | None = None
         self._dirty_stories: set[str] = set()
         self._vocabulary_of: list[DocumentResult] | None = None
         self.timings: dict[str, float] = {}
@@ -211,6 +216,7 @@ class Index:
             except BaseException:
                 self._counters = {}  # the ids handed out in the rolled-back batch are free
                 self._cluster_state = None  # it saw the rolled-back units
+                self._unit_of, self._units_mapped = {}, 0
                 raise
             done += len(batch)
             if progress is not None and not self.one_shot:
@@ -415,16 +421,19 @@ class Index:
 
     def _batch_labels(self, touched: list[Family], before: dict[str, str | None],
                       by_id: dict[str, DocumentResult]) -> dict[str, int]:
-        from storytrace.cluster import cluster_stories
+        from storytrace.cluster import assign_stories
 
         if any(story for story in before.values()):
             raise ConfigError("batch stories cluster one add of a whole corpus; an index that "
                               "grows uses streaming stories")
         rank = {f: n for n, f in enumerate(before)}
         order = sorted(touched, key=lambda f: rank[f.id])
-        groups = cluster_stories([[by_id[m.id] for m in f.members] for f in order],
+        stories = assign_stories([[by_id[m.id] for m in f.members] for f in order],
                                  self.embedder, False)
-        return {order[i].id: label for label, group in enumerate(groups) for i in group}
+        self._batch_closeness = {
+            m.id: value for f, values in zip(order, stories.story_similarity, strict=True)
+            for m, value in zip(f.members, values, strict=True)}
+        return {order[i].id: label for label, group in enumerate(stories.groups) for i in group}
 
     def _streaming_labels(self, touched: list[Family], new_ids: set[str],
                           by_id: dict[str, DocumentResult]) -> dict[str, int]:
@@ -495,6 +504,7 @@ class Index:
 
     def _rebuild_stories(self, changed: set[str], story_of_family: dict[str, str],
                          by_id: dict[str, DocumentResult]) -> None:
+        from storytrace.cluster import story_confidence
 
         store = self.store
         if not changed:
@@ -523,8 +533,34 @@ class Index:
             first[story_id] = position[ordered[0].members[0].id]
         with self._stage("reuse"):
             self._reuse(story_families, story_of, doc_ids, by_id)
+        closeness = self._story_closeness({s.id: s.documents for s in stories})
+        for story in stories:
+            story.confidence = story_confidence([closeness[i] for i in story.documents])
+        for doc_id, value in closeness.items():
+            by_id[doc_id].story_similarity = value
         store.put_stories(stories, first)
-        store.set_assignments(story_of=story_of)
+        store.set_assignments(story_of=story_of, story_similarity=closeness)
+
+    def _story_closeness(self, documents_of: dict[str, list[str]]) -> dict[str, float | None]:
+        """Each document's mean similarity to the other reports of its story (`documents_of`:
+        story id -> its document ids), as the story clusterer measures it; None alone."""
+        if self._batch_closeness is not None:
+            return {i: self._batch_closeness.get(i) for ids in documents_of.values() for i in ids}
+        closeness: dict[str, float | None] = {
+            i: None for ids in documents_of.values() for i in ids}
+        if not self.store.count("units"):
+            return closeness
+        clusterer = self._clusterer()
+        for n, docs in enumerate(self.store.unit_documents(self._units_mapped),
+                                 start=self._units_mapped):
+            self._unit_of.update((doc_id, (n, k)) for k, doc_id in enumerate(docs))
+            self._units_mapped = n + 1
+        for ids in documents_of.values():
+            report_of = {i: clusterer.reports_of(self._unit_of[i][0])[self._unit_of[i][1]]
+                         for i in ids if i in self._unit_of}
+            within = clusterer.similarity_within(list(report_of.values()))
+            closeness.update((i, within[r]) for i, r in report_of.items())
+        return closeness
 
     def _reuse(self, story_families: dict[str, list[Family]], story_of: dict[str, str],
                doc_ids: list[str], by_id: dict[str, DocumentResult]) -> None:

@@ -6,6 +6,7 @@ from storytrace.cluster.stories import (
     StoryClusterer,
     assign_stories,
     cluster_stories,
+    story_confidence,
 )
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "assign_stories",
     "cluster_stories",
     "copy_families",
+    "story_confidence",
 ]

@@ -724,6 +724,22 @@ class StoryClusterer:
                     confidence[story] = min(confidence[story], membership_probability(value))
         return confidence
 
+    def reports_of(self, unit: int) -> list[int]:
+        """For each document of the `unit`-th family fed (to `fit` or `partial_fit`, counted
+        over every call), the index of the report that stands for it (itself, or the longer
+        member it is a near-verbatim copy of)."""
+        return list(self._document_reports[unit])
+
+    def similarity_within(self, reports: list[int]) -> dict[int, float | None]:
+        """Each of some streaming reports' mean similarity (0..1) to the others of the group
+        (`story_similarity_` for a story the caller makes, e.g. an index's story after
+        removals); None when the group holds one report."""
+        distinct = np.unique(np.asarray(reports, dtype=np.int64))
+        if len(distinct) < 2:
+            return {int(r): None for r in distinct}
+        means = (self._seen_similarity(distinct).sum(axis=1) - 1.0) / (len(distinct) - 1)
+        return {int(r): round(float(m), 4) for r, m in zip(distinct, means, strict=True)}
+
     def _add_report(self, doc: DocumentResult, text: str) -> None:
         """One streaming arrival: the report joins a story (or opens one), then that story is
         checked for look-alike events."""
@@ -853,6 +869,13 @@ def membership_probability(similarity: float) -> float:
     similarity to the story's other reports (a logistic fit, STORY_MEMBERSHIP)."""
     intercept, slope = STORY_MEMBERSHIP
     return round(1.0 / (1.0 + math.exp(-(intercept + slope * similarity))), 4)
+
+
+def story_confidence(similarities: list[float | None]) -> float:
+    """A story's confidence from its documents' `story_similarity`: the membership probability
+    of its weakest document; 1.0 when no document has another report to compare with."""
+    values = [membership_probability(v) for v in similarities if v is not None]
+    return min(values, default=1.0)
 
 
 def _story_similarity(report_story: np.ndarray, block: Callable) -> np.ndarray:

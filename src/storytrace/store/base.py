@@ -33,8 +33,10 @@ from storytrace.model import (
     story_from_dict,
 )
 
-# Version of the on-disk layout. A store refuses to open a file written by a newer version.
-FORMAT_VERSION = 1
+# Version of the on-disk layout. A store refuses to open a file written by a newer version;
+# an older one is brought up to date when opened for writing. 2: documents gain their
+# story_similarity (a version 1 file gains the column, empty until its stories are rebuilt).
+FORMAT_VERSION = 2
 
 
 class StoreError(StorytraceError):
@@ -90,8 +92,10 @@ class Store(ABC):
 
     @abstractmethod
     def set_assignments(self, family_of: dict[str, str] | None = None,
-                        story_of: dict[str, str] | None = None) -> None:
-        """Record the family and/or story of documents."""
+                        story_of: dict[str, str] | None = None,
+                        story_similarity: dict[str, float | None] | None = None) -> None:
+        """Record the family and/or story of documents (and each one's similarity to its
+        story)."""
 
     @abstractmethod
     def family_stories(self) -> dict[str, str]:

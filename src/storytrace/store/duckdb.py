@@ -39,7 +39,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
 CREATE TABLE IF NOT EXISTS blobs (key VARCHAR, value BLOB);
 CREATE TABLE IF NOT EXISTS documents (seq BIGINT, id VARCHAR, hash UBIGINT, family VARCHAR,
-                                      story VARCHAR, body VARCHAR);
+                                      story VARCHAR, body VARCHAR, story_similarity DOUBLE);
 CREATE TABLE IF NOT EXISTS keys (channel UTINYINT, key UBIGINT, seq BIGINT);
 CREATE TABLE IF NOT EXISTS relations (seq_a BIGINT, seq_b BIGINT, a VARCHAR, b VARCHAR,
                                       stage VARCHAR, story VARCHAR, n BIGINT, body VARCHAR);
@@ -79,7 +79,19 @@ class DuckDBStore(Store):
             raise StoreError(
                 self.path, f"index format {version} is newer than this storytrace reads "
                 f"({FORMAT_VERSION}); upgrade storytrace")
+        elif version is not None and int(version) < FORMAT_VERSION and not read_only:
+            self._upgrade()
+        columns = {r[0] for r in self.con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'documents'").fetchall()}
+        # A version 1 file opened read-only has no story_similarity column: read it as NULL.
+        self._similarity = "story_similarity" if "story_similarity" in columns else "NULL"
         self._depth = 0
+
+    def _upgrade(self) -> None:
+        """Bring a file of an older format up to FORMAT_VERSION (1 -> 2: documents gain
+        story_similarity)."""
+        self._do("ALTER TABLE documents ADD COLUMN IF NOT EXISTS story_similarity DOUBLE")
+        self.set_meta("format_version", FORMAT_VERSION)
 
     def _do(self, sql: str, params: list | None = None) -> None:
         """Run a statement that returns no rows (DuckDB wants every result consumed)."""
@@ -154,11 +166,12 @@ class DuckDBStore(Store):
 
     def add_documents(self, docs: list[DocumentResult], hashes: list[int]) -> None:
         start = self.get_meta("next_seq", 0)
-        bodies, families, stories = [], [], []
+        bodies, families, stories, similarity = [], [], [], []
         for doc in docs:
             body = to_json_dict(doc)
             families.append(body.pop("family"))
             stories.append(body.pop("story"))
+            similarity.append(body.pop("story_similarity", None))
             bodies.append(json.dumps(body, ensure_ascii=False))
         if docs:
             self._insert("documents", {
@@ -167,20 +180,23 @@ class DuckDBStore(Store):
                 "hash": pa.array(hashes, pa.uint64()),
                 "family": pa.array(families, pa.string()),
                 "story": pa.array(stories, pa.string()),
-                "body": pa.array(bodies, pa.string())})
+                "body": pa.array(bodies, pa.string()),
+                "story_similarity": pa.array(similarity, pa.float64())})
         self.set_meta("next_seq", start + len(docs))
 
     def documents(self, ids: Iterable[str] | None = None) -> list[DocumentResult]:
+        columns = f"body, family, story, {self._similarity}"
         if ids is None:
             rows = self.con.execute(
-                "SELECT body, family, story FROM documents ORDER BY seq").fetchall()
+                f"SELECT {columns} FROM documents ORDER BY seq").fetchall()
         else:
             self._ids_table("_want", ids)
             rows = self.con.execute(
-                "SELECT body, family, story FROM documents JOIN _want USING (id) "
+                f"SELECT {columns} FROM documents JOIN _want USING (id) "
                 "ORDER BY seq").fetchall()
         return [document_from_dict({**json.loads(body), "family": family or "",
-                                    "story": story or ""}) for body, family, story in rows]
+                                    "story": story or "", "story_similarity": similarity})
+                for body, family, story, similarity in rows]
 
     def positions(self, ids: Iterable[str]) -> dict[str, int]:
         self._ids_table("_want", ids)
@@ -188,10 +204,14 @@ class DuckDBStore(Store):
             "SELECT id, seq FROM documents JOIN _want USING (id)").fetchall())
 
     def set_assignments(self, family_of: dict[str, str] | None = None,
-                        story_of: dict[str, str] | None = None) -> None:
-        for column, mapping in (("family", family_of), ("story", story_of)):
+                        story_of: dict[str, str] | None = None,
+                        story_similarity: dict[str, float | None] | None = None) -> None:
+        for column, mapping, kind in (("family", family_of, pa.string()),
+                                      ("story", story_of, pa.string()),
+                                      ("story_similarity", story_similarity, pa.float64())):
             if mapping:
-                table = pa.table({"id": list(mapping), "value": list(mapping.values())})
+                table = pa.table({"id": pa.array(list(mapping), pa.string()),
+                                  "value": pa.array(list(mapping.values()), kind)})
                 self.con.register("_assign", table)
                 self._do(f"UPDATE documents SET {column} = _assign.value FROM _assign "
                                  "WHERE documents.id = _assign.id")
