@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,embeddings,serve]'
+	$(BIN)/pip install -q -e '.[dev,embeddings,serve,ray]'
 	touch $(STAMP)
 
 .PHONY: demo test lint bench clean

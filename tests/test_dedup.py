@@ -241,3 +241,79 @@ def test_a_lone_surrogate_is_written_escaped_not_a_crash(tmp_path):
     kept = [json.loads(line) for line in (tmp_path / "documents.jsonl").read_text("utf-8")
             .splitlines()]
     assert [k["id"] for k in kept] == ["a", "b"] and "\ud800" in kept[0]["text"]
+
+
+# --- dedup as users run it: raw copies before cleaning, --no-clean, every core ---------------
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from storytrace.cli import app
+
+    return CliRunner().invoke(app, list(map(str, args)))
+
+
+def _write_jsonl(path, docs):
+    with path.open("w", encoding="utf-8") as out:
+        for doc_id, text in docs:
+            out.write(json.dumps({"id": doc_id, "text": text}) + "\n")
+
+
+def test_a_raw_copy_takes_its_first_documents_representative_without_being_cleaned(tmp_path):
+    docs, _ = _corpus()
+    # every third document comes again later under another id, byte for byte
+    again = [(f"{i}-again", t) for i, t in docs[::3]]
+    stats = dedup((Document(i, t, "test") for i, t in docs + again), tmp_path,
+                  DedupOptions(batch_size=25))
+    rows = {m["id"]: m for m in map(json.loads, (tmp_path / "mapping.jsonl").open())}
+    assert stats.raw_copies >= len(again)
+    for doc_id, _ in again:
+        first = rows[doc_id.removesuffix("-again")]
+        assert rows[doc_id]["representative"] == first["representative"]
+        expected = "verbatim" if first["kind"] == "representative" else first["kind"]
+        assert rows[doc_id]["kind"] == expected
+
+
+def test_no_clean_keeps_the_text_as_given_and_the_default_drops_boilerplate(tmp_path):
+    article = "\n".join(f"Paragraph {n}: the council voted on the harbour budget, which "
+                        f"rises by {n} percent this year, the mayor said." for n in range(12))
+    wrapped = f"Home | News | Sport\n{article}\nShare this article\nCopyright 2026 Spam Media"
+    path = tmp_path / "in.jsonl"
+    _write_jsonl(path, [("a", wrapped), ("b", article)])
+    for flag, out in (("--clean", tmp_path / "clean"), ("--no-clean", tmp_path / "raw")):
+        result = _cli("dedup", path, "--out", out, flag, "--workers", "1", "--json")
+        assert result.exit_code == 0, result.output
+    (kept,) = [json.loads(x) for x in (tmp_path / "clean" / "documents.jsonl").open()]
+    assert "Copyright" not in kept["text"] and "Home | News" not in kept["text"]
+    raw = [json.loads(x) for x in (tmp_path / "raw" / "documents.jsonl").open()]
+    assert raw[0]["text"] == wrapped
+    summary = json.loads(_cli("dedup", path, "--out", tmp_path / "again", "--no-clean",
+                              "--json").output.splitlines()[-1])
+    assert summary["documents"] == 2 and summary["workers"] >= 1
+
+
+@pytest.mark.parametrize("mode", ["lexical", "full"])
+def test_two_workers_write_the_same_files_as_one(tmp_path, mode):
+    """The same corpus and mapping, byte for byte, whatever the number of processes."""
+    docs, _ = _corpus()
+    path = tmp_path / "in.jsonl"
+    _write_jsonl(path, docs)
+    outputs = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        result = _cli("dedup", path, "--out", out, "--mode", mode, "--workers", workers,
+                      "--json")
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.output.splitlines()[-1])
+        assert summary["workers"] == workers
+        outputs.append([(out / name).read_bytes() for name in ("documents.jsonl",
+                                                               "mapping.jsonl")])
+    assert outputs[0] == outputs[1]
+    assert summary["removed"] > 0
+
+
+def test_an_unknown_engine_is_a_usage_error(tmp_path):
+    path = tmp_path / "in.jsonl"
+    _write_jsonl(path, [("a", "Some text of an article about the vote.")])
+    result = _cli("dedup", path, "--out", tmp_path / "o", "--engine", "spark")
+    assert result.exit_code == 2

@@ -137,6 +137,35 @@ JsonSummary = Annotated[bool, typer.Option(
     "--json", help="Print the summary as one JSON object on stdout.")]
 
 
+class EngineName(str, Enum):
+    """Where the stages' batches run (storytrace.engines)."""
+
+    local = "local"
+    ray = "ray"
+
+
+Workers = Annotated[int | None, typer.Option(
+    min=1, metavar="N", show_default=False,
+    help="Worker processes (default: every core). 1 runs in this process; the results are "
+         "the same at any number.")]
+EngineOpt = Annotated[EngineName, typer.Option(
+    "--engine", help="local: this machine's processes; ray: a Ray cluster (pip install "
+                     "'storytrace[ray]'), started on this machine unless --ray-address.")]
+RayAddress = Annotated[str | None, typer.Option(
+    metavar="ADDRESS", help="With --engine ray: the address of a Ray cluster to join.")]
+
+
+def _engine(name: EngineName, workers: int | None, ray_address: str | None):
+    """The engine the options name; a missing extra or a bad address is a usage error."""
+    from storytrace.engines import get_engine
+    from storytrace.errors import StorytraceError
+
+    try:
+        return get_engine(name.value, workers, ray_address)
+    except StorytraceError as exc:
+        raise _usage_error(str(exc)) from exc
+
+
 def _fields(id_field, text_field, url_field, date_field, title_field, html_field):
     from storytrace.ingest import FieldMap
 
@@ -403,6 +432,12 @@ def dedup(
     date_field: DateField = "date",
     title_field: TitleField = "title",
     html_field: HtmlField = None,
+    clean: Annotated[bool, typer.Option(
+        help="Clean raw text first (boilerplate lines out, HTML to its article); "
+             "--no-clean for corpora of clean text.")] = True,
+    workers: Workers = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddress = None,
     strict: Strict = False,
     json_summary: JsonSummary = False,
 ) -> None:
@@ -418,10 +453,11 @@ def dedup(
     from storytrace.outputs import atomic_output
 
     try:
-        options = DedupOptions(mode=mode.value, threshold=threshold)
+        options = DedupOptions(mode=mode.value, threshold=threshold, clean=clean)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     _check_paths(inputs, out_dir)
+    runner = _engine(engine, workers, ray_address)  # a missing extra: exit 2 before any work
     fields = _fields(id_field, text_field, url_field, date_field, title_field, html_field)
     errors: list[InputError] = []
     skipped: list[str] = []
@@ -443,7 +479,10 @@ def dedup(
     started = time.perf_counter()
     try:
         with atomic_output(out_dir) as work:
-            stats = run_dedup(documents(), work, options)
+            try:
+                stats = run_dedup(documents(), work, options, runner)
+            finally:
+                runner.close()
             if not stats.documents:
                 _report_input_problems(errors, skipped)
                 _nothing_readable(errors, skipped, out_dir)
@@ -463,6 +502,7 @@ def dedup(
             "skipped": len(skipped), "seconds": round(seconds, 3),
             "corpus": str(out_dir / "documents.jsonl"), "mapping": str(out_dir / "mapping.jsonl"),
             "errors_file": str(out_dir / "errors.jsonl"), "exit_code": code,
+            "raw_copies": stats.raw_copies, "engine": stats.engine, "workers": stats.workers,
         }))
     elif not verbosity.quiet:
         table = Table(show_header=False, box=None, pad_edge=False)
@@ -473,7 +513,9 @@ def dedup(
         table.add_row("removed", f"{stats.duplicates}" + (f" ({copies})" if copies else ""))
         table.add_row("errors", str(len(errors)))
         rate = stats.documents / seconds if seconds else 0.0
-        table.add_row("time", f"{seconds:.1f} s ({rate:,.0f} docs/s, {options.mode} mode)")
+        table.add_row("time", f"{seconds:.1f} s ({rate:,.0f} docs/s, {options.mode} mode, "
+                              f"{stats.workers} {stats.engine} worker"
+                              f"{'s' if stats.workers > 1 else ''})")
         out.print(table)
         out.print(f"corpus:  {escape(str(out_dir / 'documents.jsonl'))}")
         out.print(f"mapping: {escape(str(out_dir / 'mapping.jsonl'))}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -27,11 +28,12 @@ import numpy as np
 import xxhash
 
 from storytrace.fingerprint.immutables import immutable_shingles
-from storytrace.fingerprint.minhash import LSHIndex, signatures_flat
+from storytrace.fingerprint.minhash import LSHIndex, band_keys, signatures_flat
 from storytrace.fingerprint.shingles import batch_shingles, sentence_hashes
 from storytrace.model import WHOLE_COPY_KINDS, Document
 
 if TYPE_CHECKING:
+    from storytrace.engines import Engine
     from storytrace.match.options import MatchOptions
 
 
@@ -47,7 +49,11 @@ class DedupOptions:
     # the batch working set is ~20 bytes per text byte (64 texts: ~6 MB traced), and 64 is
     # within 7% of the throughput of 128 or 256 (per-batch overhead), at half the memory.
     batch_size: int = 64
-    clean: bool = True  # clean raw text with storytrace.clean.clean_text when it is available
+    # Clean raw text first (boilerplate lines out, HTML to its article): `--no-clean` turns it
+    # off for corpora of clean text. Dedup cleans without language detection: the language
+    # only picks the stop words that judge a line to be prose, English's serve when unknown,
+    # and detection was 30% of the cleaning time (bench/dedup.py).
+    clean: bool = True
     # Full mode: LSH threshold for candidates and how many representatives to verify per doc.
     full_threshold: float = 0.3
     max_verify: int = 3
@@ -76,30 +82,59 @@ class DedupStats:
     seconds: float = 0.0
     documents_path: str = ""
     mapping_path: str = ""
+    # Documents whose raw text repeated an earlier one's: mapped without being cleaned.
+    raw_copies: int = 0
+    workers: int = 1
+    engine: str = "local"
 
 
-def _cleaner(enabled: bool):
-    """storytrace.clean.clean_text if the clean stage provides it, else identity."""
-    if enabled:
-        try:
-            from storytrace.clean import clean_text  # type: ignore[attr-defined]
-        except ImportError:
-            return None
-        return clean_text
-    return None
+@dataclass(slots=True)
+class _Prepared:
+    """One batch after the per-document step (run by the engine, possibly elsewhere)."""
+
+    texts: list[str] | None  # None when not cleaned: the raw texts are the texts
+    text_keys: list[int]  # xxh3 of each stripped clean text (exact copies)
+    sizes: list[int]  # UTF-8 bytes of each clean text
+    keys: np.ndarray  # LSH band keys, one row per text
+    has_shingles: list[bool]
 
 
-def _clean(doc: Document, cleaner) -> str:
-    """The clean main text of one document: boilerplate lines out, HTML reduced to its article."""
-    if cleaner is None or doc.format not in ("text", "html"):
-        return doc.raw
-    from storytrace.clean import clean_html
+def _clean(raw: str, doc_format: str, url: str | None, options) -> str:
+    """The clean main text of one document: boilerplate lines out, HTML reduced to its article.
+    A document the cleaner cannot take keeps its raw text."""
+    from storytrace.clean import clean_html, clean_text
 
+    if doc_format not in ("text", "html"):
+        return raw
     try:
-        out = cleaner(doc.raw) if doc.format == "text" else clean_html(doc.raw, url=doc.url)
+        out = clean_text(raw, options) if doc_format == "text" else \
+            clean_html(raw, options, url=url)
     except Exception:  # noqa: BLE001 - one document the cleaner cannot take keeps its raw text
-        return doc.raw
+        return raw
     return out.text
+
+
+def _prepare(batch: list[tuple[str, str, str | None]], clean: bool, ngram: int, num_perm: int,
+             bands: int, rows: int) -> _Prepared:
+    """The per-document step of dedup over one batch of (raw, format, url): clean, encode,
+    shingle, sign, band keys. Pure: an engine may run it in any process."""
+    if clean:
+        from storytrace.clean import CleanOptions
+
+        options = CleanOptions(detect_language=False)
+        texts = [_clean(raw, fmt, url, options) for raw, fmt, url in batch]
+    else:
+        texts = [raw for raw, _, _ in batch]
+    # surrogatepass: a lone surrogate (only a Document made in Python can hold one; the
+    # readers replace them) is hashed, not a crash; the JSON lines escape it
+    encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+    values, owner = batch_shingles(encoded, ngram)
+    has_shingles = (np.bincount(owner, minlength=len(batch)) > 0).tolist()
+    keys = band_keys(signatures_flat(values, owner, len(batch), num_perm), bands, rows)
+    # Uncleaned texts are the ones the caller sent: not sent back.
+    return _Prepared(texts if clean else None,
+                     [xxhash.xxh3_64_intdigest(e.strip()) for e in encoded],
+                     [len(e) for e in encoded], keys, has_shingles)
 
 
 def _quote(value: str) -> str:
@@ -114,49 +149,84 @@ def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield batch
 
 
-def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None = None) -> DedupStats:
+def _raw_key(doc: Document) -> int:
+    return xxhash.xxh3_64_intdigest(
+        f"{doc.format}\0{doc.raw.strip()}".encode("utf-8", "surrogatepass"))
+
+
+def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None = None,
+          engine: Engine | None = None) -> DedupStats:
     """Write one representative per family to out_dir/documents.jsonl and every document's
-    representative to out_dir/mapping.jsonl ({"id", "representative", "kind"})."""
+    representative to out_dir/mapping.jsonl ({"id", "representative", "kind"}).
+
+    A document whose raw text repeats an earlier one's is that one's copy, found by a hash
+    before any cleaning. The others are cleaned and signed by `engine` (default: in this
+    process), in batches, in parallel when it has workers; representatives are chosen here,
+    in input order, so every engine and worker count writes the same files.
+    """
     options = options or DedupOptions()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stats = DedupStats(documents_path=str(out_dir / "documents.jsonl"),
                        mapping_path=str(out_dir / "mapping.jsonl"))
+    if engine is None:
+        from storytrace.engines.local import LocalEngine
+
+        engine = LocalEngine(1)
+    stats.workers, stats.engine = engine.workers, engine.name
     started = time.perf_counter()
-    cleaner = _cleaner(options.clean)
     full = options.mode == "full"
     lsh = LSHIndex(options.full_threshold if full else options.threshold, options.num_perm)
-    exact: dict[int, int] = {}  # text hash -> representative number
+    exact: dict[int, int] = {}  # clean text hash -> representative number
+    # raw text hash -> (representative, kind, clean bytes) of its first document; None while
+    # that document is on its way through the engine
+    raw_seen: dict[int, tuple[int, str, int] | None] = {}
     rep_ids: list[str] = []
     rep_offsets: list[int] = []  # full mode: where each representative's line starts
     sentence_index: dict[int, int] = {}  # full mode: sentence hash -> representative number
     # full mode: immutable n-gram (names, numbers, quoted words in order) -> representatives;
     # what spinners and translators leave alone, so it finds copies LSH cannot.
     immutable_index: dict[int, list[int]] = {}
+    in_flight: deque[tuple[list[Document], list[int], list[bool]]] = deque()
 
+    def to_prepare() -> Iterator[list[tuple[str, str, str | None]]]:
+        for batch in _batches(docs, options.batch_size):
+            raw_keys = [_raw_key(d) for d in batch]
+            first = []
+            for key in raw_keys:
+                first.append(key not in raw_seen)
+                raw_seen.setdefault(key, None)
+            in_flight.append((batch, raw_keys, first))
+            yield [(d.raw, d.format, d.url) for d, f in zip(batch, first, strict=True) if f]
+
+    prepared_batches = engine.map_batches(_prepare, to_prepare(), options.clean, options.ngram,
+                                          options.num_perm, lsh.bands, lsh.rows)
     with open(stats.documents_path, "w+b") as documents, \
             open(stats.mapping_path, "w", encoding="utf-8") as mapping:
-        for batch in _batches(docs, options.batch_size):
-            texts = [_clean(d, cleaner) for d in batch]
-            # surrogatepass: a lone surrogate (only a Document made in Python can hold one; the
-            # readers replace them) is hashed, not a crash; the JSON lines escape it
-            encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
-            values, owner = batch_shingles(encoded, options.ngram)
-            has_shingles = (np.bincount(owner, minlength=len(batch)) > 0).tolist()
-            keys = lsh.keys(signatures_flat(values, owner, len(batch), options.num_perm))
-            del values, owner
-            key_lists = keys.tolist()  # one conversion per batch, not one per document
+        for prepared in prepared_batches:
+            batch, raw_keys, first = in_flight.popleft()
+            key_lists = prepared.keys.tolist()  # one conversion per batch, not one per document
             lsh.flush()
-            settled = lsh.settled(keys)  # the older buckets, looked up for the whole batch
+            settled = lsh.settled(prepared.keys)  # the older buckets, for the whole batch
             lines = []
-            for n, doc in enumerate(batch):
-                raw = encoded[n]
-                stats.bytes += len(raw)
-                text_key = xxhash.xxh3_64_intdigest(raw.strip())
-                rep, kind = exact.get(text_key), "verbatim"
-                if rep is None and has_shingles[n]:
+            n = -1  # position among the prepared (first-seen) documents of the batch
+            for doc, raw_key, is_first in zip(batch, raw_keys, first, strict=True):
+                if not is_first:
+                    rep, kind, size = raw_seen[raw_key]
+                    stats.raw_copies += 1
+                    stats.bytes += size
+                    stats.duplicates += 1
+                    stats.kinds[kind] = stats.kinds.get(kind, 0) + 1
+                    lines.append(f'{{"id": {_quote(doc.id)}, "representative": '
+                                 f'{_quote(rep_ids[rep])}, "kind": "{kind}"}}\n')
+                    continue
+                n += 1
+                text = doc.raw if prepared.texts is None else prepared.texts[n]
+                stats.bytes += prepared.sizes[n]
+                rep, kind = exact.get(prepared.text_keys[n]), "verbatim"
+                if rep is None and prepared.has_shingles[n]:
                     if full:
-                        rep, kind = _verify(texts[n], keys[n], lsh, sentence_index,
+                        rep, kind = _verify(text, prepared.keys[n], lsh, sentence_index,
                                             immutable_index, rep_ids, rep_offsets, documents,
                                             options)
                     else:
@@ -166,19 +236,22 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
                     rep = len(rep_ids)
                     kind = "representative"
                     rep_ids.append(doc.id)
-                    exact[text_key] = rep
+                    exact[prepared.text_keys[n]] = rep
                     if full:  # _verify reads representatives back: write at the end
                         documents.seek(0, 2)
                         rep_offsets.append(documents.tell())
                         lsh.query_insert(key_lists[n], rep, settled[n])
-                        for h in sentence_hashes(texts[n]).tolist():
+                        for h in sentence_hashes(text).tolist():
                             sentence_index.setdefault(h, rep)
-                        _index_immutables(texts[n], rep, immutable_index, options)
-                    documents.write(f'{{"id": {_quote(doc.id)}, "text": {_quote(texts[n])}, '
+                        _index_immutables(text, rep, immutable_index, options)
+                    documents.write(f'{{"id": {_quote(doc.id)}, "text": {_quote(text)}, '
                                     f'"source": {_quote(doc.source)}}}\n'.encode())
                     stats.representatives += 1
                 else:
                     stats.duplicates += 1
+                # a later document with this raw text is what this one is to `rep`
+                raw_seen[raw_key] = (rep, "verbatim" if kind == "representative" else kind,
+                                     prepared.sizes[n])
                 stats.kinds[kind] = stats.kinds.get(kind, 0) + 1
                 lines.append(f'{{"id": {_quote(doc.id)}, "representative": '
                              f'{_quote(rep_ids[rep])}, "kind": "{kind}"}}\n')

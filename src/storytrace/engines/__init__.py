@@ -1,0 +1,93 @@
+"""Engines decide *where* a stage's batches run; they never contain stage logic.
+
+    engine = get_engine("local", workers=2)       # or "ray" (pip install 'storytrace[ray]')
+    for texts in engine.map_batches(clean_batch, batches, options):
+        ...                                        # results in input order, streaming
+
+A stage hands an engine a module-level function and an iterable of batches (lists of plain
+data); the engine calls `fn(batch, *args)` for each batch, somewhere, and yields the results
+in the order of the batches. The same function runs in the same way under every engine, so a
+run at one worker, at N worker processes and on a Ray cluster gives the same answer
+(tests/test_engines.py compares them). Only `local` with one worker runs in this process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol, TypeVar
+
+from storytrace.errors import ConfigError
+
+B = TypeVar("B")
+R = TypeVar("R")
+
+ENGINES = ("local", "ray")
+
+
+class Engine(Protocol):
+    """Where batches run: `map_batches(fn, batches, *args)` yields `fn(batch, *args)` in order."""
+
+    name: str
+    workers: int
+
+    def map_batches(self, fn: Callable[..., R], batches: Iterable[B], *args: Any) -> Iterator[R]:
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+def default_workers() -> int:
+    """Every core this process may run on (the CPU affinity mask, else os.cpu_count())."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def get_engine(name: str = "local", workers: int | None = None,
+               address: str | None = None) -> Engine:
+    """An engine by name: "local" (in-process at one worker, else a process pool of `workers`,
+    default every core) or "ray" (`ray.init(address)`: this machine when None)."""
+    if workers is not None and workers < 1:
+        raise ConfigError("workers must be at least 1")
+    if name == "local":
+        from storytrace.engines.local import LocalEngine
+
+        return LocalEngine(workers)
+    if name == "ray":
+        from storytrace.engines.ray import RayEngine
+
+        return RayEngine(workers, address)
+    raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, not {name!r}")
+
+
+def batched(items: Iterable[B], size: int) -> Iterator[list[B]]:
+    """Consecutive lists of `size` items (the last one shorter)."""
+    batch: list[B] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def split(items: list[B], parts: int, min_size: int = 1) -> list[list[B]]:
+    """`items` in at most `parts` consecutive lists of near-equal size (none under min_size
+    unless there are fewer items), for a stage that holds its whole input already."""
+    if not items:
+        return []
+    parts = max(1, min(parts, len(items) // max(1, min_size)))
+    size, extra = divmod(len(items), parts)
+    out, start = [], 0
+    for n in range(parts):
+        end = start + size + (n < extra)
+        out.append(items[start:end])
+        start = end
+    return out
+
+
+__all__ = ["ENGINES", "Engine", "batched", "default_workers", "get_engine", "split"]
