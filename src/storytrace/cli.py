@@ -282,6 +282,9 @@ def analyze(
     stories: Annotated[StoryMode, typer.Option(
         help="batch: cluster all families at once; streaming: take them in date order, each "
              "joining a story or opening one, as a live feed would.")] = StoryMode.batch,
+    workers: Workers = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddress = None,
     strict: Strict = False,
     json_summary: JsonSummary = False,
 ) -> None:
@@ -292,6 +295,7 @@ def analyze(
     started = time.perf_counter()
     _check_paths(inputs, out_dir)
     embedder = _load_embedder(embeddings) if embeddings is not None else None
+    runner = _engine(engine, workers, ray_address)  # a missing extra: exit 2 before any work
     fields = _fields(id_field, text_field, url_field, date_field, title_field, html_field)
     from storytrace.errors import OutputError
     from storytrace.outputs import atomic_output
@@ -302,7 +306,10 @@ def analyze(
             _report_input_problems(read.errors, read.skipped)
             if not read.documents:
                 _nothing_readable(read.errors, read.skipped, out_dir)
-            result = _run_pipeline(read, embedder, stories.value)
+            try:
+                result = _run_pipeline(read, embedder, stories.value, runner)
+            finally:
+                runner.close()
             _write(result, work, parquet, html, report_stories)
     except OutputError as exc:
         raise _usage_error(str(exc)) from exc
@@ -326,7 +333,7 @@ def _nothing_readable(errors, skipped, out_dir: Path) -> None:
     raise typer.Exit(1)
 
 
-def _run_pipeline(read, embedder, story_mode: str):
+def _run_pipeline(read, embedder, story_mode: str, engine=None):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from storytrace.guard import analyze_isolated
@@ -345,7 +352,7 @@ def _run_pipeline(read, embedder, story_mode: str):
 
         return analyze_isolated(
             read.documents, read.errors, progress=progress, embedder=embedder,
-            story_mode=story_mode,
+            story_mode=story_mode, engine=engine,
         )  # fmt: skip
 
 

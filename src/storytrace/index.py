@@ -44,7 +44,7 @@ from storytrace.model import (
     Result,
     Story,
 )
-from storytrace.stages import document_keys, document_results, story_record
+from storytrace.stages import clean_documents, document_keys, document_results, story_record
 from storytrace.store.base import FORMAT_VERSION, Store, StoreError, chunks
 from storytrace.store.duckdb import DuckDBStore
 
@@ -146,10 +146,13 @@ class Index:
     `Index(MemoryStore())`; every add, rm runs in one transaction of the store."""
 
     def __init__(self, store: Store, config: Config | None = None, embedder=None, *,
-                 one_shot: bool = False) -> None:
+                 one_shot: bool = False, engine=None) -> None:
         """`one_shot`: the whole corpus comes in one add (analyze), so batch stories are
-        possible; otherwise stories are always streaming, whatever `config.stories.mode`."""
+        possible; otherwise stories are always streaming, whatever `config.stories.mode`.
+        `engine` (storytrace.engines): where the per-document stages run; None is this
+        process. The caller closes it."""
         self.store = store
+        self.engine = engine
         config = config or Config()
         if not one_shot and config.stories.mode != "streaming":
             config = config.replace(stories=StoryOptions("streaming", config.stories.params))
@@ -170,8 +173,8 @@ class Index:
 
     @classmethod
     def open(cls, path: str | Path, config: Config | None = None, read_only: bool = False,
-             embedder=None) -> Index:
-        return cls(DuckDBStore(path, read_only=read_only), config, embedder)
+             embedder=None, engine=None) -> Index:
+        return cls(DuckDBStore(path, read_only=read_only), config, embedder, engine=engine)
 
     def close(self) -> None:
         """Write the story clusterer's checkpoint (when it moved on) and close the store."""
@@ -235,8 +238,6 @@ class Index:
             self._progress(name, 1, 1)
 
     def _add_batch(self, batch: list[Document], summary: AddSummary) -> None:
-        from storytrace.clean import clean_corpus
-
         store, config = self.store, self.config
         if store.get_meta("config") is None:
             store.set_meta("config", self.config.get_params())
@@ -254,9 +255,9 @@ class Index:
         if not new:
             return
         with self._stage("clean"):
-            cleaned = clean_corpus(new, config.clean)
+            cleaned = clean_documents(new, config.clean, self.engine)
         with self._stage("signals"):
-            results = document_results(new, cleaned)
+            results = document_results(new, cleaned, engine=self.engine)
         with self._stage("match"):
             together = _candidates_only(self._partners(results), results, config)
             relations = _find_relations({d.id: d.clean_text for d in together},

@@ -30,6 +30,7 @@ def analyze_documents(
     embedder: Embedder | None = None,
     story_mode: str | None = None,
     config: Config | None = None,
+    engine=None,
 ) -> Result:
     """Run every stage over `docs` and return the Result (see `storytrace.analyze`).
 
@@ -39,6 +40,8 @@ def analyze_documents(
     joining a story or opening one, as a live feed would); it overrides `config.stories.mode`.
     `config`: every option of the run (`storytrace.config.Config`); its `get_params()` is
     recorded in `stats["config"]`.
+    `engine`: where the per-document stages run (`storytrace.engines.get_engine("local", 4)`);
+    None is this process. The answer is the same on any engine; the caller closes it.
     """
     from storytrace.index import Index
     from storytrace.store import MemoryStore
@@ -51,13 +54,15 @@ def analyze_documents(
         config = config.replace(stories=StoryOptions(story_mode, config.stories.params))
     started = time.perf_counter()
     docs = list(docs)
-    index = Index(MemoryStore(), config, embedder, one_shot=True)
+    index = Index(MemoryStore(), config, embedder, one_shot=True, engine=engine)
     try:
         index.add(docs, batch_size=max(1, len(docs)), progress=progress, errors=errors)
         result = index.export(retrace=False)
     finally:
         index.close()
     result.stats["seconds"]["total"] = round(time.perf_counter() - started, 3)
+    if engine is not None:
+        result.stats["engine"] = {"name": engine.name, "workers": engine.workers}
     return result
 
 

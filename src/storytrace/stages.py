@@ -1,6 +1,8 @@
 """The stage graph: which stage runs over what, as plain functions over plain data.
 
-    per document   document_results(docs, cleaned)   clean text -> DocumentResult (signals,
+    per document   clean_documents(docs, options)    clean text (lines repeated across the
+                                                       corpus found between two parallel steps)
+                   document_results(docs, cleaned)   clean text -> DocumentResult (signals,
                                                        attribution); family/story come later
                    document_keys(texts, options)     candidate keys per channel (the store
                                                        keeps them to find candidates by a join)
@@ -10,12 +12,15 @@
     per story      story_record: title, families, documents, facts, conflicts; cited_reuse
 
 `pipeline.analyze_documents` and `index.Index` both call these, so a batch run and an index
-that grows document by document run the same code.
+that grows document by document run the same code. The per-document stages take an engine
+(storytrace.engines) that decides where their batches run; the answer is the same at any
+number of workers (tests/test_engines.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,15 +29,106 @@ from storytrace.match.options import MatchOptions
 from storytrace.model import CleanText, Document, DocumentResult, Family, Story
 from storytrace.trace import find_attribution, page_attribution
 
+if TYPE_CHECKING:
+    from storytrace.clean import CleanOptions
+    from storytrace.clean.html import HtmlExtraction
+    from storytrace.engines import Engine
+
 # Candidate channels the store keeps keys for, and the least number of keys two documents must
 # share to be proposed to the match stage, which then re-derives its own candidates among them
 # (so these only need to be a superset: minhash any shared band, the others match/options.py).
 KEY_CHANNELS = ("minhash", "immutables", "sentences")
 
 
+# Documents per batch sent to a worker: at ~1 ms of cleaning and signals a document, the cost
+# of shipping a batch (pickling ~5 kB a text each way) is a few percent from about 16.
+MIN_BATCH = 16
+
+
+def _parts(items: list, engine: Engine | None) -> list[list] | None:
+    """`items` in batches for the engine's workers (4 a worker, so a slow batch does not leave
+    the others idle, and none under MIN_BATCH); None when the engine has one worker."""
+    from storytrace.engines import split
+
+    if engine is None or engine.workers == 1 or not items:
+        return None
+    return split(items, 4 * engine.workers, MIN_BATCH)
+
+
+def clean_documents(docs: list[Document], options: CleanOptions,
+                    engine: Engine | None = None) -> list[CleanText]:
+    """`clean.clean_corpus` with its per-document work on the engine's workers: pages are
+    extracted in parallel, the lines repeated across the corpus are counted here, then each
+    document is cleaned in parallel. The same CleanTexts as clean_corpus, which runs when the
+    engine has one worker."""
+    from storytrace.clean import clean_corpus
+    from storytrace.clean.repeats import repeated_lines
+
+    parts = _parts(docs, engine)
+    if parts is None:
+        return clean_corpus(docs, options)
+    extractions = [e for part in engine.map_batches(_extract_batch, parts, options) for e in part]
+    line_texts = [(e.text or e.page_text) if e is not None else (doc.raw or "")
+                  for doc, e in zip(docs, extractions, strict=True)]
+    repeated = repeated_lines(line_texts, options)
+    pairs = _parts(list(zip(docs, extractions, strict=True)), engine)
+    return [c for part in engine.map_batches(_finish_batch, pairs, options, repeated)
+            for c in part]
+
+
+# The two halves of clean_corpus's loop, as it writes them (a failure is a note, never a
+# crash); tests/test_engines.py checks that both paths clean alike.
+def _extract_batch(docs: list[Document], options: CleanOptions) -> list[HtmlExtraction | None]:
+    from storytrace.clean.html import HtmlExtraction, extract_html, page_lines_noted
+
+    out: list[HtmlExtraction | None] = []
+    for doc in docs:
+        if doc.format != "html":
+            out.append(None)
+            continue
+        try:
+            out.append(extract_html(doc.raw, options, doc.url))
+        except Exception as exc:  # noqa: BLE001 - one bad page must not stop the corpus
+            page_text, _ = page_lines_noted(doc.raw or "")
+            out.append(HtmlExtraction(None, page_text, notes=[
+                f"HTML extraction failed ({type(exc).__name__}: {str(exc)[:200]})"]))
+    return out
+
+
+def _finish_batch(pairs: list[tuple[Document, HtmlExtraction | None]], options: CleanOptions,
+                  repeated) -> list[CleanText]:
+    from storytrace.clean import clean_text
+    from storytrace.clean.document import _finish_html
+
+    out: list[CleanText] = []
+    for doc, extraction in pairs:
+        try:
+            if extraction is not None:
+                out.append(_finish_html(extraction, options, repeated))
+            else:
+                out.append(clean_text(doc.raw or "", options, repeated=repeated))
+        except Exception as exc:  # noqa: BLE001 - report, never crash the pipeline
+            out.append(CleanText("", notes=[f"cleaning failed: {type(exc).__name__}: {exc}"]))
+    return out
+
+
+def _results_batch(pairs: list[tuple[Document, CleanText]]) -> list[DocumentResult]:
+    docs, cleaned = zip(*pairs, strict=True)
+    return document_results(docs, cleaned)
+
+
 def document_results(docs: Sequence[Document], cleaned: Sequence[CleanText],
-                     progress=None) -> list[DocumentResult]:
-    """The per-document stage: each document's clean text, signals and attribution."""
+                     progress=None, engine: Engine | None = None) -> list[DocumentResult]:
+    """The per-document stage: each document's clean text, signals and attribution (on the
+    engine's workers when it has several)."""
+    parts = _parts(list(zip(docs, cleaned, strict=True)), engine)
+    if parts is not None:
+        results: list[DocumentResult] = []
+        for part in engine.map_batches(_results_batch, parts):
+            results += part
+            if progress is not None:
+                progress("signals", len(results), len(docs))
+        return results
     results = []
     for n, (doc, clean) in enumerate(zip(docs, cleaned, strict=True)):
         results.append(
@@ -123,5 +219,5 @@ def document_keys(texts: Sequence[str], options: MatchOptions) -> list[dict[str,
     ]
 
 
-__all__ = ["KEY_CHANNELS", "attribution", "document_keys", "document_results", "story_record",
-           "story_title"]
+__all__ = ["KEY_CHANNELS", "attribution", "clean_documents", "document_keys", "document_results",
+           "story_record", "story_title"]
