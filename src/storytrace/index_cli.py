@@ -13,29 +13,30 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 index_app = typer.Typer(
     help="A persistent index (one DuckDB file) that grows article by article.",
     no_args_is_help=True,
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a path in a message is never cut in two
 out = Console()
 
 IndexPath = Annotated[Path, typer.Argument(help="The index file (created by the first add).")]
 
 
-def _open(path: Path, read_only: bool = False):
+def _open(path: Path, read_only: bool = False, engine=None):
     from storytrace.index import Index
     from storytrace.store import StoreError
 
     if read_only and not path.exists():
-        err.print(f"[red]error:[/] {path}: no such index")
+        err.print(f"[red]error:[/] {escape(str(path))}: no such index")
         raise typer.Exit(2)
     try:
-        return Index.open(path, read_only=read_only)
+        return Index.open(path, read_only=read_only, engine=engine)
     except StoreError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 
@@ -50,16 +51,42 @@ def add(
     date_field: Annotated[str | None, typer.Option(help="JSONL/Parquet date field.")] = "date",
     title_field: Annotated[str | None, typer.Option(help="JSONL/Parquet title field.")] = "title",
     html_field: Annotated[str | None, typer.Option(help="JSONL/Parquet raw HTML field.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, metavar="N", show_default=False,
+        help="Worker processes for cleaning and signals (default: every core); the index is "
+             "the same at any number.")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="local or ray (pip install 'storytrace[ray]').")] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        metavar="ADDRESS", help="With --engine ray: a Ray cluster to join.")] = None,
 ) -> None:
-    """Add documents: each batch is one transaction; documents already there are skipped."""
+    """Add documents: each batch is one transaction; documents already there are skipped.
+
+    Exit codes: 0 every input read; 1 some input rejected (listed, and kept in the index's
+    errors) or nothing to add; 2 usage error (an input that does not exist, an index that
+    cannot be opened).
+    """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from storytrace.ingest import FieldMap
 
+    missing = [str(p) for p in inputs if not p.exists() and not p.is_symlink()]
+    if missing:
+        err.print(f"[red]error:[/] no such file or directory: {escape(', '.join(missing))}")
+        raise typer.Exit(2)
+
     fields = FieldMap(id=id_field, text=text_field, url=url_field, date=date_field,
                       title=title_field, html=html_field)
     started = time.perf_counter()
-    with _open(index) as idx, Progress(
+    from storytrace.engines import get_engine
+    from storytrace.errors import StorytraceError
+
+    try:
+        runner = get_engine(engine, workers, ray_address)
+    except StorytraceError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    with runner, _open(index, engine=runner) as idx, Progress(
         TextColumn("{task.description:<6}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=err, disable=not sys.stderr.isatty(), transient=True,
     ) as bar:
@@ -72,7 +99,7 @@ def add(
         counts = idx.stats()
     for error in summary.errors:
         where = error.source + (f" ({error.record})" if error.record else "")
-        err.print(f"[yellow]warning:[/] skipped {where}: {error.reason}")
+        err.print(f"[yellow]warning:[/] skipped {escape(where)}: {escape(error.reason)}")
     seconds = time.perf_counter() - started
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_row("added", str(len(summary.added)))
@@ -85,7 +112,7 @@ def add(
                            f"{counts['stories']} stories")
     table.add_row("time", f"{seconds:.1f} s")
     out.print(table)
-    if not summary.added and not summary.skipped:
+    if summary.errors or (not summary.added and not summary.skipped):
         raise typer.Exit(1)
 
 
@@ -102,7 +129,7 @@ def query(
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            err.print(f"[red]error:[/] {path}: cannot read: {exc}")
+            err.print(f"[red]error:[/] {escape(str(path))}: cannot read: {escape(str(exc))}")
             raise typer.Exit(2) from exc
     with _open(index, read_only=True) as idx:
         found = idx.query(text)

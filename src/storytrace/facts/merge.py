@@ -32,6 +32,7 @@ from storytrace.facts.extract import FactMention, extract_within, parse_referenc
 from storytrace.facts.quotes import KnownNames, full_names
 from storytrace.facts.settings import (
     FACTS_MAX_CHARS,
+    FACTS_MAX_PER_DOCUMENT,
     FACTS_SECONDS_PER_DOCUMENT,
     MAX_CONFLICT_RATIO,
     MIN_SIDE_BY_SIDE_DOCUMENTS,
@@ -69,6 +70,11 @@ def story_facts(documents: list[DocumentResult]) -> tuple[list[Fact], list[Confl
             doc.notes.append(
                 f"facts: only the first {FACTS_MAX_CHARS:,} characters searched for facts"
             )
+        if len(found) > FACTS_MAX_PER_DOCUMENT:
+            doc.notes.append(
+                f"facts: {len(found):,} found; only the first {FACTS_MAX_PER_DOCUMENT:,} kept"
+            )
+            found = found[:FACTS_MAX_PER_DOCUMENT]
         mentions += [(doc.id, m) for m in found]
         story_names += full_names(text)
     known = KnownNames(story_names)

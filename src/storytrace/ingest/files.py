@@ -420,9 +420,10 @@ def _read_warc(path: Path, limits: Limits) -> Iterator[Document | InputError]:
                                      record=f"record {n + 1} at byte {end:,}")
                 return
             except Exception as exc:  # noqa: BLE001 - warcio raises ArchiveLoadFailed and more
-                where = f"record {n + 1}" + (f" after byte {offset:,}" if n >= 0 else "")
-                yield InputError(source, f"malformed WARC: {_why(exc)}; the rest of the file is not "
-                                         "read", record=where)
+                # warcio cannot tell a record cut off in its headers from a malformed one
+                yield InputError(source, f"truncated or malformed WARC record ({_why(exc)}); "
+                                         "the rest of the file is not read",
+                                 record=f"record {n + 1} at byte {end:,}")
                 return
             n += 1
             try:
