@@ -123,3 +123,24 @@ def test_batches_keep_every_item_in_order():
     assert all(len(p) >= 16 for p in parts)
     with get_engine("local", workers=2) as engine:
         assert list(engine.map_batches(sum, parts)) == [sum(p) for p in parts]
+
+
+def test_index_add_on_two_workers_builds_the_same_index(tmp_path):
+    from typer.testing import CliRunner
+
+    from storytrace.cli import app
+    from storytrace.index import Index
+
+    runner = CliRunner()
+    exported = []
+    for workers in ("1", "2"):
+        path = tmp_path / f"w{workers}.duckdb"
+        for inputs in ([DATA / "seeds"], [REPO / "examples" / "corpus"]):
+            got = runner.invoke(app, ["index", "add", str(path), *map(str, inputs),
+                                      "--workers", workers])
+            assert got.exit_code == 0, got.output
+        with Index.open(path, read_only=True) as index:
+            result = index.export().to_dict()
+        result.pop("stats")
+        exported.append(result)
+    assert exported[0]["families"] and exported[0] == exported[1]
