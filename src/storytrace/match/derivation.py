@@ -33,7 +33,7 @@ from rapidfuzz.process import cdist
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from storytrace.fingerprint.shingles import words
-from storytrace.match.align import Sentence, dice
+from storytrace.match.align import Sentence, dice, token_ids
 
 CLASSES = ("wholly", "partially", "non")
 FEATURES = (
@@ -65,6 +65,10 @@ class Text:
     sentences: list[str]  # normalised sentences of >= 5 words
     sentence_words: np.ndarray  # their lengths
     vocabulary: frozenset[str] = frozenset()
+    # Hashes of the word 3- and 5-grams starting at each token, and each sentence's word set
+    # (`align.token_ids`): a text measured against many targets is hashed once.
+    grams: dict[int, np.ndarray] = field(default_factory=dict)
+    sentence_ids: list[np.ndarray] = field(default_factory=list)
 
     @classmethod
     def from_sentences(cls, split: list[Sentence]) -> Text:
@@ -78,7 +82,9 @@ class Text:
             quoted.append(False)
         kept = [s for s in split if s.n_words >= _MIN_SENTENCE_WORDS][:_MAX_SENTENCES]
         return cls(tokens, np.array(quoted, dtype=bool), [s.norm for s in kept],
-                   np.array([s.n_words for s in kept], dtype=np.float64), frozenset(tokens))
+                   np.array([s.n_words for s in kept], dtype=np.float64), frozenset(tokens),
+                   {n: _gram_ids(tokens, n) for n in (3, 5)},
+                   [token_ids(frozenset(s.norm.split())) for s in kept])
 
 
 @dataclass(slots=True)
@@ -111,17 +117,20 @@ class Rarity:
         return found
 
 
-def _grams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
-    return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+def _gram_ids(tokens: list[str], n: int) -> np.ndarray:
+    """A hash of the word n-gram starting at each token (len(tokens) - n + 1 of them)."""
+    count = max(0, len(tokens) - n + 1)
+    return np.fromiter((hash(tuple(tokens[i:i + n])) for i in range(count)),
+                       dtype=np.int64, count=count)
 
 
-def _covered(tokens: list[str], source_grams: set[tuple[str, ...]], n: int) -> np.ndarray:
-    """Which tokens lie inside an n-gram that the sources also have (a tiling of shared runs)."""
-    cover = np.zeros(len(tokens), dtype=bool)
-    for i, gram in enumerate(_grams(tokens, n)):
-        if gram in source_grams:
-            cover[i:i + n] = True
-    return cover
+def _covered(target: Text, sources: list[Text], n: int) -> np.ndarray:
+    """Which tokens of `target` lie inside an n-gram that the sources also have (a tiling of
+    shared runs)."""
+    starts = np.isin(target.grams[n], np.concatenate([s.grams[n] for s in sources]))
+    # A token is covered when one of the n grams that contain it is shared.
+    return np.convolve(starts, np.ones(n, dtype=int))[:len(target.tokens)] > 0 \
+        if len(starts) else np.zeros(len(target.tokens), dtype=bool)
 
 
 def _content(target: Text) -> list[str]:
@@ -139,10 +148,9 @@ def features(target: Text, sources: list[Text], rarity: Rarity) -> dict[str, flo
     """The derivation features of `target` against the union of `sources` (see FEATURES)."""
     real = np.array([t != "\n" for t in target.tokens], dtype=bool)
     n_words = int(real.sum())
-    source_tokens = [t for s in sources for t in s.tokens]
-    rare = rare_words(target, set(source_tokens), rarity)
-    tri = _covered(target.tokens, set(_grams(source_tokens, 3)), 3) & real
-    five = _covered(target.tokens, set(_grams(source_tokens, 5)), 5) & real
+    rare = rare_words(target, frozenset().union(*(s.vocabulary for s in sources)), rarity)
+    tri = _covered(target, sources, 3) & real
+    five = _covered(target, sources, 5) & real
     unquoted = real & ~target.quoted
     out = {
         "rare_words": rare,
@@ -157,8 +165,8 @@ def features(target: Text, sources: list[Text], rarity: Rarity) -> dict[str, flo
         weight = target.sentence_words / target.sentence_words.sum()
         chars = cdist(target.sentences, source_sentences, scorer=fuzz.ratio,
                       dtype=np.float32).max(axis=1) / 100.0
-        word_sets = dice([frozenset(s.split()) for s in target.sentences],
-                          [frozenset(s.split()) for s in source_sentences]).max(axis=1)
+        source_ids = [ids for src in sources for ids in src.sentence_ids][:_MAX_SENTENCES]
+        word_sets = dice(target.sentence_ids, source_ids).max(axis=1)
         out["sentence_chars"] = float(weight @ chars)
         out["sentence_words"] = float(weight @ word_sets)
     return {k: round(float(v), 4) for k, v in out.items()}
