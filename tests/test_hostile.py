@@ -507,3 +507,23 @@ def test_a_document_that_breaks_a_stage_costs_only_itself(monkeypatch):
     assert [d.id for d in result.documents] == ["doc-0", "doc-2"]
     (error,) = result.errors
     assert error.record == "document doc-1" and "a bug in a stage" in error.reason
+
+
+def test_a_document_cut_short_in_the_facts_stage_says_so_in_the_result(monkeypatch, tmp_path):
+    import storytrace.facts.merge as merge
+    from storytrace.index import Index
+
+    monkeypatch.setattr(merge, "FACTS_MAX_CHARS", 300)
+    monkeypatch.setattr(merge, "FACTS_MAX_PER_DOCUMENT", 2)
+    long = " ".join([GOOD[0]] * 4)
+    result = storytrace.analyze([long, GOOD[1]])
+    notes = {d.id: d.notes for d in result.documents}
+    assert "facts: only the first 300 characters searched for facts" in notes["doc-0"]
+    assert any(n.startswith("facts: ") and "only the first 2 kept" in n for n in notes["doc-0"])
+    assert not any("characters searched" in n for n in notes["doc-1"])
+    assert "facts: only the first 300 characters" in json.dumps(result.to_dict())
+    with Index.open(tmp_path / "news.duckdb") as index:  # a persistent index keeps them too
+        index.add([Document("long", long, "<test>")])
+    with Index.open(tmp_path / "news.duckdb", read_only=True) as index:
+        (doc,) = index.export().documents
+    assert "facts: only the first 300 characters searched for facts" in doc.notes

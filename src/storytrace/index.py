@@ -52,6 +52,7 @@ Progress = Callable[[str, int, int], None]
 
 _WORD = re.compile(r"[^\W\d_]+")  # as trace.wording.Vocabulary counts words
 _CLUSTERER = "story_clusterer"
+_FACTS_NOTES = "facts_notes"  # meta: document id -> the facts stage's notes on it
 # The clusterer's pickled state is written when this many units were fed since the last
 # checkpoint, and on close; after a crash the units since are fed again on open (the units
 # table is the truth), which costs about what feeding them cost (130-200 families a second).
@@ -534,6 +535,7 @@ class Index:
             first[story_id] = position[ordered[0].members[0].id]
         with self._stage("reuse"):
             self._reuse(story_families, story_of, doc_ids, by_id)
+        self._keep_facts_notes(doc_ids, by_id)
         closeness = self._story_closeness({s.id: s.documents for s in stories})
         for story in stories:
             story.confidence = story_confidence([closeness[i] for i in story.documents])
@@ -562,6 +564,15 @@ class Index:
             within = clusterer.similarity_within(list(report_of.values()))
             closeness.update((i, within[r]) for i, r in report_of.items())
         return closeness
+
+    def _keep_facts_notes(self, doc_ids: list[str], by_id: dict[str, DocumentResult]) -> None:
+        """Keep the facts stage's notes (a document whose facts were cut short) in the store:
+        a document is stored before its story's facts are found; export adds them back."""
+        noted = {i: list(dict.fromkeys(n for n in by_id[i].notes if n.startswith("facts:")))
+                 for i in doc_ids}
+        noted = {i: notes for i, notes in noted.items() if notes}
+        if noted:
+            self.store.set_meta(_FACTS_NOTES, self.store.get_meta(_FACTS_NOTES, {}) | noted)
 
     def _reuse(self, story_families: dict[str, list[Family]], story_of: dict[str, str],
                doc_ids: list[str], by_id: dict[str, DocumentResult]) -> None:
@@ -682,6 +693,9 @@ class Index:
 
         store = self.store
         documents = store.documents()
+        facts_notes = store.get_meta(_FACTS_NOTES, {})
+        for doc in documents:
+            doc.notes += [n for n in facts_notes.get(doc.id, ()) if n not in doc.notes]
         by_id = {d.id: d for d in documents}
         relations = store.relations()
         inside: dict[str, list[Relation]] = {}
