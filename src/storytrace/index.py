@@ -44,7 +44,12 @@ from storytrace.model import (
     Result,
     Story,
 )
-from storytrace.stages import clean_documents, document_keys, document_results, story_record
+from storytrace.stages import (
+    clean_documents,
+    document_keys,
+    document_results,
+    story_records,
+)
 from storytrace.store.base import FORMAT_VERSION, Store, StoreError, chunks
 from storytrace.store.duckdb import DuckDBStore
 
@@ -530,9 +535,9 @@ class Index:
             story_families[story_id] = ordered
             for i in (m.id for f in ordered for m in f.members):
                 by_id[i].story = story_of[i] = story_id
-            with self._stage("facts"):
-                stories.append(story_record(story_id, ordered, by_id))
             first[story_id] = position[ordered[0].members[0].id]
+        with self._stage("facts"):
+            stories = story_records(story_families, by_id, self.engine)
         with self._stage("reuse"):
             self._reuse(story_families, story_of, doc_ids, by_id)
         self._keep_facts_notes(doc_ids, by_id)

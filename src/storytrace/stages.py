@@ -197,6 +197,48 @@ def story_record(story_id: str, families: list[Family],
     )
 
 
+def story_records(story_families: dict[str, list[Family]], by_id: dict[str, DocumentResult],
+                  engine: Engine | None = None) -> list[Story]:
+    """`story_record` of each story (id -> its families in order), on the engine's workers
+    when it has several. The facts stage notes on a document it cut short; those notes come
+    back from the workers onto `by_id`'s documents, as a run in this process leaves them."""
+    items = list(story_families.items())
+    if engine is None or engine.workers == 1 or len(items) < 2:
+        return [story_record(story_id, families, by_id) for story_id, families in items]
+    shipped = [(story_id, families, [by_id[m.id] for f in families for m in f.members])
+               for story_id, families in items]
+    # Stories differ in size by 100x: consecutive parts of about equal document counts, 4 per
+    # worker, so one part of big stories does not leave the other workers idle.
+    total = sum(len(docs) for _, _, docs in shipped)
+    share = max(1, total // (4 * engine.workers))
+    parts, part, size = [], [], 0
+    for item in shipped:
+        part.append(item)
+        size += len(item[2])
+        if size >= share:
+            parts.append(part)
+            part, size = [], 0
+    if part:
+        parts.append(part)
+    stories: list[Story] = []
+    for part in engine.map_batches(_story_batch, parts):
+        for story, notes in part:
+            stories.append(story)
+            for doc_id, doc_notes in notes.items():
+                by_id[doc_id].notes = doc_notes
+    return stories
+
+
+def _story_batch(items: list[tuple[str, list[Family], list[DocumentResult]]]
+                 ) -> list[tuple[Story, dict[str, list[str]]]]:
+    out = []
+    for story_id, families, docs in items:
+        by_id = {d.id: d for d in docs}
+        story = story_record(story_id, families, by_id)
+        out.append((story, {d.id: d.notes for d in docs}))
+    return out
+
+
 def document_keys(texts: Sequence[str], options: MatchOptions) -> list[dict[str, np.ndarray]]:
     """Each clean text's candidate keys per channel (KEY_CHANNELS), as the match stage makes
     them: LSH band keys of the word-shingle MinHash (band i's key at column i, so equal keys
@@ -220,4 +262,4 @@ def document_keys(texts: Sequence[str], options: MatchOptions) -> list[dict[str,
 
 
 __all__ = ["KEY_CHANNELS", "attribution", "clean_documents", "document_keys", "document_results",
-           "story_record", "story_title"]
+           "story_record", "story_records", "story_title"]
