@@ -680,3 +680,41 @@ def test_an_index_of_format_1_opens_and_gains_story_similarity(tmp_path):
         result_ = index.export()
     assert len(result_.stories) == 1
     assert result_.document("c").story_similarity is not None
+
+
+def _votes_one_report_at_a_time(labels, owner, informative, lengths, n_families):
+    """The family vote as it reads: tally each family's informative reports (all of them when
+    none is), the top label wins, ties to the first longest report's label, else the lowest."""
+    tallies = [Counter() for _ in range(n_families)]
+    fallback = [Counter() for _ in range(n_families)]
+    longest = [-1] * n_families
+    for report, (label, family) in enumerate(zip(labels, owner, strict=True)):
+        (tallies if informative[report] else fallback)[family][label] += 1
+        if longest[family] < 0 or lengths[report] > lengths[longest[family]]:
+            longest[family] = report
+    votes = []
+    for family, tally in enumerate(tallies):
+        tally = tally or fallback[family]
+        winners = [k for k, n in tally.items() if n == max(tally.values())]
+        own = labels[longest[family]]
+        votes.append(own if own in winners else min(winners))
+    return votes
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 4), st.booleans(),
+                          st.integers(1, 3)), min_size=1, max_size=30))
+def test_each_family_goes_to_the_story_of_most_of_its_reports_and_labels_number_in_order(rows):
+    """The array versions of the family vote and of the renumbering (a stream reads them per
+    arrival) give what counting one report at a time gives."""
+    from storytrace.cluster.stories import _family_votes, _renumber
+
+    labels, owner, informative, lengths = (list(x) for x in zip(*rows, strict=True))
+    families = sorted(set(owner))
+    owner = [families.index(f) for f in owner]
+    votes = _family_votes(np.array(labels), np.array(owner), np.array(informative),
+                          np.array(lengths), len(families))
+    expected = _votes_one_report_at_a_time(labels, owner, informative, lengths, len(families))
+    assert votes.tolist() == expected
+    seen: dict[int, int] = {}
+    assert _renumber(np.array(labels)).tolist() == [seen.setdefault(x, len(seen)) for x in labels]

@@ -907,21 +907,32 @@ def _family_votes(
     n_families: int,
 ) -> np.ndarray:
     """Each family's story: the label most of its informative reports hold (all of its reports
-    when none is informative), ties going to the label of its longest report."""
-    tallies: list[Counter[int]] = [Counter() for _ in range(n_families)]
-    fallback: list[Counter[int]] = [Counter() for _ in range(n_families)]
-    longest = np.full(n_families, -1)
-    for report, (label, family) in enumerate(zip(report_labels.tolist(), owner.tolist())):
-        (tallies if informative[report] else fallback)[family][label] += 1
-        if longest[family] < 0 or lengths[report] > lengths[longest[family]]:
-            longest[family] = report
+    when none is informative), ties going to the label of its longest report (the first
+    longest), else to the lowest label. Array operations only: a stream reads it per arrival."""
+    report_labels, owner = np.asarray(report_labels, dtype=np.int64), np.asarray(owner)
     votes = np.zeros(n_families, dtype=int)
-    for family, tally in enumerate(tallies):
-        tally = tally or fallback[family]
-        top = max(tally.values())
-        winners = [label for label, count in tally.items() if count == top]
-        own = int(report_labels[longest[family]])
-        votes[family] = own if own in winners else min(winners)
+    if not len(report_labels):
+        return votes
+    reports = np.arange(len(report_labels))
+    longest = np.full(n_families, -1)
+    by_length = np.lexsort((reports, -np.asarray(lengths), owner))  # family, longest, first
+    first = np.ones(len(by_length), dtype=bool)
+    first[1:] = owner[by_length[1:]] != owner[by_length[:-1]]
+    longest[owner[by_length[first]]] = by_length[first]
+    has_informative = np.zeros(n_families, dtype=bool)
+    has_informative[owner[informative]] = True
+    counted = informative | ~has_informative[owner]
+    width = int(report_labels.max()) + 1
+    pairs, counts = np.unique(owner[counted] * width + report_labels[counted], return_counts=True)
+    family, label = pairs // width, pairs % width  # sorted by family, then label
+    top = np.zeros(n_families, dtype=np.int64)
+    np.maximum.at(top, family, counts)
+    winner = counts == top[family]
+    winners = np.flatnonzero(winner)
+    lowest = winners[np.r_[True, family[winners][1:] != family[winners][:-1]]]
+    votes[family[lowest]] = label[lowest]
+    own = np.flatnonzero(winner & (label == report_labels[longest[family]]))
+    votes[family[own]] = label[own]
     return votes
 
 
@@ -932,9 +943,9 @@ def _attach_lone_families(
     that one similarity reaches `min_similarity` (its average to the story did not)."""
     sizes = np.bincount(labels)
     moved = labels.copy()
-    for index in np.flatnonzero(sizes[labels] == 1):
-        if nearest_similarity[index] >= min_similarity and sizes[labels[nearest[index]]] > 1:
-            moved[index] = labels[nearest[index]]
+    lone = np.flatnonzero(sizes[labels] == 1)
+    lone = lone[(nearest_similarity[lone] >= min_similarity) & (sizes[labels[nearest[lone]]] > 1)]
+    moved[lone] = labels[nearest[lone]]
     return moved
 
 
@@ -955,9 +966,10 @@ def _merge_mutual_neighbours(
     mutual &= labels[nearest] != labels
     if not mutual.any():
         return labels
-    links = zip(labels[mutual].tolist(), labels[nearest[mutual]].tolist(), strict=True)
+    ends = labels[mutual], labels[nearest[mutual]]
+    links = zip(ends[0].tolist(), ends[1].tolist(), strict=True)
     merged = labels.copy()
-    for stories in connected_groups(np.unique(labels).tolist(), links):
+    for stories in connected_groups(np.unique(np.concatenate(ends)).tolist(), links):
         if len(stories) < 2:
             continue
         members = np.flatnonzero(np.isin(labels, stories))
@@ -1052,8 +1064,10 @@ def _compact_columns(x: sp.csr_matrix) -> sp.csr_matrix:
 
 def _renumber(raw: np.ndarray) -> np.ndarray:
     """Story labels numbered by first appearance (0, 1, 2, ... in input order)."""
-    mapping: dict[int, int] = {}
-    return np.array([mapping.setdefault(int(x), len(mapping)) for x in raw], dtype=int)
+    _, first, inverse = np.unique(np.asarray(raw), return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=int)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[inverse.ravel()]
 
 
 def groups_from_labels(labels: np.ndarray) -> list[list[int]]:
