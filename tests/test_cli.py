@@ -108,6 +108,18 @@ def test_dedup_keeps_one_copy_and_records_bad_rows(tmp_path):
     assert "pile.jsonl" in done.stderr
 
 
+def test_dedup_gives_every_document_an_id_of_its_own(tmp_path):
+    rows = [{"id": "dup", "text": "The harbour strike ended on Sunday after nine days."},
+            {"id": "dup", "text": "A new library opened downtown with 40,000 books."},
+            {"id": "dup~2", "text": "Snow closed the mountain pass for the third time."}]
+    (tmp_path / "ids.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    done = run("dedup", tmp_path / "ids.jsonl", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    mapping = [json.loads(x) for x in (tmp_path / "out" / "mapping.jsonl").read_text().splitlines()]
+    ids = [m["id"] for m in mapping]
+    assert len(ids) == 3 and len(set(ids)) == 3 and ids[:2] == ["dup", "dup~2"]
+
+
 def test_dedup_refuses_an_unknown_mode(tmp_path):
     done = run("dedup", DATA / "seeds", "--out", tmp_path / "out", "--mode", "fuzzy")
     assert done.returncode != 0 and "lexical" in done.stderr

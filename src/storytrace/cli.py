@@ -455,7 +455,7 @@ def dedup(
     from storytrace.dedup import DedupOptions
     from storytrace.dedup import dedup as run_dedup
     from storytrace.errors import OutputError
-    from storytrace.ingest import iter_inputs
+    from storytrace.ingest import iter_inputs, unique_stream
     from storytrace.model import Document, InputError
     from storytrace.outputs import atomic_output
 
@@ -487,7 +487,7 @@ def dedup(
     try:
         with atomic_output(out_dir) as work:
             try:
-                stats = run_dedup(documents(), work, options, runner)
+                stats = run_dedup(unique_stream(documents()), work, options, runner)
             finally:
                 runner.close()
             if not stats.documents:

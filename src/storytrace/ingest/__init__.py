@@ -15,6 +15,7 @@ from storytrace.ingest.files import (
     read_inputs,
     safe_document,
     unique_ids,
+    unique_stream,
 )
 from storytrace.ingest.limits import LIMITS, Limits
 
@@ -28,4 +29,5 @@ __all__ = [
     "read_inputs",
     "safe_document",
     "unique_ids",
+    "unique_stream",
 ]

@@ -204,6 +204,25 @@ def unique_ids(docs: list[Document]) -> list[Document]:
     return docs
 
 
+def unique_stream(docs: Iterable[Document]) -> Iterator[Document]:
+    """`unique_ids` for a stream (dedup): a repeated "a" becomes the first free "a~N" among
+    the ids seen so far, so an "a~2" arriving later is renamed in its turn. Holds one 64-bit
+    hash per id, not the ids."""
+    import xxhash
+
+    seen: set[int] = set()
+    for doc in docs:
+        key = xxhash.xxh3_64_intdigest(doc.id.encode("utf-8", "surrogatepass"))
+        if key in seen:
+            n = 2
+            while xxhash.xxh3_64_intdigest(f"{doc.id}~{n}".encode("utf-8", "surrogatepass")) in seen:
+                n += 1
+            doc.id = f"{doc.id}~{n}"
+            key = xxhash.xxh3_64_intdigest(doc.id.encode("utf-8", "surrogatepass"))
+        seen.add(key)
+        yield doc
+
+
 def safe_document(doc: Document) -> Document:
     """`doc` with every text field made safe for the outputs (`safe_text`); the same object
     when nothing needed it."""

@@ -52,7 +52,7 @@ def title_of(doc: DocumentResult) -> str:
     if doc.title and doc.title.strip():
         text = " ".join(doc.title.split())
     else:
-        text = " ".join(doc.clean_text.split()[:14])
+        text = " ".join(doc.clean_text[:2000].split()[:14])  # not the whole text, per call
     if not text:
         return "(no article text)"
     return text if len(text) <= NAME_TITLE_CHARS else text[: NAME_TITLE_CHARS - 1] + "…"
