@@ -510,7 +510,7 @@ def test_a_document_that_breaks_a_stage_costs_only_itself(monkeypatch):
 
 
 def test_a_document_cut_short_in_the_facts_stage_says_so_in_the_result(monkeypatch, tmp_path):
-    import storytrace.facts.merge as merge
+    from storytrace.facts import merge
     from storytrace.index import Index
 
     monkeypatch.setattr(merge, "FACTS_MAX_CHARS", 300)
@@ -527,3 +527,22 @@ def test_a_document_cut_short_in_the_facts_stage_says_so_in_the_result(monkeypat
     with Index.open(tmp_path / "news.duckdb", read_only=True) as index:
         (doc,) = index.export().documents
     assert "facts: only the first 300 characters searched for facts" in doc.notes
+
+
+def test_a_document_that_breaks_a_later_stage_costs_only_itself(monkeypatch):
+    import storytrace.facts
+
+    story_facts = storytrace.facts.story_facts
+
+    def fragile(documents):  # a story-level stage with a bug that one text triggers
+        if any("POISON" in d.clean_text for d in documents):
+            raise RecursionError("a bug in a story stage")
+        return story_facts(documents)
+
+    monkeypatch.setattr(storytrace.facts, "story_facts", fragile)
+    texts = [GOOD[0], GOOD[1], DEEP, "This POISON article breaks the story stage, once merged.",
+             GOOD[0] + " Reprinted."]
+    result = storytrace.analyze(texts)
+    assert [d.id for d in result.documents] == ["doc-0", "doc-1", "doc-2", "doc-4"]
+    (error,) = result.errors
+    assert error.record == "document doc-3" and "a bug in a story stage" in error.reason

@@ -1,18 +1,26 @@
 """One document that breaks a stage costs that document, not the run.
 
 The stages are written to take any text (the hostile tests feed them arbitrary Unicode), so
-this is the net under them: when a run fails, each document goes alone through the
+this is the net under them. When a run fails, each document first goes alone through the
 per-document stages (clean, signals and attribution, candidate keys, facts); those that raise
-become error records naming the document and the exception, and the run is made again without
-them. A failure no single document explains is raised as it was.
+are the culprits. When none does, the failure is in a later stage (match, families, stories,
+trace, story facts): the documents are halved, and each half that still fails halved again,
+down to the single documents that make the whole pipeline fail on their own. The culprits
+become error records naming the document and the exception, and the run is made again
+without them. A failure no single document explains (two documents that only fail together)
+is raised as it was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from storytrace.errors import StorytraceError
 from storytrace.model import Document, InputError, Result
+
+
+def _reason(exc: BaseException) -> str:
+    return " ".join(f"processing failed: {type(exc).__name__}: {exc}".split())[:300]
 
 
 def failing_documents(docs: Iterable[Document]) -> list[tuple[Document, str]]:
@@ -30,20 +38,49 @@ def failing_documents(docs: Iterable[Document]) -> list[tuple[Document, str]]:
             document_keys([result.clean_text], options)
             extract_facts(result.clean_text, result.date)
         except Exception as exc:  # noqa: BLE001 - finding what fails is the point
-            failing.append((doc, f"processing failed: {type(exc).__name__}: {exc}"[:300]))
+            failing.append((doc, _reason(exc)))
     return failing
+
+
+def breaking_documents(docs: list[Document], run: Callable[[list[Document]], object],
+                       failure: BaseException) -> list[tuple[Document, str]]:
+    """The documents that make `run` raise on their own, found by halving: `run(docs)`
+    raised `failure`; a half that runs clean holds no culprit, a half that raises is halved
+    again. About 2 log2(n) runs of shrinking parts per culprit."""
+    found: list[tuple[Document, str]] = []
+
+    def search(group: list[Document], exc: BaseException) -> None:
+        if len(group) == 1:
+            found.append((group[0], _reason(exc)))
+            return
+        half = len(group) // 2
+        for part in (group[:half], group[half:]):
+            try:
+                run(part)
+            except StorytraceError:
+                raise  # a bad option, not a bad document
+            except Exception as part_exc:  # noqa: BLE001 - finding what fails is the point
+                search(part, part_exc)
+
+    search(list(docs), failure)
+    return found
 
 
 def analyze_isolated(docs: list[Document], errors: list[InputError], **kwargs) -> Result:
     """`pipeline.analyze_documents`, with documents that break a stage moved to the errors."""
     from storytrace.pipeline import analyze_documents
 
+    docs = list(docs)
     try:
-        return analyze_documents(list(docs), list(errors), **kwargs)
+        return analyze_documents(docs, list(errors), **kwargs)
     except StorytraceError:
         raise  # a bad option, not a bad document
-    except Exception:
+    except Exception as exc:
         failing = failing_documents(docs)
+        if not failing:
+            quiet = {k: v for k, v in kwargs.items() if k != "progress"}
+            failing = breaking_documents(
+                docs, lambda part: analyze_documents(part, [], **quiet), exc)
         if not failing:
             raise
     bad = {id(doc) for doc, _ in failing}
@@ -53,4 +90,4 @@ def analyze_isolated(docs: list[Document], errors: list[InputError], **kwargs) -
     return analyze_documents(kept, [*errors, *rejected], **kwargs)
 
 
-__all__ = ["analyze_isolated", "failing_documents"]
+__all__ = ["analyze_isolated", "breaking_documents", "failing_documents"]
