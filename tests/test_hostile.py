@@ -546,3 +546,33 @@ def test_a_document_that_breaks_a_later_stage_costs_only_itself(monkeypatch):
     assert [d.id for d in result.documents] == ["doc-0", "doc-1", "doc-2", "doc-4"]
     (error,) = result.errors
     assert error.record == "document doc-3" and "a bug in a story stage" in error.reason
+
+
+def test_index_add_moves_a_document_that_breaks_a_stage_to_the_errors(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    import storytrace.facts
+    from storytrace.cli import app
+    from storytrace.index import Index
+
+    story_facts = storytrace.facts.story_facts
+
+    def fragile(documents):
+        if any("POISON" in d.clean_text for d in documents):
+            raise ValueError("a bug in a story stage")
+        return story_facts(documents)
+
+    monkeypatch.setattr(storytrace.facts, "story_facts", fragile)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name, text in [("a", GOOD[0]), ("b", "This POISON article breaks the story stage."),
+                       ("c", GOOD[1])]:
+        (inbox / f"{name}.txt").write_text(text)
+    done = CliRunner().invoke(app, ["index", "add", str(tmp_path / "i.duckdb"), str(inbox),
+                                    "--workers", "1", "--batch-size", "1"])
+    assert done.exit_code == 1, done.output
+    assert "a bug in a story stage" in done.output
+    with Index.open(tmp_path / "i.duckdb", read_only=True) as index:
+        assert sorted(d.id for d in index.store.documents()) == ["a", "c"]
+        assert [e.record for e in index.store.errors()] == ["document b"]
+        assert index.check() == []

@@ -95,7 +95,7 @@ def add(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        summary = idx.add(inputs, fields=fields, batch_size=batch_size, progress=progress)
+        summary = _add_isolated(idx, inputs, fields, batch_size, progress)
         counts = idx.stats()
     for error in summary.errors:
         where = error.source + (f" ({error.record})" if error.record else "")
@@ -114,6 +114,40 @@ def add(
     out.print(table)
     if summary.errors or (not summary.added and not summary.skipped):
         raise typer.Exit(1)
+
+
+def _add_isolated(idx, inputs: list[Path], fields, batch_size: int, progress):
+    """`Index.add`, where a document that makes a stage fail is added to the errors instead
+    and the add made again without it (the batches already committed are skipped then), as
+    `storytrace.guard` does for analyze."""
+    from storytrace.errors import StorytraceError
+    from storytrace.guard import breaking_documents, failing_documents
+    from storytrace.ingest import read_inputs
+    from storytrace.model import InputError
+    from storytrace.pipeline import analyze_documents
+    from storytrace.store import StoreError
+
+    read = read_inputs(inputs, fields)
+    docs, errors, rejected = read.documents, read.errors, []
+    while True:
+        try:
+            summary = idx.add(docs, fields=fields, batch_size=batch_size, progress=progress,
+                              errors=errors)
+        except (StorytraceError, StoreError):
+            raise
+        except Exception as exc:
+            failing = failing_documents(docs) or breaking_documents(
+                docs, lambda part: analyze_documents(part, [], story_mode="streaming"), exc)
+            if not failing:
+                raise
+            bad = {id(doc) for doc, _ in failing}
+            docs = [doc for doc in docs if id(doc) not in bad]
+            errors = [InputError(doc.source, reason, record=f"document {doc.id}")
+                      for doc, reason in failing]  # the first errors are stored already
+            rejected += errors
+            continue
+        summary.errors = [*read.errors, *rejected] if rejected else summary.errors
+        return summary
 
 
 @index_app.command("query")
