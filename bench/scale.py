@@ -1,0 +1,166 @@
+"""Scale: `storytrace analyze` at 1 and 2 workers (and Ray), `storytrace dedup` on big piles.
+
+    PYTHONPATH=src .venv/bin/python bench/scale.py [--analyze 30000] [--workers 1,2] [--ray]
+                                                   [--dedup 0] [--note TEXT]
+
+Corpus: bench/dedup.py's `build_corpus` (Multi-News dev articles and the rewrite generator's
+verbatim, wrapped, truncated, edited, spun, translated and partial copies, replicated through
+word ciphers), written as JSONL. Every run is the command a user types, in a new process:
+`storytrace analyze corpus.jsonl --out DIR --workers N --no-parquet --json` (and
+`storytrace dedup corpus.jsonl --out DIR --workers N`), so its time includes reading the file
+and writing the outputs. Printed per run: seconds per stage (result.json stats.seconds, wall
+clock of the stage in the main process, which waits for its workers), documents per second,
+the CPU seconds of all its processes, the peak RSS of its largest process and of the
+main process, and the same-run ratio against the 1-worker run. The answers of the runs are
+compared: families and stories must be the same at any number of workers.
+
+The machine is shared: the header and footer print the load average; a load above the core
+count means the runs had less than the cores they were given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+STAGES = ("clean", "signals", "match", "families", "trace", "stories", "facts", "reuse")
+
+
+def _storytrace() -> str:
+    return str(Path(sys.executable).with_name("storytrace"))
+
+
+def _measure(command: list[str], out: str) -> None:
+    """Run `command` (this wrapper's only child) and write its wall clock, the CPU time and
+    peak RSS of its processes (RUSAGE_CHILDREN: the command and the workers it waited for)."""
+    started = time.perf_counter()
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(out, "w") as f:
+        json.dump({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
+                   "rss_mb": usage.ru_maxrss / 1024, "code": done.returncode,
+                   "stdout": done.stdout[-20000:], "stderr": done.stderr[-4000:]}, f)
+
+
+def _run(command: list[str], workdir: Path) -> dict:
+    out = workdir / "measure.json"
+    subprocess.run([sys.executable, __file__, "--measure", json.dumps(command), str(out)],
+                   check=True)
+    found = json.loads(out.read_text())
+    if found["code"] not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({found['code']}): {found['stderr']}")
+    return found
+
+
+def _answer(result_path: Path) -> tuple:
+    """What must not change with the engine: families (members, kinds, parents, origin) and
+    stories (families, documents)."""
+    result = json.loads(result_path.read_text(encoding="utf-8"))
+    families = [(f["id"], f["origin"], [(m["id"], m["kind"], m["parent"]) for m in f["members"]])
+                for f in result["families"]]
+    stories = [(s["id"], s["families"], s["documents"]) for s in result["stories"]]
+    return families, stories, result["stats"]
+
+
+def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path) -> None:
+    from dedup import write_corpus
+
+    path = tmp / f"corpus-{n_docs}.jsonl"
+    started = time.perf_counter()
+    write_corpus(n_docs, path)
+    megabytes = path.stat().st_size / 1e6
+    print(f"\n## analyze, {n_docs} documents ({megabytes:.0f} MB JSONL, written in "
+          f"{time.perf_counter() - started:.0f} s)")
+    header = (f"{'engine':<10}{'workers':>8} " + " ".join(f"{s:>8}" for s in STAGES)
+              + f"{'total s':>9}{'wall s':>8}{'docs/s':>8}{'CPU s':>8}{'RSS MB':>8}"
+                f"{'ratio':>7}  same answer")
+    print(header, flush=True)
+    runs = [("local", w) for w in workers] + ([("ray", max(workers))] if ray else [])
+    first = None
+    for n, (engine, n_workers) in enumerate(runs):
+        out = tmp / f"analyze-{engine}-{n_workers}"
+        found = _run([_storytrace(), "analyze", str(path), "--out", str(out), "--workers",
+                      str(n_workers), "--engine", engine, "--no-parquet", "--json"], tmp)
+        families, stories, stats = _answer(out / "result.json")
+        seconds = stats["seconds"]
+        if first is None:
+            first = (found["seconds"], families, stories)
+        same = "-" if n == 0 else str(families == first[1] and stories == first[2])
+        print(f"{engine:<10}{n_workers:>8} "
+              + " ".join(f"{seconds.get(s, 0.0):>8.1f}" for s in STAGES)
+              + f"{seconds['total']:>9.1f}{found['seconds']:>8.1f}"
+                f"{n_docs / found['seconds']:>8.1f}{found['cpu']:>8.0f}{found['rss_mb']:>8.0f}"
+                f"{first[0] / found['seconds']:>7.2f}  {same}", flush=True)
+        shutil.rmtree(out)
+    print(f"({len(first[1])} families, {len(first[2])} stories; ratio: wall clock of the first "
+          "run / this run's; RSS: the largest process)")
+    path.unlink()
+
+
+def bench_dedup(n_docs: int, workers: list[int], tmp: Path) -> None:
+    from dedup import write_corpus
+
+    path = tmp / f"corpus-{n_docs}.jsonl"
+    started = time.perf_counter()
+    write_corpus(n_docs, path)
+    megabytes = path.stat().st_size / 1e6
+    print(f"\n## dedup, {n_docs} documents ({megabytes:.0f} MB JSONL, written in "
+          f"{time.perf_counter() - started:.0f} s)")
+    print(f"{'command':<44}{'wall s':>8}{'docs/s':>8}{'CPU s':>8}{'RSS MB':>8}{'kept':>9}",
+          flush=True)
+    for extra in ([], ["--no-clean"]):
+        for n_workers in workers:
+            out = tmp / "dedup"
+            args = [*extra, "--workers", str(n_workers)]
+            found = _run([_storytrace(), "dedup", str(path), "--out", str(out), "--json",
+                          *args], tmp)
+            summary = json.loads(found["stdout"].splitlines()[-1])
+            print(f"{'storytrace dedup ' + ' '.join(args):<44}{found['seconds']:>8.1f}"
+                  f"{n_docs / found['seconds']:>8.0f}{found['cpu']:>8.0f}"
+                  f"{found['rss_mb']:>8.0f}{summary['kept']:>9}", flush=True)
+            shutil.rmtree(out)
+    path.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--analyze", type=int, default=30000, help="documents (0: skip)")
+    parser.add_argument("--dedup", type=int, default=0, help="documents (0: skip)")
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--ray", action="store_true", help="also analyze with --engine ray")
+    parser.add_argument("--note", default="")
+    parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        _measure(json.loads(args.measure[0]), args.measure[1])
+        return
+    sys.path.insert(0, str(HERE))
+    workers = [int(w) for w in args.workers.split(",")]
+    load = os.getloadavg()
+    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; "
+          f"{os.cpu_count()} CPU cores; Python {platform.python_version()}; load average at "
+          f"start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}" + (f"; {args.note}" if args.note else ""))
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.analyze:
+            bench_analyze(args.analyze, workers, args.ray, Path(tmp))
+        if args.dedup:
+            bench_dedup(args.dedup, workers, Path(tmp))
+    load = os.getloadavg()
+    print(f"\nload average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (on "
+          f"{os.cpu_count()} cores; above that, other processes shared the CPUs)")
+
+
+if __name__ == "__main__":
+    main()
