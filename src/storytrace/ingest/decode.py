@@ -73,9 +73,11 @@ def gunzip(data: bytes, name: str, limits: Limits = LIMITS) -> bytes:
 
 
 def looks_binary(data: bytes) -> bool:
-    """NUL bytes or many control characters in the first 8 KiB: an image, a PDF, an archive."""
+    """Many NUL bytes or control characters in the first 8 KiB: an image, a PDF, an archive.
+    A few stray NULs in a scraped text do not make it binary (they are dropped with the other
+    control characters); compressed or random bytes hold about 10% control characters."""
     head = data[:8192]
-    if b"\x00" in head:
+    if head.count(0) > max(4, len(head) * 0.01):
         return True
     control = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 11, 12, 13, 27))
     return control > len(head) * 0.05
