@@ -157,7 +157,51 @@ def hostile_corpus(root: Path) -> dict[str, str]:
     whole = (root / "cut.warc").read_bytes()
     (root / "cut.warc").write_bytes(whole[:-60])
     bad["cut.warc"] = "truncated"
+    offsets = _warc_offsets(root / "cut-head.warc")
+    (root / "cut-head.warc").write_bytes((root / "cut-head.warc").read_bytes()[: offsets[1] + 40])
+    bad["cut-head.warc"] = "truncated"  # cut inside the second record's WARC headers
+    offsets = _warc_offsets(root / "cut.warc.gz", gzip_records=True)
+    (root / "cut.warc.gz").write_bytes((root / "cut.warc.gz").read_bytes()[: offsets[2] - 30])
+    bad["cut.warc.gz"] = "record 1"
+    # more of the same kind: stray NULs, a .gz that is not one, a Parquet without the text
+    # column, links that loop, a directory named like a file, a file name that is not UTF-8,
+    # a JSONL with a byte order mark and CRLF, a truncated JSONL.gz
+    (root / "good-nul.txt").write_bytes(GOOD[1].encode().replace(b" ", b" \x00", 3))
+    (root / "fake.txt.gz").write_text(GOOD[0])
+    bad["fake.txt.gz"] = "gzip"
+    pq.write_table(pa.table({"id": ["p"], "body": [GOOD[0]]}), root / "cols.parquet")
+    bad["cols.parquet"] = "no 'text' column"
+    os.symlink("loop-b.txt", root / "loop-a.txt")
+    os.symlink("loop-a.txt", root / "loop-b.txt")
+    bad["loop-a.txt"] = "symbolic links"
+    os.symlink(".", root / "loop")
+    (root / "dir.jsonl").mkdir()
+    (root / "dir.jsonl" / "good-inner.txt").write_text(DEEP)
+    with open(os.fsencode(root) + b"/good-caf\xe9.txt", "wb") as fh:
+        fh.write(GOOD[1].encode())
+    crlf = [json.dumps({"id": f"good-crlf-{n}", "text": GOOD[n % 2]}).encode() for n in range(3)]
+    (root / "crlf.jsonl").write_bytes(b"\xef\xbb\xbf" + crlf[0] + b"\r\n" + crlf[1] + b"\n\r\n"
+                                      + crlf[2] + b"\r\n")
+    packed = gzip.compress(b"\n".join(json.dumps({"id": f"good-gz-{n}", "text": GOOD[n % 2]})
+                                      .encode() for n in range(400)))
+    (root / "cut.jsonl.gz").write_bytes(packed[: len(packed) * 2 // 3])
+    bad["cut.jsonl.gz"] = "truncated"
     return bad
+
+
+def _warc_offsets(path: Path, gzip_records: bool = False) -> list[int]:
+    """A WARC of three good pages; the offsets where each record starts and the last ends."""
+    _warc(path, [(f"https://good.example/{path.name}/{n}", "text/html", _page(n), {})
+                 for n in range(3)], gzip_records=gzip_records)
+    from warcio.archiveiterator import ArchiveIterator
+
+    with path.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        offsets = []
+        for _ in records:
+            offsets.append(records.get_record_offset())
+        offsets.append(path.stat().st_size)
+    return offsets
 
 
 @pytest.fixture(scope="module")
@@ -176,8 +220,14 @@ def test_every_good_document_is_read_and_every_bad_input_named(corpus):
         "good-pq-date-1", "https://good.example/a", "https://good.example/b",
         "https://good.example/c",
     } | {f"good-row-{n}" for n in range(600) if n not in (10, 20, 30, 40, 50, 60, 500)} \
-      | {"good-pq-0", "good-pq-1", "good-pq-4", "good-pq-5"}
+      | {"good-pq-0", "good-pq-1", "good-pq-4", "good-pq-5"} \
+      | {"good-nul", "good-inner", "good-caf\ufffd", "good-crlf-0", "good-crlf-1",
+         "good-crlf-2", "https://good.example/cut-head.warc/0",
+         "https://good.example/cut.warc.gz/0"}
     assert expected_good <= ids, sorted(expected_good - ids)
+    assert "https://good.example/cut-head.warc/1" not in ids  # its record is cut short
+    assert "https://good.example/cut.warc.gz/1" not in ids
+    assert len([i for i in ids if i.startswith("good-gz-")]) > 100  # the rows before the cut
     assert all(i.startswith(("good", "https://good.example")) for i in ids), sorted(ids)
     for name, word in bad.items():
         reasons = [f"{e.record} {e.reason}" for e in read.errors if Path(e.source).name == name]
@@ -191,8 +241,10 @@ def test_every_good_document_is_read_and_every_bad_input_named(corpus):
     assert texts["good-surrogate"].endswith("\ufffd") and "Café" in texts["good-latin1"]
     dates = {d.id: d.date for d in read.documents}
     assert dates["good-pq-date-0"] == "1970-01-01" and dates["good-pq-date-1"] is None
+    assert "\x00" not in texts["good-nul"] and "valley" in texts["good-nul"]
     for doc in read.documents:  # safe for every output
         doc.raw.encode("utf-8")
+        doc.source.encode("utf-8")
         assert "\x0b" not in doc.raw
 
 

@@ -132,8 +132,18 @@ def iter_inputs(
 ) -> Iterator[Document | InputError | Path]:
     """Stream Documents and InputErrors from `paths`; a bare Path means "skipped, unknown type".
 
-    Paths under `exclude` (the run's own output directory) are never read.
+    Paths under `exclude` (the run's own output directory) are never read. Every source
+    and record named is safe text (a file name that is not UTF-8 shows U+FFFD).
     """
+    for item in _iter_inputs(paths, fields, limits, exclude):
+        if isinstance(item, Document | InputError):
+            item.source = safe_text(item.source)
+        if isinstance(item, InputError) and item.record is not None:
+            item.record = safe_text(item.record)
+        yield item
+
+
+def _iter_inputs(paths, fields: FieldMap, limits: Limits, exclude) -> Iterator[Document | InputError | Path]:
     for item in walk(paths, exclude):
         if isinstance(item, InputError):
             yield item
