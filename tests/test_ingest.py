@@ -120,3 +120,11 @@ def test_malformed_warc_is_an_error(tmp_path):
     read = read_inputs([path])
     assert read.documents == []
     assert read.errors and read.errors[0].source == str(path)
+
+
+def test_a_file_reached_twice_is_read_once(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("The harbour strike ended on Sunday after nine days.")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "sub" / "a.txt")
+    read = read_inputs([tmp_path, tmp_path / "sub", tmp_path / "sub" / "a.txt"])
+    assert len(read.documents) == 1 and not read.errors

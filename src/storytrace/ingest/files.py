@@ -99,8 +99,20 @@ def walk(
 ) -> Iterator[tuple[Path, bool] | InputError]:
     """Yield (file, named) for each input: files as given, directories walked recursively
     (hidden entries and everything under `exclude` left out; `named` is False for their
-    files). A directory that cannot be listed is an InputError, not a silent gap."""
+    files). A directory that cannot be listed is an InputError, not a silent gap. A file
+    reached twice (inputs that overlap, links to one file) is read once."""
     excluded = [Path(os.path.abspath(p)) for p in exclude]
+    seen: set[str] = set()
+    for item in _walk(paths, excluded):
+        if not isinstance(item, InputError):
+            real = os.path.realpath(item[0])
+            if real in seen:
+                continue
+            seen.add(real)
+        yield item
+
+
+def _walk(paths: Iterable[str | Path], excluded: list[Path]) -> Iterator[tuple[Path, bool] | InputError]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
