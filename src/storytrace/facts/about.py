@@ -76,6 +76,7 @@ _SUBJECT = re.compile(
     r"have|had|did|does|won[’']t|wouldn[’']t|isn[’']t|aren[’']t|wasn[’']t|weren[’']t|"
     r"didn[’']t|doesn[’']t|can[’']t|remains?|needs?)\b"
 )
+CLAUSE_WINDOW = 2000  # characters: a clause of news prose is a few hundred at most
 _NOT_IN_PHRASE = {
     "a", "an", "the", "this", "that", "its", "their", "of", "in", "on", "at", "to", "for", "by",
     "with", "from", "and", "or", "but", "which", "who", "it", "he", "she", "they", "we", "there",
@@ -87,13 +88,17 @@ def subject_phrase(sentence: str, start: int) -> Span | None:
     """The common noun phrase the clause holding sentence[start:] is about, when the clause
     opens with one ("A permanent repair is expected to be completed by April 15" -> "permanent
     repair"); None when a comma, semicolon or the sentence start comes first."""
-    clause_start = max(sentence.rfind(",", 0, start), sentence.rfind(";", 0, start)) + 1
-    sentence = re.sub(r"[{}|]", " ", sentence)  # a spinner's leftovers: "{that a} restore"
-    position = clause_start
-    while m := _SUBJECT.search(sentence, position, start):
+    # Only the clause is read, and of a clause longer than CLAUSE_WINDOW characters its end:
+    # reading the whole sentence for each date made a sentence of thousands of dates quadratic.
+    lo = max(0, start - CLAUSE_WINDOW)
+    clause_start = max(sentence.rfind(",", lo, start), sentence.rfind(";", lo, start), lo - 1) + 1
+    clause = re.sub(r"[{}|]", " ", sentence[clause_start:start])  # a spinner's "{that a}"
+    position = 0
+    while m := _SUBJECT.search(clause, position):
         words = m.group("phrase").split()
         if not set(words) & _NOT_IN_PHRASE:
-            return Span(" ".join(words), m.start("phrase"), m.end("phrase"))
+            return Span(" ".join(words), clause_start + m.start("phrase"),
+                        clause_start + m.end("phrase"))
         position = m.start() + 1  # "that a restore won't": try "a restore" next
     return None
 

@@ -282,8 +282,16 @@ def _same_statements(by_slot: dict) -> dict:
             slot = parent[slot]
         return slot
 
+    # one word set per distinct sentence: a sentence stating 1,000 dates is read once
+    sentence_words: dict[str, frozenset[str]] = {}
+    for slot in slots:
+        for stated in by_slot[slot].values():
+            for _, m in stated:
+                if m.sentence not in sentence_words:
+                    sentence_words[m.sentence] = frozenset(_content_words(m.sentence))
     words = {
-        slot: [_content_words(m.sentence) for stated in by_slot[slot].values() for _, m in stated]
+        slot: list(dict.fromkeys(sentence_words[m.sentence] for stated in by_slot[slot].values()
+                                 for _, m in stated))
         for slot in slots
     }
     # Only slots of one kind and role can join (amounts, counts and ages in like sentences are
