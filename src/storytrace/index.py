@@ -16,7 +16,6 @@ absorbs another keeps the older id.
 
 from __future__ import annotations
 
-import inspect
 import pickle
 import re
 import time
@@ -118,12 +117,15 @@ def _content_hash(doc: Document) -> int:
     return xxhash.xxh3_64_intdigest(f"{doc.format}\0{doc.raw}".encode("utf-8", "replace"))
 
 
-def _find_relations(texts: dict[str, str], dates: dict[str, str | None], config: Config):
+def _find_relations(docs: list[DocumentResult], new_ids: set[str], config: Config):
+    """The relations of the new documents among themselves and with the stored `docs`
+    (stored pairs are not aligned again)."""
     from storytrace.match import find_relations
 
-    if "dates" in inspect.signature(find_relations).parameters:
-        return find_relations(texts, config.match, dates=dates)
-    return find_relations(texts, config.match)
+    focus = new_ids if any(d.id not in new_ids for d in docs) else None
+    relations = find_relations({d.id: d.clean_text for d in docs}, config.match,
+                               dates={d.id: d.date for d in docs}, focus=focus)
+    return [r for r in relations if r.a in new_ids or r.b in new_ids]
 
 
 def _candidates_only(partners: list[DocumentResult], new: list[DocumentResult],
@@ -266,10 +268,8 @@ class Index:
             results = document_results(new, cleaned, engine=self.engine)
         with self._stage("match"):
             together = _candidates_only(self._partners(results), results, config)
-            relations = _find_relations({d.id: d.clean_text for d in together},
-                                        {d.id: d.date for d in together}, config)
             new_ids = {d.id for d in results}
-            relations = [r for r in relations if r.a in new_ids or r.b in new_ids]
+            relations = _find_relations(together, new_ids, config)
         with self._stage("store"):
             store.add_documents(results, hashes)
             if self._keys is not None:
@@ -614,9 +614,7 @@ class Index:
         partners = self.store.documents(found)
         together = _candidates_only(partners, [result], self.config)
         partners = together[:-1]
-        relations = [r for r in _find_relations({d.id: d.clean_text for d in together},
-                                                {d.id: d.date for d in together}, self.config)
-                     if result.id in (r.a, r.b)]
+        relations = _find_relations(together, {result.id}, self.config)
         by_id = {d.id: d for d in partners}
         whole = [r.a if r.b == result.id else r.b for r in relations
                  if r.kind in WHOLE_COPY_KINDS]

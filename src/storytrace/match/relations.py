@@ -148,12 +148,15 @@ def _renamed(rel: Relation, id_a: str, id_b: str) -> Relation:
 
 def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
                    dates: dict[str, str | None] | None = None,
-                   model: DerivationModel | None = None) -> list[Relation]:
+                   model: DerivationModel | None = None,
+                   focus: set[str] | None = None) -> list[Relation]:
     """Verified copy relations among clean texts (id -> text), a/b in input order.
 
     `dates` (id -> ISO date, optional) tells which of two candidates can be the other's source:
     a text is derived from candidates published before it (see `derivation_rows`). `model`
-    decides derivations (default: the shipped one, trained on METER).
+    decides derivations (default: the shipped one, trained on METER). `focus` (ids, optional):
+    only relations with one of these texts are wanted (an index adding or querying new texts
+    beside stored ones): pairs of other texts are neither aligned nor returned.
 
     Documents with identical text are verified once: one of them stands for all in candidate
     generation and alignment, and each relation found is given to every member, so identical
@@ -164,8 +167,9 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
     ids = list(texts)
     bodies = [texts[i] for i in ids]
     groups = _identical_groups(bodies)
+    wanted = [focus is None or any(ids[k] in focus for k in members) for members in groups]
     relations: list[Relation] = []
-    for members in groups:
+    for members in (m for m, w in zip(groups, wanted, strict=True) if w):
         # Identical texts relate to each other verbatim; a very large group is linked as a
         # star (like an LSH bucket of boilerplate) so its cost stays linear.
         pairs = [(members[0], m) for m in members[1:]] \
@@ -182,6 +186,8 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
     candidates = candidate_pairs([bodies[k] for k in heads], options)
     aligned: dict[tuple[int, int], Relation | None] = {}
     for (x, y), channel in sorted(candidates.items()):
+        if not (wanted[x] or wanted[y]):
+            continue
         # A relation is directional (coverage_a, coverage_b), so it is aligned once for each
         # order in which members of the two groups occur in the input.
         by_order: dict[bool, Relation | None] = {}
@@ -206,9 +212,12 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
         pairs = [(heads[x], heads[y]) for x, y in candidates]
         settled = {pair for pair, rel in aligned.items()
                    if rel is not None and rel.kind in _STRUCTURAL}
-        rows = derivation_rows(bodies, pairs, heads, head_dates, split, settled)
+        only = None if focus is None else {heads[g] for g, w in enumerate(wanted) if w}
+        rows = derivation_rows(bodies, pairs, heads, head_dates, split, settled, only=only)
         relations = _with_derivations(relations, rows, aligned, ids, bodies, groups,
                                        model or shipped_model())
+    if focus is not None:
+        relations = [r for r in relations if r.a in focus or r.b in focus]
     order = {doc_id: k for k, doc_id in enumerate(ids)}
     relations.sort(key=lambda r: (order[r.a], order[r.b]))
     return relations
@@ -246,14 +255,16 @@ MAX_SOURCES = 5
 def derivation_rows(bodies: list[str], pairs: list[tuple[int, int]], targets: list[int],
                     dates: list[str | None], split=None,
                     settled: set[tuple[int, int]] = frozenset(),
-                    min_rare_words: float = MIN_RARE_WORDS) -> list[DerivationRow]:
+                    min_rare_words: float = MIN_RARE_WORDS,
+                    only: set[int] | None = None) -> list[DerivationRow]:
     """For every text of `targets` with candidate partners (`pairs`), its derivation features
     against the union of its possible sources (`_sources`) and its best single source.
 
     Sources that are already whole copies of the target by alignment (`settled` pairs, i < j)
     are left out: derivation never overrides those, and a text is not "explained" by its own
     verbatim copy. So is one whose sources hold less
-    than `min_rare_words` of its rare words (training measures every target: 0)."""
+    than `min_rare_words` of its rare words (training measures every target: 0). With `only`,
+    rows are made for those texts and for texts that one of them may be a source of."""
     split = split or _SentenceCache(bodies)
     date_of = dict(zip(targets, dates))
     partners: dict[int, set[int]] = defaultdict(set)
@@ -272,7 +283,7 @@ def derivation_rows(bodies: list[str], pairs: list[tuple[int, int]], targets: li
     for x in sorted(partners):
         found = [y for y in _sources(x, partners[x], date_of)
                  if (min(x, y), max(x, y)) not in settled]
-        if not found:
+        if not found or only is not None and x not in only and only.isdisjoint(found):
             continue
         union = frozenset().union(*(text(y).vocabulary for y in found))
         if rare_words(text(x), union, rarity) < min_rare_words:
