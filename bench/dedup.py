@@ -10,10 +10,14 @@ lexically disjoint new corpora with the same copy structure, lengths and name/nu
 
 Prints, after a header line (date, platform, cores, load average):
  1. lexical dedup throughput: datasketch MinHash.update_batch + MinHashLSH (num_perm=128,
-    word 5-grams, threshold 0.8, query-then-insert) vs storytrace.dedup lexical mode with the
-    same parameters, each in its own subprocess (docs/s and MB/s by wall clock and by CPU time,
-    best of --repeats runs; tracemalloc peak and peak RSS), the ratios, and datasketch with a
-    fast token hash (xxh32) for reference;
+    word 5-grams, threshold 0.8, query-then-insert) in its own subprocess, against the
+    commands a user types on the same JSONL file: `storytrace dedup FILE --out DIR` (cleaning
+    on, every core), at `--workers 1`, with `--no-clean` (one process unless told) and with
+    `--no-clean --workers 2` (docs/s and MB/s by wall
+    clock and by CPU time of all the command's processes, best of --repeats runs; peak RSS),
+    the ratios, and datasketch with a fast token hash (xxh32) for reference. A command's time
+    is the whole process: interpreter start, imports, reading and parsing the file, writing
+    the outputs (the datasketch worker times its loop from its first line read);
  2. full analysis time (find_relations: candidates, alignment, kinds) at 1/4, 1/2 and all of
     --docs (5k, 10k, 20k by default), wall clock and CPU;
  3. copy-family pairwise precision/recall/F1 and recall per kind: storytrace find_relations
@@ -121,82 +125,101 @@ def _rss_mb(field: str = "VmRSS") -> float:
 
 
 def _worker(engine: str, path: str, out: str, measure: str = "time") -> None:
-    """One engine over the corpus file, streaming; `measure` "memory" runs under tracemalloc
-    (slower, so timing and memory are separate runs). Each process imports only its own
-    engine, before the clock starts; reading the corpus lines is inside the clock for both."""
+    """datasketch over the corpus file, streaming; `measure` "memory" runs under tracemalloc
+    (slower, so timing and memory are separate runs). Imports before the clock starts;
+    reading the corpus lines is inside the clock."""
     import tracemalloc
 
     corpus = open(path, encoding="utf-8")  # noqa: SIM115 (closed below, outside the clock)
     texts = (json.loads(line) for line in corpus)
     mapping: dict[str, str] = {}
     n_docs = 0
-    if engine.startswith("datasketch"):
-        import xxhash
-        from datasketch import MinHash, MinHashLSH
+    import xxhash
+    from datasketch import MinHash, MinHashLSH
 
-        # Permutations made once and shared, as datasketch's documentation advises for many
-        # MinHashes (same values as making them per document); "datasketch-xxh32" also
-        # replaces the default SHA-1 token hash by xxh32 (faster, different values).
-        model = MinHash(num_perm=128)
-        options = {"permutations": model.permutations, "scheme": model.scheme}
-        if engine == "datasketch-xxh32":
-            options["hashfunc"] = xxhash.xxh32_intdigest
-    else:
-        from storytrace.dedup import DedupOptions, dedup
-        from storytrace.model import Document
+    # Permutations made once and shared, as datasketch's documentation advises for many
+    # MinHashes (same values as making them per document); "datasketch-xxh32" also
+    # replaces the default SHA-1 token hash by xxh32 (faster, different values).
+    model = MinHash(num_perm=128)
+    options = {"permutations": model.permutations, "scheme": model.scheme}
+    if engine == "datasketch-xxh32":
+        options["hashfunc"] = xxhash.xxh32_intdigest
     rss_before = _rss_mb()
     if measure == "memory":
         tracemalloc.start()
     started, cpu_started = time.perf_counter(), time.process_time()
-    if engine.startswith("datasketch"):
-        lsh = MinHashLSH(threshold=0.8, num_perm=128)
-        for row in texts:
-            toks = row["text"].lower().split()
-            grams = [" ".join(toks[i : i + 5]).encode() for i in range(max(1, len(toks) - 4))]
-            m = MinHash(num_perm=128, **options)
-            m.update_batch(grams)
-            hits = lsh.query(m)
-            if hits:
-                mapping[row["id"]] = mapping[hits[0]]
-            else:
-                lsh.insert(row["id"], m)
-                mapping[row["id"]] = row["id"]
-            n_docs += 1
-    else:
-        tmp = Path(tempfile.mkdtemp())
-        stats = dedup((Document(row["id"], row["text"], "bench") for row in texts), tmp,
-                      DedupOptions(mode="lexical", threshold=0.8, num_perm=128, ngram=5,
-                                   clean=False))
-        n_docs = stats.documents
+    lsh = MinHashLSH(threshold=0.8, num_perm=128)
+    for row in texts:
+        toks = row["text"].lower().split()
+        grams = [" ".join(toks[i : i + 5]).encode() for i in range(max(1, len(toks) - 4))]
+        m = MinHash(num_perm=128, **options)
+        m.update_batch(grams)
+        hits = lsh.query(m)
+        if hits:
+            mapping[row["id"]] = mapping[hits[0]]
+        else:
+            lsh.insert(row["id"], m)
+            mapping[row["id"]] = row["id"]
+        n_docs += 1
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if measure == "memory" else None
     rss = _rss_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     corpus.close()
-    if engine == "storytrace":  # the mapping file is read back after the clock stopped
-        with open(tmp / "mapping.jsonl", encoding="utf-8") as lines:
-            for line in lines:
-                row = json.loads(line)
-                mapping[row["id"]] = row["representative"]
-        shutil.rmtree(tmp)
     with open(out, "w") as f:
         json.dump({"seconds": seconds, "cpu_seconds": cpu, "docs": n_docs, "rss_mb": rss,
                    "rss_before_mb": rss_before, "traced_mb": traced, "mapping": mapping}, f)
 
 
+# The commands a user types, by name in the table.
+COMMANDS = {
+    "storytrace dedup": [],
+    "  --no-clean": ["--no-clean"],
+    "  --workers 1": ["--workers", "1"],
+    "  --no-clean --workers 2": ["--no-clean", "--workers", "2"],
+}
+
+
+def _command(args: list[str], path: str, out: str) -> None:
+    """Run one storytrace command as a user would (the entry point in a new process) and
+    record its wall clock, the CPU time and largest peak RSS of its processes, its mapping."""
+    command = [str(Path(sys.executable).with_name("storytrace")), "dedup", path, "--out",
+               out + ".d", "--json", *args]
+    started = time.perf_counter()
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    summary = json.loads(done.stdout.splitlines()[-1])
+    mapping = {}
+    with open(Path(out + ".d") / "mapping.jsonl", encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            mapping[row["id"]] = row["representative"]
+    shutil.rmtree(out + ".d")
+    with open(out, "w") as f:
+        json.dump({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                   "docs": summary["documents"], "rss_mb": usage.ru_maxrss / 1024,
+                   "rss_before_mb": None, "traced_mb": None, "mapping": mapping,
+                   "run_seconds": summary["seconds"], "workers": summary.get("workers")}, f)
+
+
 def run_lexical(docs, workdir: Path, repeats: int = 3) -> dict[str, dict]:
-    """Each engine `repeats` times for time (alternating, keeping each engine's fastest run:
-    this machine is shared, so slower runs measure the neighbours), then datasketch and
-    storytrace once more for memory."""
+    """Each engine and command `repeats` times for time (alternating, keeping each one's
+    fastest run: this machine is shared, so slower runs measure the neighbours), then
+    datasketch once more for memory."""
     path = workdir / "corpus.jsonl"
     with open(path, "w", encoding="utf-8") as f:
         f.writelines(json.dumps({"id": doc_id, "text": text}) + "\n" for doc_id, text in docs)
     results: dict[str, dict] = {}
-    runs = [(e, "time") for _ in range(repeats) for e in ENGINES]
-    runs += [("datasketch", "memory"), ("storytrace", "memory")]
-    for engine, measure in runs:
-        out = workdir / f"{engine}.json"
-        subprocess.run([sys.executable, __file__, "--worker", engine, str(path), str(out),
-                        measure], check=True)
+    runs = [(e, "time") for _ in range(repeats) for e in (*ENGINES, *COMMANDS)]
+    runs += [("datasketch", "memory")]
+    for n, (engine, measure) in enumerate(runs):
+        out = workdir / f"run{n}.json"
+        if engine in COMMANDS:  # a wrapper process, so its children's rusage is this run's
+            subprocess.run([sys.executable, __file__, "--command", json.dumps(COMMANDS[engine]),
+                            str(path), str(out), "-"], check=True)
+        else:
+            subprocess.run([sys.executable, __file__, "--worker", engine, str(path), str(out),
+                            measure], check=True)
         with open(out) as f:
             got = json.load(f)
         best = results.get(engine)
@@ -210,7 +233,7 @@ def run_lexical(docs, workdir: Path, repeats: int = 3) -> dict[str, dict]:
     return results
 
 
-ENGINES = ("datasketch", "storytrace", "datasketch-xxh32")
+ENGINES = ("datasketch", "datasketch-xxh32")
 
 
 # --- quality ---------------------------------------------------------------------------------
@@ -274,10 +297,16 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each engine")
     parser.add_argument("--note", default="", help="said in the header line (e.g. the load)")
+    parser.add_argument("--lexical-only", action="store_true",
+                        help="only the lexical dedup table (section 1)")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--command", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         _worker(*args.worker)
+        return
+    if args.command:
+        _command(json.loads(args.command[0]), args.command[1], args.command[2])
         return
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",) * 3
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; "
@@ -294,28 +323,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         lex = run_lexical(docs, Path(tmp), args.repeats)
     print("\n## Lexical dedup, num_perm=128, word 5-grams, threshold 0.8 (streaming)")
-    print(f"(each engine in its own process, importing only itself; time: fastest of "
-          f"{args.repeats} runs, wall clock and CPU;\n peak traced = tracemalloc peak in a "
-          "separate run; peak RSS = whole process; RSS growth = peak RSS minus RSS after "
-          "imports;\n datasketch-xxh32 = datasketch with xxh32 instead of its default SHA-1 "
-          "token hash, time only)")
-    print(f"{'engine':<18}{'docs/s':>8}{'MB/s':>7}{'CPU docs/s':>11}{'peak traced MB':>15}"
-          f"{'peak RSS MB':>12}{'RSS growth MB':>14}{'families':>9}  runs (s)")
+    print(f"(time: fastest of {args.repeats} runs, wall clock, and CPU time of all the run's "
+          "processes; datasketch: its loop in its own process, from the first line read, "
+          "imports before the clock;\n storytrace: the whole command a user types, "
+          "`storytrace dedup corpus.jsonl --out DIR ...`, from exec to exit (own time: what the "
+          "command reports, after its imports);\n peak traced = tracemalloc peak in a separate "
+          "run; peak RSS: datasketch's process, or the largest process of the command;\n "
+          "datasketch-xxh32 = datasketch with xxh32 instead of its default SHA-1 token hash)")
+    print(f"{'engine':<26}{'docs/s':>8}{'MB/s':>7}{'CPU docs/s':>11}{'own docs/s':>11}"
+          f"{'peak traced MB':>15}{'peak RSS MB':>12}{'families':>9}  runs (s)")
     for name, r in lex.items():
         fams = len(set(r["mapping"].values()))
         traced = f"{r['traced_mb']:15.1f}" if r.get("traced_mb") is not None else f"{'-':>15}"
-        rss = f"{r['rss_mb']:12.0f}{r['rss_mb'] - r['rss_before_mb']:14.0f}" \
-            if name != "datasketch-xxh32" else f"{'-':>12}{'-':>14}"
-        print(f"{name:<18}{r['docs'] / r['seconds']:8.0f}{mb / r['seconds']:7.2f}"
-              f"{r['docs'] / r['cpu_seconds']:11.0f}{traced}{rss}{fams:>9}  {r['runs']}")
-    for peer in ("datasketch", "datasketch-xxh32"):
-        ratio = lex[peer]["seconds"] / lex["storytrace"]["seconds"]
-        cpu_ratio = lex[peer]["cpu_seconds"] / lex["storytrace"]["cpu_seconds"]
-        print(f"throughput ratio storytrace/{peer}: {ratio:.1f}x wall clock, "
-              f"{cpu_ratio:.1f}x CPU time")
-    same = sum(lex["storytrace"]["mapping"][d] == lex["datasketch"]["mapping"][d]
-               for d in lex["datasketch"]["mapping"])
-    print(f"documents given the same representative by both: {same} of {len(docs)}")
+        own = f"{r['docs'] / r['run_seconds']:11.0f}" if r.get("run_seconds") else f"{'-':>11}"
+        print(f"{name:<26}{r['docs'] / r['seconds']:8.0f}{mb / r['seconds']:7.2f}"
+              f"{r['docs'] / r['cpu_seconds']:11.0f}{own}{traced}{r['rss_mb']:12.0f}"
+              f"{fams:>9}  {r['runs']}")
+    for command in COMMANDS:
+        for peer in ("datasketch", "datasketch-xxh32"):
+            ratio = lex[peer]["seconds"] / lex[command]["seconds"]
+            cpu_ratio = lex[peer]["cpu_seconds"] / lex[command]["cpu_seconds"]
+            print(f"throughput ratio {command.strip()} / {peer}: {ratio:.1f}x wall clock, "
+                  f"{cpu_ratio:.1f}x CPU time")
+    for command in COMMANDS:
+        same = sum(lex[command]["mapping"][d] == lex["datasketch"]["mapping"][d]
+                   for d in lex["datasketch"]["mapping"])
+        print(f"documents given the same representative by {command.strip()} and datasketch: "
+              f"{same} of {len(docs)}")
+    if args.lexical_only:
+        return
 
     from storytrace.match import find_relations
 
