@@ -118,10 +118,18 @@ class Rarity:
 
 
 def _gram_ids(tokens: list[str], n: int) -> np.ndarray:
-    """A hash of the word n-gram starting at each token (len(tokens) - n + 1 of them)."""
+    """A hash of the word n-gram starting at each token (len(tokens) - n + 1 of them): the
+    tokens' hashes combined as a polynomial (uint64 arithmetic wraps around)."""
     count = max(0, len(tokens) - n + 1)
-    return np.fromiter((hash(tuple(tokens[i:i + n])) for i in range(count)),
-                       dtype=np.int64, count=count)
+    hashes = np.fromiter((hash(t) for t in tokens), dtype=np.int64,
+                         count=len(tokens)).view(np.uint64)
+    out = np.zeros(count, dtype=np.uint64)
+    for j in range(n):
+        out = out * _GRAM_BASE + hashes[j:j + count]
+    return out
+
+
+_GRAM_BASE = np.uint64(0x9E3779B97F4A7C15)  # an odd 64-bit constant (the golden ratio's)
 
 
 def _covered(target: Text, sources: list[Text], n: int) -> np.ndarray:
