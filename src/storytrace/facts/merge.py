@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from datetime import date
 from decimal import Decimal
+
+import xxhash
 
 from storytrace.facts.about import sort_of
 from storytrace.facts.entities import MONTHS, entity_key, fold, names
@@ -51,6 +53,31 @@ COMPARABLE_ROLES = {
 }
 
 
+# A story in an index grows a document at a time and its facts are merged again on each add:
+# the facts of the documents it already had are taken from here, not extracted again. Only
+# complete extractions are kept (one the time budget cut short may find more next time).
+_KEPT_EXTRACTIONS = 8192
+_extractions: OrderedDict[tuple[int, str | None],
+                          tuple[list[FactMention], list[str]]] = OrderedDict()
+
+
+def _extracted(text: str, reference: str | None
+               ) -> tuple[list[FactMention], int | None, list[str]]:
+    """`extract_within(text, reference)` with the budget, and the text's full names."""
+    key = (xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass")), reference)
+    kept = _extractions.get(key)
+    if kept is not None:
+        _extractions.move_to_end(key)
+        return list(kept[0]), None, kept[1]
+    found, stopped_at = extract_within(text, reference, FACTS_SECONDS_PER_DOCUMENT)
+    names_in_text = full_names(text)
+    if stopped_at is None:
+        _extractions[key] = (found, names_in_text)
+        if len(_extractions) > _KEPT_EXTRACTIONS:
+            _extractions.popitem(last=False)
+    return list(found), stopped_at, names_in_text
+
+
 def story_facts(documents: list[DocumentResult]) -> tuple[list[Fact], list[Conflict]]:
     """The facts the story's documents state (each with the documents that state it) and the
     conflicts between them (each value with the documents that state it)."""
@@ -60,7 +87,7 @@ def story_facts(documents: list[DocumentResult]) -> tuple[list[Fact], list[Confl
     story_date = _story_date(documents)
     for doc in documents:
         text = doc.clean_text[:FACTS_MAX_CHARS]
-        found, stopped_at = extract_within(text, doc.date or story_date, FACTS_SECONDS_PER_DOCUMENT)
+        found, stopped_at, names_in_text = _extracted(text, doc.date or story_date)
         if stopped_at is not None:
             doc.notes.append(
                 f"facts: time budget of {FACTS_SECONDS_PER_DOCUMENT:g} s spent; text after "
@@ -76,7 +103,7 @@ def story_facts(documents: list[DocumentResult]) -> tuple[list[Fact], list[Confl
             )
             found = found[:FACTS_MAX_PER_DOCUMENT]
         mentions += [(doc.id, m) for m in found]
-        story_names += full_names(text)
+        story_names += names_in_text
     known = KnownNames(story_names)
     aliases = _alias_keys(
         {entity_key(m.about) for _, m in mentions if m.about} | _name_keys(documents)
