@@ -628,3 +628,20 @@ def test_index_add_moves_a_document_that_breaks_a_stage_to_the_errors(monkeypatc
         assert sorted(d.id for d in index.store.documents()) == ["a", "c"]
         assert [e.record for e in index.store.errors()] == ["document b"]
         assert index.check() == []
+
+
+def test_a_text_too_long_for_the_later_stages_is_cut_with_a_note():
+    from storytrace.clean.document import cut_long_text
+    from storytrace.model import CleanText
+
+    cut = cut_long_text(CleanText("One line of text.\n" * 100), 1000)
+    assert len(cut.text) <= 1000 and cut.text.endswith("text.") and "text cut at" in cut.notes[0]
+    # a 1.6 MB article (the longest of the 10,000-document bench corpus is 120 kB): cut at
+    # Limits.max_text_chars, the run quick (a 9 MB text took 98 s uncut)
+    long = "\n".join(f"{GOOD[n % 2]} Paragraph {n}." for n in range(8_000))
+    started = time.monotonic()
+    result = storytrace.analyze([long, DEEP])
+    assert time.monotonic() - started < 60
+    doc = result.documents[0]
+    assert len(doc.clean_text) <= Limits().max_text_chars < len(long)
+    assert any(n.startswith("text cut at") for n in doc.notes)

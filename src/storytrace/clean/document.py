@@ -10,7 +10,21 @@ from storytrace.clean.lines import clean_lines, describe_lines
 from storytrace.clean.options import CleanOptions
 from storytrace.clean.repair import repair_text
 from storytrace.clean.repeats import line_key, repeated_lines
+from storytrace.ingest.limits import LIMITS
 from storytrace.model import CleanText, Document, RemovedLine
+
+
+def cut_long_text(clean: CleanText, max_chars: int = LIMITS.max_text_chars) -> CleanText:
+    """`clean` with its text cut at `max_chars` characters (at the last line end in the final
+    tenth, if there is one), noted; the same object when it is not that long."""
+    if len(clean.text) <= max_chars:
+        return clean
+    cut = clean.text.rfind("\n", max_chars - max_chars // 10, max_chars + 1)
+    cut = cut if cut > 0 else max_chars
+    clean.notes.append(f"text cut at {cut:,} of its {len(clean.text):,} characters (a document "
+                       f"may have {max_chars:,}: storytrace.ingest.Limits.max_text_chars)")
+    clean.text = clean.text[:cut]
+    return clean
 
 
 def clean_text(
@@ -35,13 +49,13 @@ def clean_text(
     clean = "\n".join(lines.paragraphs)
     if not clean:
         notes.append("no article text found")
-    return CleanText(
+    return cut_long_text(CleanText(
         clean,
         lines.removed,
         title=lines.title,
         language=language,
         notes=notes,
-    )
+    ))
 
 
 def clean_html(
@@ -120,7 +134,7 @@ def _finish_html(
         if line and line != extraction.title and line_key(line) not in seen:
             removed.append(RemovedLine(line, "html-boilerplate"))
     clean = "\n".join(paragraphs)
-    return CleanText(
+    return cut_long_text(CleanText(
         clean,
         removed,
         title=extraction.title,
@@ -130,4 +144,4 @@ def _finish_html(
         url=extraction.url,
         language=language,
         notes=extraction.notes + notes,
-    )
+    ))

@@ -19,6 +19,11 @@ class Limits:
     # decompression. Over it the document is rejected, not truncated: a 10 MB "article" is a
     # dump or a log, and half of one would be mistaken for a shorter article.
     max_document_bytes: int = 10 * 1024 * 1024
+    # The clean text of one document, in characters: past it the text is cut (at a line end)
+    # with a note. The later stages are superlinear in one text's length (a 9 MB text took
+    # 98 s to analyze, 2 MB 8 s; bench/hostile.py); the longest article of the 10,000-document
+    # bench corpus is 120 kB.
+    max_text_chars: int = 1_000_000
     # A line of a JSONL file (its document plus the other fields).
     max_line_bytes: int = 12 * 1024 * 1024
     # Decompressed size over compressed size, checked once the output passes
@@ -32,7 +37,7 @@ class Limits:
     chunk_bytes: int = 1024 * 1024
 
     def __post_init__(self) -> None:
-        for name in ("max_document_bytes", "max_line_bytes", "ratio_floor_bytes",
+        for name in ("max_document_bytes", "max_text_chars", "max_line_bytes", "ratio_floor_bytes",
                      "max_row_group_bytes", "chunk_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
