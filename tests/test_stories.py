@@ -135,6 +135,18 @@ def test_two_clearly_separate_events_are_cut_apart():
     assert sorted(p.tolist() for p in parts) == [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]
 
 
+def test_parts_reported_over_the_same_days_are_one_event_and_other_days_are_cut():
+    """Two parts of one day's coverage stay together however clear the cut; the same parts on
+    different days, or undated, are two events."""
+    similarity, members = two_events(), np.arange(11)
+    same = np.array([700_000.0] * 6 + [700_000.0, 700_001, 700_000, 700_001, 700_000])
+    apart = np.array([700_000.0] * 6 + [700_005.0] * 5)
+    undated = np.where(np.arange(11) == 3, np.nan, same)
+    assert len(divide(similarity, members, 8, 0.5, 2, days=same)) == 1
+    assert len(divide(similarity, members, 8, 0.5, 2, days=apart)) == 2
+    assert len(divide(similarity, members, 8, 0.5, 2, days=undated)) == 2
+
+
 def test_one_event_and_a_lone_outlier_are_not_cut():
     one = two_events(inside=0.3, across=0.3)
     assert (

@@ -9,7 +9,10 @@ graph — each family linked to its `neighbours` most similar families in the st
 similarity — and cut in two by the normalized cut (Shi & Malik 2000: members ordered along
 the second eigenvector of the normalized Laplacian, the order swept for the best cut). The cut
 is kept only when both sides keep most of their link weight inside (`ncut <= max_ncut`), and
-each side is checked again.
+each side is checked again. When every member is dated, a cut whose two sides were reported
+over overlapping days is not kept: look-alike events are events of different days, and two
+parts of one day's coverage (a wire story's takes and the newspaper versions of one trial) are
+one event however their wording differs.
 """
 
 from __future__ import annotations
@@ -62,9 +65,17 @@ def best_bisection(weights: np.ndarray) -> tuple[np.ndarray, float] | None:
 
 
 def divide(
-    similarity: np.ndarray, members: np.ndarray, neighbours: int, max_ncut: float, min_part: int
+    similarity: np.ndarray,
+    members: np.ndarray,
+    neighbours: int,
+    max_ncut: float,
+    min_part: int,
+    days: np.ndarray | None = None,
 ) -> list[np.ndarray]:
-    """Recursively bisect `members` (indexes into `similarity`) while a clear cut exists."""
+    """Recursively bisect `members` (indexes into `similarity`) while a clear cut exists.
+
+    `days` (optional, indexed like `similarity`): each member's day number, NaN when undated;
+    a cut between two fully dated sides whose days overlap is not kept (`same_days`)."""
     if len(members) < 2 * min_part:
         return [members]
     found = best_bisection(neighbour_graph(similarity[np.ix_(members, members)], neighbours))
@@ -73,6 +84,15 @@ def divide(
     side, ncut = found
     if ncut > max_ncut or min(side.sum(), (~side).sum()) < min_part:
         return [members]
-    return divide(similarity, members[~side], neighbours, max_ncut, min_part) + divide(
-        similarity, members[side], neighbours, max_ncut, min_part
+    if days is not None and same_days(days[members[side]], days[members[~side]]):
+        return [members]
+    return divide(similarity, members[~side], neighbours, max_ncut, min_part, days) + divide(
+        similarity, members[side], neighbours, max_ncut, min_part, days
     )
+
+
+def same_days(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two groups of day numbers are all known and their spans overlap."""
+    if np.isnan(a).any() or np.isnan(b).any():
+        return False
+    return bool(a.min() <= b.max() and b.min() <= a.max())
