@@ -67,6 +67,7 @@ class Case:
     record: str | None = None  # what the error's `record` must hold ("" = any record)
     reason: str | None = None  # a word the reason must hold
     contains: dict[str, str] = field(default_factory=dict)  # id -> word its clean text holds
+    noted: dict[str, str] = field(default_factory=dict)  # id -> words one of its notes holds
     commands: tuple[str, ...] = ("analyze", "dedup", "index")
     denied: Path | None = None  # a directory the child may not list (as chmod 000 does)
 
@@ -162,14 +163,16 @@ def c_quotes(d):
     _good(d / "in")
     text = " ".join(f'"Word{n} is here," said Person{n % 50} Jones. Then "open' for n in range(20_000))
     (d / "in" / "quotes.txt").write_text(text)
-    return Case("facts: 20,000 unbalanced quotes", [d / "in"], {*GOOD, "quotes"})
+    return Case("facts: 20,000 unbalanced quotes", [d / "in"], {*GOOD, "quotes"},
+                noted={"quotes": "facts:"})
 
 
 def c_amounts(d):
     _good(d / "in")
     text = "The budgets were " + ", ".join(f"${n}.5 million" for n in range(20_000)) + "."
     (d / "in" / "amounts.txt").write_text(text)
-    return Case("facts: 20,000 amounts in one sentence", [d / "in"], {*GOOD, "amounts"})
+    return Case("facts: 20,000 amounts in one sentence", [d / "in"], {*GOOD, "amounts"},
+                noted={"amounts": "facts:"})
 
 
 def c_long_sentence(d):
@@ -184,6 +187,23 @@ def _three_page_warc(path: Path, gz: bool) -> list[int]:
                         ("https://good.example/2", "text/html", _page(OTHER + " Second."), {}),
                         ("https://news.example/3", "text/html", _page(OTHER + " Third."), {})],
                  gzip_records=gz)
+
+
+def c_dates(d):
+    _good(d / "in")
+    text = ", ".join(f"on March {n % 28 + 1}, {1900 + n % 120}" for n in range(15_000))
+    (d / "in" / "dates.txt").write_text("The repair is expected " + text + ".")
+    return Case("facts: 15,000 dates in one sentence", [d / "in"], {*GOOD, "dates"})
+
+
+def c_big_html(d):
+    _good(d / "in")
+    with (d / "in" / "big.html").open("w") as fh:
+        fh.write("<html><body><article>")
+        for n in range(50_000):
+            fh.write(f"<p>{OTHER} Paragraph {n}.</p>\n")
+        fh.write("</article></body></html>")
+    return Case("a 9 MB HTML page (under the limit)", [d / "in"], {*GOOD, "big"})
 
 
 def c_warc_cut_between(d):
@@ -435,7 +455,8 @@ def c_no_main_text(d):
     (d / "in" / "nav.html").write_text(
         "<html><head><script>var x = 1;</script></head><body><nav><a href='/'>Home</a>"
         "</nav></body></html>")
-    return Case("HTML with no main text", [d / "in"], set(GOOD), "nav.html")
+    return Case("HTML with no main text", [d / "in"], {*GOOD, "nav"},
+                noted={"nav": "no article text"})
 
 
 def c_jsonl_gz_cut(d):
@@ -459,7 +480,8 @@ def c_big_doc(d):
                 line += "\n"
             fh.write(line)
             size += len(line)
-    return Case("a 9 MB text (under the limit)", [d / "in"], {*GOOD, "big"})
+    return Case("a 9 MB text (under the limit)", [d / "in"], {*GOOD, "big"},
+                noted={"big": "text cut at"})
 
 
 def c_copies_of_bad(d):
@@ -473,12 +495,12 @@ def c_copies_of_bad(d):
 
 CASES: list[Callable[[Path], Case]] = [
     c_gzip_bomb, c_warc_gzip_record, c_jsonl_deep, c_surrogate, c_quotes, c_amounts,
-    c_long_sentence, c_warc_cut_between, c_warc_cut_mid, c_warc_gz_cut_mid, c_latin1,
+    c_long_sentence, c_dates, c_warc_cut_between, c_warc_cut_mid, c_warc_gz_cut_mid, c_latin1,
     c_parquet_group, c_parquet_date, c_unreadable_dir, c_dup_ids, c_html_deep, c_vtab,
     c_utf16_bom, c_utf16_nobom, c_warc_types, c_fifo, c_dev_zero, c_nul_bytes, c_huge_line,
     c_json_types, c_jsonl_bom_crlf, c_zero_byte, c_symlink_loop, c_dir_named_jsonl, c_fake_gz,
     c_parquet_no_text, c_long_jsonl_line, c_binary_html, c_weird_name, c_no_main_text,
-    c_jsonl_gz_cut, c_big_doc, c_copies_of_bad,
+    c_jsonl_gz_cut, c_big_doc, c_big_html, c_copies_of_bad,
 ]
 
 
@@ -591,10 +613,10 @@ def check_case(case: Case, command: str, work: Path) -> dict:
         fails.append("peak RSS over 3 GB")
     if run.code in (0, 1):
         try:
-            ids, errors, problems, texts, _ = _kept_and_errors(command, out, index)
+            ids, errors, problems, texts, notes = _kept_and_errors(command, out, index)
         except Exception as exc:  # noqa: BLE001 - a missing or broken output is a finding
             if run.code == 1 and case.good == set():
-                ids, errors, problems, texts = [], [], [], {}
+                ids, errors, problems, texts, notes = [], [], [], {}, {}
             else:
                 fails.append(f"outputs unreadable: {type(exc).__name__}: {exc}"[:160])
                 return _finish(row)
@@ -611,6 +633,9 @@ def check_case(case: Case, command: str, work: Path) -> dict:
                 fails.append("an id twice")
         else:
             row["good"] = "yes" if set(GOOD) <= set(ids) else "NO"
+        for doc_id, words in case.noted.items():
+            if command != "dedup" and not any(words in n for n in notes.get(doc_id, [])):
+                fails.append(f"{doc_id} has no note {words!r}")
         for doc_id, word in case.contains.items():
             if command != "dedup" and doc_id in texts and word not in texts[doc_id]:
                 fails.append(f"{doc_id} lacks {word!r}")

@@ -134,6 +134,8 @@ def _finish_html(
         if line and line != extraction.title and line_key(line) not in seen:
             removed.append(RemovedLine(line, "html-boilerplate"))
     clean = "\n".join(paragraphs)
+    if not clean:
+        notes.append("no article text found")
     return cut_long_text(CleanText(
         clean,
         removed,
