@@ -312,10 +312,13 @@ def test_pathological_documents_degrade_instead_of_stalling():
     quotes = " ".join(f'"Word{n} is here," said Person{n % 50} Jones. Then "open'
                       for n in range(3_000))
     one_sentence = " ".join(f"Word{n % 500} Name{n % 77}" for n in range(100_000))
+    dates = "The repair is expected " + ", ".join(  # 89 s in the facts alone before
+        f"on March {n % 28 + 1}, {1900 + n % 120}" for n in range(15_000)) + "."
     started = time.monotonic()
-    result = storytrace.analyze([amounts, quotes, one_sentence, GOOD[0], GOOD[1]])
+    result = storytrace.analyze([amounts, quotes, one_sentence, dates, GOOD[0], GOOD[1]])
     assert time.monotonic() - started < 60
-    assert len(result.documents) == 5
+    assert len(result.documents) == 6
+    assert any("only the first 1,000 kept" in n for n in result.documents[0].notes)
     facts = [f for s in result.stories for f in s.facts]
     assert any(f.kind == "money" for f in facts) and any(f.kind == "quote" for f in facts)
 
@@ -645,3 +648,28 @@ def test_a_text_too_long_for_the_later_stages_is_cut_with_a_note():
     doc = result.documents[0]
     assert len(doc.clean_text) <= Limits().max_text_chars < len(long)
     assert any(n.startswith("text cut at") for n in doc.notes)
+
+
+def test_index_add_exits_1_naming_what_it_rejected(tmp_path):
+    from typer.testing import CliRunner
+
+    from storytrace.cli import app
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "good.txt").write_text(GOOD[0])
+    (inbox / "empty.txt").write_text("")
+    (inbox / "nav.html").write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>")
+    runner = CliRunner()
+    done = runner.invoke(app, ["index", "add", str(tmp_path / "i.duckdb"), str(inbox),
+                               "--workers", "1"])
+    assert done.exit_code == 1 and "empty.txt" in done.output and "empty file" in done.output
+    missing = runner.invoke(app, ["index", "add", str(tmp_path / "i.duckdb"),
+                                  str(tmp_path / "typo")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    export = runner.invoke(app, ["index", "export", str(tmp_path / "i.duckdb"),
+                                 "--out", str(tmp_path / "out")])
+    assert export.exit_code == 0, export.output
+    result = json.loads((tmp_path / "out" / "result.json").read_text(encoding="utf-8"))
+    notes = {d["id"]: d["notes"] for d in result["documents"]}
+    assert "no article text found" in notes["nav"]  # kept, and it says why it is empty

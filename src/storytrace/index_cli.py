@@ -193,17 +193,27 @@ def export(
     html: Annotated[bool, typer.Option(help="Write report.html.")] = True,
     report_stories: Annotated[int, typer.Option(min=0, help="Stories drawn in full.")] = 500,
 ) -> None:
-    """Write result.json, Parquet and report.html of everything in the index (as analyze)."""
+    """Write result.json, Parquet and report.html of everything in the index (as analyze).
+
+    --out is replaced as a whole, as analyze replaces it (exit 2 when it cannot be used)."""
+    from storytrace.errors import OutputError
+    from storytrace.outputs import atomic_output, check_out
     from storytrace.report import write_html, write_json, write_parquet
 
-    with _open(index, read_only=True) as idx:
-        result = idx.export()
-    write_json(result, out_dir / "result.json")
-    if parquet:
-        write_parquet(result, out_dir / "parquet")
-    if html:
-        write_html(result, out_dir / "report.html", max_stories=report_stories)
-    out.print(f"results: {out_dir / 'result.json'}")
+    try:
+        check_out(out_dir, [index])
+        with _open(index, read_only=True) as idx:
+            result = idx.export()
+        with atomic_output(out_dir) as work:
+            write_json(result, work / "result.json")
+            if parquet:
+                write_parquet(result, work / "parquet")
+            if html:
+                write_html(result, work / "report.html", max_stories=report_stories)
+    except OutputError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    out.print(f"results: {escape(str(out_dir / 'result.json'))}")
 
 
 @index_app.command("stats")
