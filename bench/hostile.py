@@ -582,7 +582,7 @@ def _kept_and_errors(command: str, out: Path, index: Path):
     # read in a child, as the CLI run was: the same code reads the index it wrote
     reader = ("import json, sys\nfrom storytrace.index import Index\n"
               "with Index.open(sys.argv[1], read_only=True) as idx:\n"
-              "    docs = idx.store.documents()\n"
+              "    docs = idx.export().documents\n"
               "    print(json.dumps({'docs': [[d.id, d.clean_text, d.notes] for d in docs],\n"
               "        'errors': [{'source': e.source, 'record': e.record, 'reason': e.reason}\n"
               "                   for e in idx.store.errors()], 'problems': idx.check()}))\n")
@@ -683,6 +683,18 @@ def _complete(command: str, out: Path) -> tuple[str, ...] | None:
         return None
 
 
+def _left_running(marker: Path) -> list[int]:
+    """Processes still running whose command line names `marker` (a killed run's workers)."""
+    time.sleep(2.0)
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.fsencode(marker) in (proc / "cmdline").read_bytes():
+                    found.append(int(proc.name))
+    return found
+
+
 def special_rows(base: Path, commands: list[str]) -> list[dict]:
     rows = []
     seeds = REPO.parent / "shared" / "data" / "seeds"
@@ -726,6 +738,12 @@ def special_rows(base: Path, commands: list[str]) -> list[dict]:
             killed = run_cli([command, seeds, "--out", out], kill_at=at)
             peak = max(peak, killed.peak)
             seen.add(_complete(command, out))
+            orphans = _left_running(out)
+            if orphans:
+                notes.append(f"{len(orphans)} worker processes left running after kill -9")
+                for pid in orphans:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
         if None in seen or len(seen) > 2:
             notes.append(f"--out held {len(seen)} states, a broken one: {None in seen}")
         last = run_cli([command, seeds, "--out", out, "--no-html", "--no-parquet"]
@@ -793,9 +811,13 @@ def special_rows(base: Path, commands: list[str]) -> list[dict]:
         index = work / "i.duckdb"
         first = run_cli(["index", "add", index, corpus])
         killed = run_cli(["index", "add", index, seeds, "--batch-size", "2"], kill_at=4.0)
+        orphans = _left_running(index)
+        for pid in orphans:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         check = run_cli(["index", "check", index])
         last = run_cli(["index", "add", index, seeds])
-        notes = []
+        notes = [f"{len(orphans)} worker processes left running after kill -9"] if orphans else []
         if first.code != 0 or check.code != 0 or last.code != 0:
             notes.append(f"first {first.code}, check {check.code}: "
                          f"{_last_line(check.stdout + check.stderr)}, add again {last.code}: "
