@@ -673,3 +673,24 @@ def test_index_add_exits_1_naming_what_it_rejected(tmp_path):
     result = json.loads((tmp_path / "out" / "result.json").read_text(encoding="utf-8"))
     notes = {d["id"]: d["notes"] for d in result["documents"]}
     assert "no article text found" in notes["nav"]  # kept, and it says why it is empty
+
+
+def test_index_query_refuses_what_cannot_be_read_instead_of_hanging(tmp_path):
+    from typer.testing import CliRunner
+
+    from storytrace.cli import app
+
+    runner = CliRunner()
+    index = str(tmp_path / "i.duckdb")
+    (tmp_path / "a.txt").write_text(GOOD[0])
+    assert runner.invoke(app, ["index", "add", index, str(tmp_path / "a.txt"),
+                               "--workers", "1"]).exit_code == 0
+    os.mkfifo(tmp_path / "pipe.txt")
+    started = time.monotonic()
+    for bad, why in [(tmp_path / "pipe.txt", "named pipe"), ("/dev/zero", "character device")]:
+        done = runner.invoke(app, ["index", "query", index, str(bad)])
+        assert done.exit_code == 2 and why in done.output, done.output
+    assert time.monotonic() - started < 30
+    (tmp_path / "b.html").write_text(f"<html><body><p>{GOOD[0]}</p></body></html>")
+    done = runner.invoke(app, ["index", "query", index, str(tmp_path / "b.html")])
+    assert done.exit_code == 0 and json.loads(done.stdout)["relations"], done.output

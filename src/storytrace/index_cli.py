@@ -155,16 +155,31 @@ def query(
     index: IndexPath,
     file: Annotated[str, typer.Argument(help="A text file, or - for standard input.")],
 ) -> None:
-    """What this text would join (relations, family, origin, story), as JSON; nothing stored."""
+    """What this text would join (relations, family, origin, story), as JSON; nothing stored.
+
+    The file is read as analyze reads one (.txt, .html, optionally .gz; any encoding), within
+    the same limits; one that cannot be read (a FIFO, a binary file) is exit 2 with the reason.
+    """
+    from storytrace.ingest import LIMITS, read_inputs
+    from storytrace.ingest.decode import DecodeError, decode_text
+    from storytrace.model import Document
+
     if file == "-":
-        text = sys.stdin.read()
-    else:
-        path = Path(file)
+        data = sys.stdin.buffer.read(LIMITS.max_document_bytes + 1)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            err.print(f"[red]error:[/] {escape(str(path))}: cannot read: {escape(str(exc))}")
+            text: str | Document = decode_text(data)
+        except DecodeError as exc:
+            err.print(f"[red]error:[/] standard input: {escape(str(exc))}")
             raise typer.Exit(2) from exc
+    else:
+        read = read_inputs([Path(file)])
+        if read.errors or len(read.documents) != 1:
+            why = read.errors[0].reason if read.errors else \
+                f"{len(read.documents)} documents, not one"
+            err.print(f"[red]error:[/] {escape(file)}: cannot read: {escape(why)}")
+            raise typer.Exit(2)
+        doc = read.documents[0]  # named "query", as a text from standard input is
+        text = Document("query", doc.raw, doc.source, doc.format, doc.url, doc.title, doc.date)
     with _open(index, read_only=True) as idx:
         found = idx.query(text)
     print(json.dumps(found.to_dict(), ensure_ascii=False, indent=1))
