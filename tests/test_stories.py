@@ -591,6 +591,23 @@ def test_a_feed_may_add_one_family_per_call():
     assert feed.labels_.tolist() == StoryClusterer().partial_fit(families).labels_.tolist()
 
 
+def test_the_streaming_review_weighs_its_reports_once_with_the_same_similarities():
+    """Reading a stream's labels weighs every report its look-alike checks need in one go; each
+    check's block is then exactly what weighing its own reports gives."""
+    rows = [json.loads(line) for line in (DATA / "ecbplus" / "dev.jsonl").open(encoding="utf-8")]
+    rows = [r for r in rows if r["topic"] in {1, 3, 9}]
+    families = [[result(r["id"], t)] for r, t in zip(rows, cleaned(rows), strict=True)]
+    stream = StoryClusterer().partial_fit(families)
+    labels = stream._labels.view()
+    groups = [np.flatnonzero(labels == k) for k in np.argsort(-np.bincount(labels))[:3]]
+    alone = [stream._seen_similarity(g) for g in groups]
+    stream._prefetch(np.concatenate(groups[::-1]))
+    shared = [stream._seen_similarity(g) for g in groups]
+    stream._prefetched = None
+    assert all(np.array_equal(a, b) for a, b in zip(alone, shared, strict=True))
+    assert all(len(g) > 1 for g in groups)
+
+
 # --- how sure each story is, end to end: result.json of analyze and of the index -----------------
 def weakly_attached_rows(tmp_path: Path) -> Path:
     """ECB+ dev's 22 reports of one event (story 13_ecb, the arson at Sarah Palin's church)

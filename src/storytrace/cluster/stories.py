@@ -497,6 +497,7 @@ class StoryClusterer:
         # similarity to the other reports of its story (None until read after partial_fit).
         self._document_reports: list[list[int]] = []
         self._report_similarity: np.ndarray | None = np.zeros(0)
+        self._prefetched: tuple[dict[str, sp.csr_matrix], np.ndarray] | None = None
 
     # -- shared -----------------------------------------------------------------------------
     def _weights(self) -> dict[str, float]:
@@ -698,13 +699,27 @@ class StoryClusterer:
         if ATTACH_LONE_FAMILIES:
             labels = _attach_lone_families(labels, nearest, nearest_similarity, self.min_similarity)
         if MERGE_MUTUAL_NEIGHBOURS:
-            labels = _merge_mutual_neighbours(
-                labels, nearest, nearest_similarity,
-                MUTUAL_MIN_SIMILARITY_FACTOR * self.min_similarity,
-                lambda members: len(
-                    self._divide(self._seen_similarity, members, self._days.view())) == 1,
-            )  # fmt: skip
+            try:
+                labels = _merge_mutual_neighbours(
+                    labels, nearest, nearest_similarity,
+                    MUTUAL_MIN_SIMILARITY_FACTOR * self.min_similarity,
+                    lambda members: len(
+                        self._divide(self._seen_similarity, members, self._days.view())) == 1,
+                    self._prefetch,
+                )  # fmt: skip
+            finally:
+                self._prefetched = None
         return labels
+
+    def _prefetch(self, rows: np.ndarray) -> None:
+        """Weigh the TF-IDF rows of every report the review will check, once per read: the
+        checks' `_seen_similarity` blocks are then row slices of them (the same values as
+        weighing each block's rows on its own)."""
+        rows = np.unique(rows)
+        self._prefetched = (
+            {name: _compact_columns(index.weighted(rows)) for name, index in self._tfidf.items()},
+            rows,
+        )
 
     @property
     def story_similarity_(self) -> list[list[float | None]]:
@@ -842,8 +857,14 @@ class StoryClusterer:
         `similarity` computes it in batch mode."""
         weights = self._weights()
         total = np.zeros((len(rows), len(rows if cols is None else cols)))
+        prefetched = getattr(self, "_prefetched", None)  # (clusterers pickled before it lack it)
         for name, index in self._tfidf.items():
-            if cols is None:
+            at = None if prefetched is None else np.searchsorted(prefetched[1], rows)
+            if cols is None and at is not None and np.array_equal(
+                    prefetched[1][np.minimum(at, len(prefetched[1]) - 1)], rows):
+                part = prefetched[0][name][at]
+                total += weights[name] * (part @ part.T).toarray()
+            elif cols is None:
                 part = _compact_columns(index.weighted(rows))
                 total += weights[name] * (part @ part.T).toarray()
             else:
@@ -968,11 +989,13 @@ def _merge_mutual_neighbours(
     nearest_similarity: np.ndarray,
     min_similarity: float,
     is_one_event: Callable[[np.ndarray], bool],
+    prefetch: Callable[[np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """Join stories linked by mutual nearest families (similarity >= `min_similarity`).
 
     Stories linked by such pairs, directly or through other stories, are one candidate group;
     it becomes one story when `is_one_event(members)` (the look-alike check finds no cut).
+    `prefetch(every member of every group)` runs first, when given.
     """
     index = np.arange(len(labels))
     mutual = (nearest[nearest] == index) & (nearest_similarity >= min_similarity)
@@ -982,10 +1005,14 @@ def _merge_mutual_neighbours(
     ends = labels[mutual], labels[nearest[mutual]]
     links = zip(ends[0].tolist(), ends[1].tolist(), strict=True)
     merged = labels.copy()
-    for stories in connected_groups(np.unique(np.concatenate(ends)).tolist(), links):
-        if len(stories) < 2:
-            continue
-        members = np.flatnonzero(np.isin(labels, stories))
+    groups = [
+        (stories, np.flatnonzero(np.isin(labels, stories)))
+        for stories in connected_groups(np.unique(np.concatenate(ends)).tolist(), links)
+        if len(stories) > 1
+    ]
+    if prefetch is not None and groups:
+        prefetch(np.concatenate([members for _, members in groups]))
+    for stories, members in groups:
         if is_one_event(members):
             merged[members] = stories[0]
     return merged
