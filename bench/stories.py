@@ -20,7 +20,9 @@ Tables:
    setting), by two declared rules: the best mean F1 of batch mode over the two ("mean") and
    the best worse-of-the-two ("worst"); beside it the in-corpus best (chosen on the corpus
    itself: an optimistic bound), the shipped defaults, and the baseline's distance chosen by
-   the same rule on the same two corpora ("base LOCO") and on the corpus itself ("base in");
+   the same rule on the same two corpora ("base LOCO") and on the corpus itself ("base in"),
+   and how many settings tie under the rule on the other two ("tied": the rule cannot tell
+   them apart, argmax takes the first) with the held-out F1 range over them ("tied range");
 3. story confidence: the shipped membership fit and, leave-one-corpus-out, how well the
    similarity of a document to its story ranks the documents placed in another event's story.
 
