@@ -416,3 +416,16 @@ def test_a_straight_quote_after_the_last_word_closes_a_quotation():
     assert quoted["We lost ever"] == 1.0 and quoted["We will rebu"] == 1.0
     assert quoted["It takes yea"] == 1.0 and quoted["The mayor le"] == 0.0
     assert 0.3 < quoted['"We lost," h'] < 0.7  # "he said" is narration
+
+
+def test_one_weak_habit_repeated_is_not_called_translated():
+    # An outlet that sets a space before every full stop (a house style, not a machine): the
+    # mark is listed as evidence but alone never reaches the 0.5 that reads as "translated".
+    sentences = [f"The governor met {n} residents in Lagos about the new road project ."
+                 for n in range(40)]
+    habit = document_signals(" ".join(sentences))
+    assert habit.translated < 0.5
+    assert any("space before a full stop" in e for e in habit.evidence)
+    # One stronger mark beside the habit (doubled negation) and the text reads translated.
+    mixed = document_signals(" ".join(sentences) + " They do not cannot stop the works .")
+    assert mixed.translated >= 0.5

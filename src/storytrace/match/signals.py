@@ -151,9 +151,17 @@ def _required(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], ...] | None:
     return required_literals(pattern.pattern)
 
 
+# Weak hints alone (weight under 1: a space before a full stop, a calqued phrase) are a house
+# style or a scraping artefact as often as a machine's: without one stronger mark they keep the
+# score below the 0.5 that reads as "spun" or "translated" however often they repeat (a
+# Nigerian outlet that sets a space before every full stop scored 0.996 "translated" on that).
+WEAK_ONLY_CAP = 0.45
+
+
 def _score(text: str, marks, scale: float) -> tuple[float, list[str]]:
     n_words = max(1, len(text.split()))
     total = 0.0
+    strong = False
     evidence = []
     for name, pattern, weight in marks:
         needs = _required(pattern)
@@ -162,9 +170,11 @@ def _score(text: str, marks, scale: float) -> tuple[float, list[str]]:
         hits = pattern.findall(text)
         if hits:
             total += weight * len(hits)
+            strong = strong or weight >= 1
             evidence.append(f"{name} ×{len(hits)}")
     rate = 1000.0 * total / max(n_words, 300)
-    return round(1.0 - math.exp(-rate / scale), 3), evidence
+    score = 1.0 - math.exp(-rate / scale)
+    return round(score if strong else min(score, WEAK_ONLY_CAP), 3), evidence
 
 
 def document_signals(text: str) -> Signals:
