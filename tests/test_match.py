@@ -429,3 +429,19 @@ def test_one_weak_habit_repeated_is_not_called_translated():
     # One stronger mark beside the habit (doubled negation) and the text reads translated.
     mixed = document_signals(" ".join(sentences) + " They do not cannot stop the works .")
     assert mixed.translated >= 0.5
+
+
+def test_focus_gives_the_relations_of_the_focused_texts_as_a_full_run_does():
+    # An index adding or querying one text beside stored ones asks only for that text's
+    # relations: they must be the ones the whole pile would give it (kinds and scores).
+    rows = [json.loads(line) for line in (DATA / "meter" / "docs.jsonl").open()]
+    lines = sorted({r["catchline"] for r in rows})[:4]
+    pile = [r for r in rows if r["catchline"] in lines]
+    texts = {r["id"]: r["text"] for r in pile}
+    dates = {r["id"]: r.get("date") for r in pile}
+    full = find_relations(texts, dates=dates)
+    assert full
+    for doc_id in list(texts)[::3]:
+        expected = [(r.a, r.b, r.kind, r.score) for r in full if doc_id in (r.a, r.b)]
+        focused = find_relations(texts, dates=dates, focus={doc_id})
+        assert [(r.a, r.b, r.kind, r.score) for r in focused] == expected, doc_id
