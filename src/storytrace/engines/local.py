@@ -16,6 +16,23 @@ from typing import Any, Self
 from storytrace.engines import default_workers
 
 
+def _exit_with_parent() -> None:
+    """Worker initializer: a worker whose parent is gone (killed with -9) exits too, instead of
+    waiting for ever on the task queue its sibling workers keep open."""
+    import os
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class LocalEngine:
     """`workers` processes (default: every core); 1 runs each batch in this process."""
 
@@ -31,7 +48,8 @@ class LocalEngine:
             # workers only run stage functions over the plain data they are sent.
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
+                                             initializer=_exit_with_parent)
         return self._pool
 
     def map_batches(self, fn: Callable[..., Any], batches: Iterable[Any],
