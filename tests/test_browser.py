@@ -33,6 +33,7 @@ if not (CHROMIUM.exists() and DRIVER.exists()):
         allow_module_level=True,
     )
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -104,8 +105,9 @@ def test_the_story_with_conflicts_is_on_the_first_screen_and_opens_below_the_bar
     assert SEEDS_STORY_TITLE in link.text
     assert _visible(browser, link)
     link.click()
-    time.sleep(0.3)
-    target = browser.find_element(By.CSS_SELECTOR, "section.story:target h2")
+    target = WebDriverWait(browser, 30).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, "section.story:target h2"))
+    time.sleep(0.3)  # let the jump's scroll settle before measuring positions
     assert SEEDS_STORY_TITLE in target.text
     bar_bottom = browser.execute_script(
         "return document.querySelector('nav.bar').getBoundingClientRect().bottom")
@@ -195,8 +197,10 @@ def test_the_served_pages_lead_to_the_conflicts_and_filter_on_the_server(browser
     browser.get(served + "/")
     link = browser.find_element(By.CSS_SELECTOR, "a.lead-conflict")
     assert _visible(browser, link)
-    link.click()
-    assert "/stories/" in browser.current_url
+    link.click()  # a click returns before the next page has loaded: wait for it
+    WebDriverWait(browser, 30).until(lambda b: "/stories/" in b.current_url)
+    WebDriverWait(browser, 30).until(lambda b: b.execute_script(
+        "return document.readyState") == "complete")
     assert "Where the sources disagree" in browser.find_element(By.TAG_NAME, "main").text
     marks = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "mark.conflict-value")]
     assert "$3.3 billion" in marks and "$3 billion" in marks
@@ -204,8 +208,9 @@ def test_the_served_pages_lead_to_the_conflicts_and_filter_on_the_server(browser
     browser.get(served + "/")
     Select(browser.find_element(By.ID, "filter-kind")).select_by_value("translated")
     browser.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
-    assert "kind=translated" in browser.current_url
-    assert "1 of 1 stories match" in browser.find_element(By.ID, "overview").text
+    WebDriverWait(browser, 30).until(lambda b: "kind=translated" in b.current_url)
+    WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: "1 of 1 stories match" in b.find_element(By.ID, "overview").text)
     _shot(browser, "served-filtered")
 
 
