@@ -149,8 +149,9 @@ def test_independent_reports_of_one_multi_news_story_are_not_rewrites():
 
 
 def test_a_pair_of_huge_texts_is_aligned_on_a_bounded_matrix():
-    """Two 30,000-sentence texts would make a 10^9-cell sentence matrix; alignment and
-    derivation take their first MatchOptions.max_align_sentences sentences instead."""
+    """Two 6,000-sentence texts would make a 36-million-cell sentence matrix. Identical sentences
+    are paired by hash first, so a long copy is still seen whole; what is left is compared on
+    at most MatchOptions.max_align_sentences sentences a side, and the relation says so."""
     import random
 
     rng = random.Random(1)
@@ -160,6 +161,30 @@ def test_a_pair_of_huge_texts_is_aligned_on_a_bounded_matrix():
         return "\n".join(" ".join(rng.choice(vocabulary) for _ in range(12)) + "."
                          for _ in range(n))
 
-    huge = text(30_000)
-    relations = find_relations({"a": huge, "b": huge + "\n" + text(50)})
-    assert relations and relations[0].metrics["aligned"] <= MatchOptions().max_align_sentences
+    cap = MatchOptions().max_align_sentences
+    huge, other = text(6_000), text(6_000)
+    relations = find_relations({"a": huge, "b": huge + "\n" + text(50), "c": other})
+    copy = next(r for r in relations if {r.a, r.b} == {"a", "b"})
+    assert copy.kind in ("truncated", "wrapped") and copy.metrics["coverage_a"] == 1.0
+    # Eight words make every sentence look alike: a and c are compared on the bounded matrix.
+    unrelated = [r for r in relations if "c" in (r.a, r.b)]
+    assert all(r.metrics["capped"] == 1 and r.metrics["aligned"] <= cap for r in unrelated)
+
+
+def test_a_long_copy_past_the_sentence_cap_keeps_its_kind():
+    """A 950 kB story of 8,000 sentences, the same with one word changed, and its first half:
+    beyond the sentence cap these came out `partial` (a quarter covered). They are copies."""
+    import random
+
+    rng = random.Random(7)
+    vocabulary = [f"w{n}" for n in range(5000)]
+    lines = [" ".join(rng.choice(vocabulary) for _ in range(20)).capitalize() + "."
+             for _ in range(8000)]
+    story = " ".join(lines)
+    changed = story.replace(lines[100], lines[100].replace(lines[100].split()[3], "changed"))
+    kinds = {frozenset((r.a, r.b)): r for r in find_relations(
+        {"story": story, "changed": changed, "half": " ".join(lines[:4000])})}
+    assert kinds[frozenset(("story", "changed"))].metrics["coverage_a"] > 0.99
+    assert kinds[frozenset(("story", "changed"))].kind in ("verbatim", "edited")
+    assert kinds[frozenset(("story", "half"))].kind == "truncated"
+    assert "capped" not in kinds[frozenset(("story", "half"))].metrics

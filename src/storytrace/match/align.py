@@ -62,6 +62,8 @@ class Alignment:
 
     `pairs` holds (index in a, index in b, similarity, character ratio), in order of a.
     `substitutions` are one-word replacements inside aligned sentences ("said" -> "mentioned").
+    `capped`: a huge pair, whose sentences beyond `MatchOptions.max_align_sentences` a side
+    (after identical sentences were paired) were not compared; `metrics["capped"]` says so.
     """
 
     a: list[Sentence]
@@ -69,6 +71,7 @@ class Alignment:
     pairs: list[tuple[int, int, float, float]] = field(default_factory=list)
     substitutions: list[tuple[str, str]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
+    capped: bool = False  # some sentences were left out of the comparison (a huge pair)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -237,12 +240,18 @@ def align(a: str, b: str, options: MatchOptions | None = None, *,
     sa = sentences(a) if sentences_a is None else sentences_a
     sb = sentences(b) if sentences_b is None else sentences_b
     result = Alignment(sa, sb)
-    # The sentence matrix is len(a) x len(b): a pathological pair (two 10 MB texts) is aligned
-    # on its first `max_align_sentences` sentences, so no pair costs minutes or gigabytes.
-    usable_a = [i for i, s in enumerate(sa)
-                if s.n_words >= options.min_sentence_words][:options.max_align_sentences]
-    usable_b = [j for j, s in enumerate(sb)
-                if s.n_words >= options.min_sentence_words][:options.max_align_sentences]
+    usable_a = [i for i, s in enumerate(sa) if s.n_words >= options.min_sentence_words]
+    usable_b = [j for j, s in enumerate(sb) if s.n_words >= options.min_sentence_words]
+    cap = options.max_align_sentences
+    exact_pairs: list[tuple[int, int, float, float]] = []
+    if len(usable_a) > cap or len(usable_b) > cap:
+        # The sentence matrix is len(a) x len(b): a pathological pair (two 10 MB texts) is
+        # compared on `cap` sentences a side, so no pair costs minutes or gigabytes. Identical
+        # sentences are paired first, by hash, so a long copy is still seen whole; only what
+        # is left over goes into the bounded matrix.
+        exact_pairs, usable_a, usable_b = _identical_first(sa, sb, usable_a, usable_b)
+        result.capped = bool(usable_a and usable_b) and max(len(usable_a), len(usable_b)) > cap
+        usable_a, usable_b = usable_a[:cap], usable_b[:cap]
     if usable_a and usable_b:
         xa = [sa[i] for i in usable_a]
         xb = [sb[j] for j in usable_b]
@@ -255,8 +264,31 @@ def align(a: str, b: str, options: MatchOptions | None = None, *,
         meaning = np.where(has_imm, 0.6 * stems + 0.4 * imms, stems)
         sim = np.maximum(ratio, meaning)
         result.pairs = _match(sim, ratio, usable_a, usable_b, options.sentence_threshold)
+    if exact_pairs:
+        result.pairs = sorted(result.pairs + exact_pairs)
     _measure(result, options)
     return result
+
+
+def _identical_first(sa: list[Sentence], sb: list[Sentence], usable_a: list[int],
+                     usable_b: list[int]) -> tuple[list[tuple[int, int, float, float]],
+                                                   list[int], list[int]]:
+    """Pair sentences whose normal forms are equal, each in text order, one to one.
+
+    Returns those pairs (similarity 1) and the sentences of each side left unpaired.
+    """
+    waiting: dict[str, list[int]] = {}
+    for j in reversed(usable_b):
+        waiting.setdefault(sb[j].norm, []).append(j)
+    pairs, left_a = [], []
+    for i in usable_a:
+        slots = waiting.get(sa[i].norm)
+        if slots:
+            pairs.append((i, slots.pop(), 1.0, 1.0))
+        else:
+            left_a.append(i)
+    paired_b = {j for _, j, _, _ in pairs}
+    return pairs, left_a, [j for j in usable_b if j not in paired_b]
 
 
 def _match(sim, ratio, rows, cols, threshold) -> list[tuple[int, int, float, float]]:
@@ -301,6 +333,8 @@ def _measure(al: Alignment, options: MatchOptions) -> None:
     pairs = al.pairs
     m: dict[str, float] = {"sentences_a": len(al.a), "sentences_b": len(al.b),
                            "words_a": words_a, "words_b": words_b, "aligned": len(pairs)}
+    if al.capped:
+        m["capped"] = 1
     m["coverage_a"] = sum(al.a[i].n_words for i, _, _, _ in pairs) / words_a
     m["coverage_b"] = sum(al.b[j].n_words for _, j, _, _ in pairs) / words_b
     if not pairs:
