@@ -10,7 +10,7 @@ import pytest
 from conftest import DATA, REPO
 
 from storytrace.engines import batched, get_engine, split
-from storytrace.errors import ConfigError
+from storytrace.errors import ConfigError, MissingExtraError
 from storytrace.model import Document
 from storytrace.pipeline import analyze_documents
 
@@ -22,6 +22,18 @@ def _comparable(result) -> dict:
     found = result.to_dict()
     found.pop("stats", None)
     return found
+
+
+def _assert_same(got, want) -> None:
+    """The same families (members, kinds, parents, origins) and stories, then the same
+    result.json in every other field: the first difference a user would see is the one named."""
+    def families(result):
+        return [(f.id, f.origin, [(m.id, m.kind, m.parent) for m in f.members])
+                for f in result.families]
+
+    assert families(got) == families(want)
+    assert [(s.id, s.families) for s in got.stories] == [(s.id, s.families) for s in want.stories]
+    assert _comparable(got) == _comparable(want)
 
 
 def _documents(path):
@@ -44,11 +56,29 @@ def _run(docs, engine=None, **kwargs):
                               for d in docs], engine=engine, **kwargs)
 
 
+def _dev_half(name: str) -> list[Document]:
+    """A story dev half (496 ECB+ reports of 45 events; 291 Multi-News pages, some without
+    article text) as the story tests read it: id and text of each row."""
+    rows = [json.loads(line) for line in (DATA / name / "dev.jsonl").open(encoding="utf-8")]
+    return [Document(row["id"], row["text"], f"{name}/dev.jsonl") for row in rows]
+
+
 CORPORA = {
     "seeds": lambda: _documents(DATA / "seeds"),
     "demo": lambda: _documents(REPO / "examples" / "corpus"),
     "bench": lambda: _bench_corpus(240),
 }
+DEV_HALVES = ("ecbplus", "multinews")
+
+
+@pytest.fixture(scope="module")
+def dev_alone() -> dict:
+    """Each dev half and its one-process result (about 7 s and 5 s), shared by the engines."""
+    found = {}
+    for name in DEV_HALVES:
+        docs = _dev_half(name)
+        found[name] = (docs, _run(docs))
+    return found
 
 
 @pytest.mark.parametrize("corpus", list(CORPORA))
@@ -60,6 +90,26 @@ def test_two_worker_processes_give_the_same_result_as_one(corpus):
     assert two.stats["engine"] == {"name": "local", "workers": 2}
     assert [f.id for f in one.families] and [s.id for s in one.stories]
     assert _comparable(two) == _comparable(one)
+
+
+@pytest.mark.parametrize("corpus", DEV_HALVES)
+def test_two_worker_processes_give_the_same_families_and_stories_on_the_dev_halves(
+        dev_alone, corpus):
+    docs, one = dev_alone[corpus]
+    with get_engine("local", workers=2) as engine:
+        two = _run(docs, engine)
+    assert two.stats["engine"] == {"name": "local", "workers": 2}
+    _assert_same(two, one)
+
+
+def test_the_dev_halves_have_copy_families_and_stories_to_compare(dev_alone):
+    """So the comparisons on them are not of empty answers: ECB+ holds reprints of one report,
+    both hold stories of several families."""
+    for name, (docs, one) in dev_alone.items():
+        assert len(one.documents) == len(docs), name
+        assert sum(len(s.families) > 1 for s in one.stories) >= 10, name
+    ecbplus = dev_alone["ecbplus"][1]
+    assert sum(len(f.members) > 1 for f in ecbplus.families) >= 50
 
 
 def test_the_bench_corpus_has_copy_families_and_stories_to_compare():
@@ -77,13 +127,42 @@ def test_streaming_stories_are_the_same_at_two_workers():
     assert _comparable(two) == _comparable(one)
 
 
-def test_ray_gives_the_same_result_as_one_process():
+def test_ray_gives_the_same_result_as_one_process(dev_alone):
     pytest.importorskip("ray")
-    corpora = {name: CORPORA[name]() for name in ("seeds", "demo")}
-    alone = {name: _comparable(_run(docs)) for name, docs in corpora.items()}
-    with get_engine("ray", workers=2) as engine:
-        for name, docs in corpora.items():
-            assert _comparable(_run(docs, engine)) == alone[name], name
+    alone = {name: (docs, _run(docs)) for name, docs in
+             ((name, CORPORA[name]()) for name in ("seeds", "demo"))}
+    alone.update(dev_alone)
+    with get_engine("ray", workers=2) as engine:  # one Ray start for every corpus
+        for name, (docs, one) in alone.items():
+            got = _run(docs, engine)
+            assert got.stats["engine"] == {"name": "ray", "workers": 2}, name
+            _assert_same(got, one)
+
+
+def test_the_python_api_takes_an_engine_and_workers_as_the_cli_does(seeds_result):
+    import storytrace
+
+    two = storytrace.analyze([DATA / "seeds"], workers=2)
+    assert two.stats["engine"] == {"name": "local", "workers": 2}
+    assert [f.id for f in seeds_result.families] and [s.id for s in seeds_result.stories]
+    _assert_same(two, seeds_result)
+    alone = storytrace.analyze([DATA / "seeds"], engine="local", workers=1)
+    assert alone.stats["engine"] == {"name": "local", "workers": 1}
+    _assert_same(alone, seeds_result)
+
+
+def test_the_python_api_refuses_a_bad_engine_or_worker_count_before_reading_anything():
+    import storytrace
+
+    missing = REPO / "no-such-input"  # would raise InputPathError if it were read first
+    with pytest.raises(ValueError, match="engine must be one of local, ray, not 'spark'"):
+        storytrace.analyze([missing], engine="spark")
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        storytrace.analyze([missing], workers=0)
+    with pytest.raises(ValueError, match="workers must be a whole number, not 1.5"):
+        storytrace.analyze([missing], workers=1.5)
+    with pytest.raises(ValueError, match="a Ray address needs the ray engine"):
+        storytrace.analyze([missing], ray_address="auto")
 
 
 def test_the_cli_runs_analyze_on_two_workers(tmp_path):
@@ -110,9 +189,15 @@ def test_a_missing_ray_or_a_bad_engine_is_a_clear_error(monkeypatch):
         get_engine("spark")
     with pytest.raises(ConfigError, match="at least 1"):
         get_engine("local", workers=0)
+    with pytest.raises(ConfigError, match="whole number"):
+        get_engine("local", workers=True)
     monkeypatch.setitem(sys.modules, "ray", None)  # as if the extra were not installed
-    with pytest.raises(ConfigError, match=r"storytrace\[ray\]"):
+    with pytest.raises(MissingExtraError, match=r"pip install 'storytrace\[ray\]'"):
         get_engine("ray")
+    with pytest.raises(MissingExtraError, match=r"storytrace\[ray\]"):
+        import storytrace
+
+        storytrace.analyze([REPO / "no-such-input"], engine="ray")
 
 
 def test_batches_keep_every_item_in_order():

@@ -46,6 +46,7 @@ from storytrace.model import (
 
 if TYPE_CHECKING:  # the pipeline (trafilatura, sklearn, scipy) loads on first analyze() only,
     from storytrace.config import Config
+    from storytrace.engines import Engine
     from storytrace.pipeline import Progress  # so `storytrace.dedup` and the CLI start light
 
 __version__ = "0.1.0"
@@ -59,6 +60,9 @@ def analyze(
     embeddings: str | Path | None = None,
     stories: str = "batch",
     config: Config | None = None,
+    engine: str = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
 ) -> Result:
     """Clean, match, cluster, trace and extract facts from a pile of news documents.
 
@@ -75,7 +79,30 @@ def analyze(
     feeds them in date order, each joining a story or opening one, as a live feed would decide
     (`StoryClusterer.partial_fit` does the same one family at a time).
     `config`: every option of the run (`storytrace.config.Config`), recorded in stats.
+    `engine`, `workers`, `ray_address`: where the per-document stages run, as the CLI's
+    `--engine`, `--workers` and `--ray-address`. "local" runs them in this process, or with
+    `workers=N` (N > 1) in a pool of N worker processes; "ray" runs them as Ray tasks (extra
+    `storytrace[ray]`) on a Ray started here with `workers` CPUs, or on the cluster at
+    `ray_address`. `workers=None`, the default, is one (this process) for "local" and every
+    core for "ray": unlike the CLI, whose default is every core, a library call starts no
+    processes unless asked (`workers=os.cpu_count()` asks for all). Every engine and number of
+    workers gives the same Result (tests/test_engines.py). A bad value raises `ConfigError` (a
+    `ValueError`) and a missing extra `MissingExtraError`, before any input is read.
     """
+    from storytrace.engines import get_engine
+
+    if workers is None and engine == "local":
+        workers = 1
+    runner = get_engine(engine, workers, ray_address)  # starts nothing until the first batch
+    try:
+        return _analyze(inputs, fields, progress, embeddings, stories, config, runner)
+    finally:
+        runner.close()
+
+
+def _analyze(inputs: Iterable[Document | dict[str, Any] | str | Path], fields: FieldMap,
+             progress: Progress | None, embeddings: str | Path | None, stories: str,
+             config: Config | None, runner: Engine) -> Result:
     documents: list[Document] = []
     errors: list[InputError] = []
     items = list(inputs)
@@ -103,7 +130,7 @@ def analyze(
     from storytrace.cluster.embeddings import load_static_model
     from storytrace.guard import analyze_isolated
 
-    kwargs: dict[str, Any] = {"story_mode": stories, "config": config}
+    kwargs: dict[str, Any] = {"story_mode": stories, "config": config, "engine": runner}
     if progress is not None:
         kwargs["progress"] = progress
     if embeddings is not None:

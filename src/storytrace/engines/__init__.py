@@ -8,7 +8,8 @@ A stage hands an engine a module-level function and an iterable of batches (list
 data); the engine calls `fn(batch, *args)` for each batch, somewhere, and yields the results
 in the order of the batches. The same function runs in the same way under every engine, so a
 run at one worker, at N worker processes and on a Ray cluster gives the same answer
-(tests/test_engines.py compares them). Only `local` with one worker runs in this process.
+(tests/test_engines.py compares them). The stages hand an engine of one worker, local or
+ray, no batches (stages._parts): they run in this process, as with no engine.
 """
 
 from __future__ import annotations
@@ -49,18 +50,24 @@ def default_workers() -> int:
 def get_engine(name: str = "local", workers: int | None = None,
                address: str | None = None) -> Engine:
     """An engine by name: "local" (in-process at one worker, else a process pool of `workers`,
-    default every core) or "ray" (`ray.init(address)`: this machine when None)."""
+    default every core) or "ray" (`ray.init(address)`: this machine when None). A bad name or
+    count, or an address for the local engine, is a ConfigError; Ray not installed, a
+    MissingExtraError (both before anything starts)."""
+    if name not in ENGINES:
+        raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, not {name!r}")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool)):
+        raise ConfigError(f"workers must be a whole number, not {workers!r}")
     if workers is not None and workers < 1:
         raise ConfigError("workers must be at least 1")
+    if address is not None and name != "ray":
+        raise ConfigError("a Ray address needs the ray engine (engine='ray', --engine ray)")
     if name == "local":
         from storytrace.engines.local import LocalEngine
 
         return LocalEngine(workers)
-    if name == "ray":
-        from storytrace.engines.ray import RayEngine
+    from storytrace.engines.ray import RayEngine
 
-        return RayEngine(workers, address)
-    raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, not {name!r}")
+    return RayEngine(workers, address)
 
 
 def batched(items: Iterable[B], size: int) -> Iterator[list[B]]:

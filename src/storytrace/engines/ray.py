@@ -15,9 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Self
 
 from storytrace.engines import default_workers
-from storytrace.errors import ConfigError
-
-INSTALL_HINT = "the ray engine needs the 'ray' extra: pip install 'storytrace[ray]'"
+from storytrace.errors import MissingExtraError
 
 
 def _call(fn: Callable[..., Any], batch: Any, *args: Any) -> Any:
@@ -34,7 +32,7 @@ class RayEngine:
         try:
             import ray  # noqa: F401
         except ImportError as exc:
-            raise ConfigError(INSTALL_HINT) from exc
+            raise MissingExtraError("the ray engine", "ray") from exc
         self.address = address
         self.workers = workers or default_workers()
         self.max_retries = max_retries
