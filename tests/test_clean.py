@@ -324,3 +324,20 @@ def test_a_page_that_is_only_a_player_or_tweet_widget_has_no_article_text():
         assert {line.reason for line in cleaned.removed} == {reason}
     story = "Twitter said on Tuesday that users who tweet with a location can now delete it."
     assert clean_text(story).text == story
+
+
+def test_a_document_emptied_by_corpus_repetition_says_so_and_keeps_its_lines():
+    """Repetition cannot tell one article reprinted many times from a site template (the
+    Wayback notice above): such a document is emptied, but not silently."""
+    reprint = "The city council approved the new budget for parks and libraries on Monday."
+    others = ["Rain is expected across the north this weekend, forecasters said on Friday.",
+              "The museum reopened its east wing after two years of repairs, staff said."]
+    docs = [Document(f"r{n}", reprint, "t") for n in range(5)] + \
+        [Document(f"o{n}", text, "t") for n, text in enumerate(others)]
+    cleaned = dict(zip((d.id for d in docs), clean_corpus(docs), strict=True))
+    for n in range(5):
+        assert cleaned[f"r{n}"].text == ""
+        assert [line.text for line in cleaned[f"r{n}"].removed] == [reprint]
+        assert any("repeats in other documents" in note for note in cleaned[f"r{n}"].notes)
+    for n in range(2):
+        assert cleaned[f"o{n}"].text == others[n] and not cleaned[f"o{n}"].notes

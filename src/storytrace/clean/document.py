@@ -48,7 +48,7 @@ def clean_text(
     lines = clean_lines(text, options, stopwords_for(language), repeated)
     clean = "\n".join(lines.paragraphs)
     if not clean:
-        notes.append("no article text found")
+        notes.append(_empty_note(lines.removed))
     return cut_long_text(CleanText(
         clean,
         lines.removed,
@@ -135,7 +135,7 @@ def _finish_html(
             removed.append(RemovedLine(line, "html-boilerplate"))
     clean = "\n".join(paragraphs)
     if not clean:
-        notes.append("no article text found")
+        notes.append(_empty_note(removed))
     return cut_long_text(CleanText(
         clean,
         removed,
@@ -147,3 +147,17 @@ def _finish_html(
         language=language,
         notes=extraction.notes + notes,
     ))
+
+
+def _empty_note(removed: list[RemovedLine]) -> str:
+    """Why a document has no text left. When every line went because other documents of the
+    corpus hold it too, say so: repetition alone cannot tell a site template (the Wayback
+    Machine's notice on five archive stubs) from one article reprinted many times, and the
+    user must be able to see which it was (the lines stay in `removed`)."""
+    reasons = {line.reason for line in removed} - {"html-boilerplate"}
+    if reasons == {"repeated-in-corpus"}:
+        return ("no article text found: every line repeats in other documents of the corpus "
+                "and was removed as boilerplate (a site template, or one text reprinted many "
+                "times: see removed)")
+    return "no article text found"
+
