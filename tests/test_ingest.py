@@ -128,3 +128,18 @@ def test_a_file_reached_twice_is_read_once(tmp_path):
     (tmp_path / "link.txt").symlink_to(tmp_path / "sub" / "a.txt")
     read = read_inputs([tmp_path, tmp_path / "sub", tmp_path / "sub" / "a.txt"])
     assert len(read.documents) == 1 and not read.errors
+
+
+def test_a_linked_directory_is_read_once_and_a_link_back_up_ends_there(tmp_path):
+    shared = tmp_path / "elsewhere"
+    shared.mkdir()
+    (shared / "b.txt").write_text("Dock workers voted on Tuesday to accept the new pay offer.")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("The harbour strike ended on Sunday after nine days.")
+    (inbox / "linked").symlink_to(shared, target_is_directory=True)
+    (inbox / "again").symlink_to(shared, target_is_directory=True)
+    (shared / "up").symlink_to(inbox, target_is_directory=True)
+    read = read_inputs([inbox])
+    assert sorted(Path(d.source).name for d in read.documents) == ["a.txt", "b.txt"]
+    assert not read.errors

@@ -99,8 +99,9 @@ def walk(
 ) -> Iterator[tuple[Path, bool] | InputError]:
     """Yield (file, named) for each input: files as given, directories walked recursively
     (hidden entries and everything under `exclude` left out; `named` is False for their
-    files). A directory that cannot be listed is an InputError, not a silent gap. A file
-    reached twice (inputs that overlap, links to one file) is read once."""
+    files; links to directories are followed). A directory that cannot be listed is an
+    InputError, not a silent gap. A file or directory reached twice (inputs that overlap,
+    links to one file, a link that loops back) is read once."""
     excluded = [Path(os.path.abspath(p)) for p in exclude]
     seen: set[str] = set()
     for item in _walk(paths, excluded):
@@ -123,10 +124,19 @@ def _walk(paths: Iterable[str | Path], excluded: list[Path]) -> Iterator[tuple[P
                 problems.append(InputError(str(exc.filename or top),
                                            f"cannot read directory: {exc.strerror or exc}"))
 
-            for folder, dirs, files in os.walk(path, onerror=unlisted):
+            # Links to directories are followed (a user links a folder in to have it read),
+            # each real directory once, so a link back up (`loop -> .`) ends the walk there.
+            visited: set[str] = set()
+            for folder, dirs, files in os.walk(path, onerror=unlisted, followlinks=True):
                 here = Path(folder)
+                real = os.path.realpath(here)
+                if real in visited:
+                    dirs[:] = []
+                    continue
+                visited.add(real)
                 dirs[:] = [d for d in dirs if not d.startswith(".")
-                           and not _inside(Path(os.path.abspath(here / d)), excluded)]
+                           and not _inside(Path(os.path.abspath(here / d)), excluded)
+                           and not _inside(Path(os.path.realpath(here / d)), excluded)]
                 found += [here / f for f in files if not f.startswith(".")]
             yield from problems
             for child in sorted(found):
