@@ -137,6 +137,11 @@ def test_ray_gives_the_same_result_as_one_process(dev_alone):
             got = _run(docs, engine)
             assert got.stats["engine"] == {"name": "ray", "workers": 2}, name
             _assert_same(got, one)
+        import storytrace  # the API joins the Ray already running (and leaves it running)
+
+        got = storytrace.analyze([DATA / "seeds"], engine="ray", workers=2)
+        assert got.stats["engine"] == {"name": "ray", "workers": 2}
+        _assert_same(got, alone["seeds"][1])
 
 
 def test_the_python_api_takes_an_engine_and_workers_as_the_cli_does(seeds_result):
