@@ -45,7 +45,6 @@ from storytrace.model import (
 )
 from storytrace.stages import (
     clean_documents,
-    document_keys,
     document_results,
     story_records,
 )
@@ -61,6 +60,7 @@ _FACTS_NOTES = "facts_notes"  # meta: document id -> the facts stage's notes on 
 # checkpoint, and on close; after a crash the units since are fed again on open (the units
 # table is the truth), which costs about what feeding them cost (130-200 families a second).
 CHECKPOINT_UNITS = 1000
+REPLAY_UNITS = 1000  # units whose documents are read at once when the clusterer is fed again
 
 
 @dataclass(slots=True)
@@ -141,6 +141,13 @@ def _candidates_only(partners: list[DocumentResult], new: list[DocumentResult],
     first_new = len(partners)
     wanted = {x for x, y in pairs if y >= first_new and x < first_new}
     return [d for k, d in enumerate(partners) if k in wanted] + new
+
+
+def _keys(texts: list[str], config: Config) -> list[dict[str, np.ndarray]]:
+    """Each text's candidate keys per channel, the match stage's own (with containment)."""
+    from storytrace.match.relations import candidate_keys
+
+    return candidate_keys(texts, config.match) if texts else []
 
 
 def _family_date(docs: list[DocumentResult]) -> date | None:
@@ -249,6 +256,8 @@ class Index:
         store, config = self.store, self.config
         if store.get_meta("config") is None:
             store.set_meta("config", self.config.get_params())
+        if store.get_meta("containment_pending") and not self.one_shot:
+            self._backfill_containment()
         stored = store.content_hashes(d.id for d in batch)
         hashes, new = [], []
         for doc in batch:
@@ -273,7 +282,7 @@ class Index:
         with self._stage("store"):
             store.add_documents(results, hashes)
             if self._keys is not None:
-                store.add_keys({d.id: k for d, k in zip(results, self._keys, strict=True)})
+                self._store_keys({d.id: k for d, k in zip(results, self._keys, strict=True)})
             store.add_relations(relations, "match")
             store.add_counts(*_counts(results, +1))
         if self.one_shot:
@@ -290,18 +299,49 @@ class Index:
     def _partners(self, results: list[DocumentResult]) -> list[DocumentResult]:
         """The stored documents that share candidate keys with the new ones (`self._keys`
         keeps the new documents' keys for the store)."""
-        options = self.config.match
         if self.one_shot:  # nothing will ever be added to it: no keys to keep
             self._keys = None
             return []
-        self._keys = document_keys([d.clean_text for d in results], options)
-        if self.store.count("keys") == 0:
-            return []
-        found = self.store.candidates(
-            self._keys, {"minhash": 1, "immutables": options.min_shared_immutables,
-                         "sentences": options.min_shared_sentences},
-            options.max_immutable_df, options.max_candidates_per_doc)
+        self._keys = _keys([d.clean_text for d in results], self.config)
+        found = self._stored_candidates(self._keys)
         return self.store.documents(dict.fromkeys(i for ids in found for i in ids))
+
+    def _stored_candidates(self, keys: list[dict[str, np.ndarray]]) -> list[list[str]]:
+        """For each new text's keys, the stored documents the match stage's channels would
+        pair it with: shared LSH buckets, immutables or sentences, and containment of the
+        smaller text's word n-grams in the other's (a brief cut from a long wire story)."""
+        options, store = self.config.match, self.store
+        found = [[] for _ in keys]
+        if store.count("keys"):
+            found = store.candidates(
+                keys, {"minhash": 1, "immutables": options.min_shared_immutables,
+                       "sentences": options.min_shared_sentences},
+                options.max_immutable_df, options.max_candidates_per_doc)
+        if store.count("containment"):
+            contained = store.contained(
+                [k["containment"] for k in keys], options.min_containment,
+                options.min_shared_immutables, options.max_immutable_df,
+                options.max_candidates_per_doc)
+            found = [list(dict.fromkeys([*a, *b])) for a, b in zip(found, contained, strict=True)]
+        return found
+
+    def _store_keys(self, keys: dict[str, dict[str, np.ndarray]]) -> None:
+        """Keep new documents' candidate keys (stored documents must be in the store)."""
+        self.store.add_keys(keys)
+        self.store.add_containment({i: k["containment"] for i, k in keys.items()},
+                                   self.config.match.max_immutable_df + 1)
+
+    def _backfill_containment(self) -> None:
+        """An index of format 2 or older kept no containment keys: compute them from the
+        stored clean texts, a part at a time (once, in the first add after the upgrade)."""
+        store = self.store
+        for part in chunks(store.document_ids(), REPLAY_UNITS):
+            docs = store.documents(part)
+            keys = _keys([d.clean_text for d in docs], self.config)
+            store.add_containment({d.id: k["containment"] for d, k in zip(docs, keys,
+                                                                             strict=True)},
+                                  self.config.match.max_immutable_df + 1)
+        store.set_meta("containment_pending", False)
 
     def _free_id(self, doc_id: str) -> str:
         n = 2
@@ -458,7 +498,12 @@ class Index:
         if not self.one_shot and self._cluster_state[1] - store.get_meta(
                 "clusterer_units", 0) >= CHECKPOINT_UNITS:
             self._checkpoint()
-        unit_family, sizes = store.units()
+        return self._family_labels(clusterer)
+
+    def _family_labels(self, clusterer) -> dict[str, int]:
+        """family id -> the clusterer's story label of most of its documents (a family was fed
+        as one unit per add that brought it new documents)."""
+        unit_family, sizes = self.store.units()
         votes: dict[str, Counter[int]] = {}
         labels = np.asarray(clusterer.labels_).tolist()
         for family, label, size in zip(unit_family, labels, sizes.tolist(), strict=True):
@@ -478,9 +523,9 @@ class Index:
             clusterer = pickle.loads(blob)  # our own state, written by _checkpoint
             fed = self.store.get_meta("clusterer_units", 0)
         pending = self.store.unit_documents(fed)
-        if pending:
-            found = {d.id: d for d in self.store.documents({i for u in pending for i in u})}
-            clusterer.partial_fit([[found[i] for i in unit if i in found] for unit in pending])
+        for part in chunks(pending, REPLAY_UNITS):  # a part's texts in memory at a time
+            found = {d.id: d for d in self.store.documents({i for u in part for i in u})}
+            clusterer.partial_fit([[found[i] for i in unit if i in found] for unit in part])
         self._cluster_state = (clusterer, n_units)
         return clusterer
 
@@ -605,13 +650,8 @@ class Index:
             doc = Document(self._free_id(doc.id), doc.raw, doc.source, doc.format, doc.url,
                            doc.title, doc.date)
         result = document_results([doc], clean_corpus([doc], self.config.clean))[0]
-        options = self.config.match
-        keys = document_keys([result.clean_text], options)
-        found = self.store.candidates(
-            keys, {"minhash": 1, "immutables": options.min_shared_immutables,
-                   "sentences": options.min_shared_sentences},
-            options.max_immutable_df, options.max_candidates_per_doc)[0]
-        partners = self.store.documents(found)
+        partners = self.store.documents(
+            self._stored_candidates(_keys([result.clean_text], self.config))[0])
         together = _candidates_only(partners, [result], self.config)
         partners = together[:-1]
         relations = _find_relations(together, {result.id}, self.config)
@@ -629,28 +669,82 @@ class Index:
     # -- rm -----------------------------------------------------------------------------------
     def rm(self, ids: Iterable[str]) -> list[str]:
         """Remove documents by id (one transaction); their families are re-grouped and
-        re-traced, their stories rebuilt. Returns the ids that were in the index."""
+        re-traced, the streaming story clusterer is fed again without them (`_unfeed`) and the
+        stories that changed are rebuilt. Returns the ids that were in the index."""
         store = self.store
-        with store.transaction():
-            docs = store.documents(list(ids))
-            if not docs:
-                return []
-            gone = {d.id for d in docs}
-            if store.count("units"):  # a checkpoint past every unit: none is fed again later
-                self._clusterer()
-                self._checkpoint()
-            families = store.families({d.family for d in docs})
-            story_of = {d.family: d.story for d in docs}
-            store.remove_documents(list(gone))
-            store.add_counts(*_counts(docs, -1))
-            store.remove_families([f.id for f in families])
-            left = {f.id: [m.id for m in f.members if m.id not in gone] for f in families}
-            by_id = {d.id: d for d in store.documents([i for ids in left.values() for i in ids])}
-            for family in families:
-                if left[family.id]:
-                    self._regroup_kept(family.id, left[family.id], story_of[family.id], by_id)
-            self._rebuild_stories({d.story for d in docs}, store.family_stories(), by_id)
-            return [d.id for d in docs]
+        try:
+            with store.transaction():
+                removed = self._rm(list(ids))
+        except BaseException:
+            self._counters = {}
+            self._cluster_state = None
+            self._unit_of, self._units_mapped = {}, 0
+            raise
+        return removed
+
+    def _rm(self, ids: list[str]) -> list[str]:
+        store = self.store
+        docs = store.documents(ids)
+        if not docs:
+            return []
+        gone = {d.id for d in docs}
+        families = store.families({d.family for d in docs})
+        story_of = {d.family: d.story for d in docs}
+        store.remove_documents(list(gone))
+        store.add_counts(*_counts(docs, -1))
+        store.remove_families([f.id for f in families])
+        left = {f.id: [m.id for m in f.members if m.id not in gone] for f in families}
+        by_id = {d.id: d for d in store.documents([i for ids in left.values() for i in ids])}
+        for family in families:
+            if left[family.id]:
+                self._regroup_kept(family.id, left[family.id], story_of[family.id], by_id)
+        dirty = {d.story for d in docs if d.story}
+        if store.count("units"):
+            self._unfeed(gone, dirty, by_id)
+        else:
+            self._rebuild_stories(dirty, store.family_stories(), by_id)
+        self._save_counters()
+        return [d.id for d in docs]
+
+    def _unfeed(self, gone: set[str], dirty: set[str], by_id: dict[str, DocumentResult]
+                ) -> None:
+        """Take removed documents out of the streaming story clusterer: the units it was fed
+        are rewritten without them (a unit whose family came apart becomes one unit per part,
+        in its place) and the clusterer is fed again from its last checkpoint before the first
+        rewritten unit, or from scratch. Its state is then what feeding the rest alone gives,
+        so a removed text attracts nothing; the cost is feeding every unit from there on
+        again. Every family's story is read again and the stories that changed are rebuilt."""
+        store = self.store
+        units = store.unit_documents(0)
+        first = next((n for n, unit in enumerate(units) if not gone.isdisjoint(unit)), None)
+        if first is None:  # never fed (an index that grew without stories)
+            self._rebuild_stories(dirty, store.family_stories(), by_id)
+            return
+        kept = [[i for i in unit if i not in gone] for unit in units[first:]]
+        family_of = store.families_of({i for unit in kept for i in unit})
+        new_families, new_units = [], []
+        for unit in kept:
+            parts: dict[str, list[str]] = {}
+            for doc_id in unit:
+                parts.setdefault(family_of[doc_id], []).append(doc_id)
+            new_families += list(parts)
+            new_units += list(parts.values())
+        store.replace_units(first, new_families, new_units)
+        if store.get_meta("clusterer_units", 0) > first:  # the checkpoint saw a removed text
+            store.remove_blob(_CLUSTERER)
+            store.set_meta("clusterer_units", 0)
+        self._cluster_state = None
+        self._unit_of, self._units_mapped = {}, 0
+        with self._stage("stories"):
+            clusterer = self._clusterer()
+            self._checkpoint()
+            before = store.family_stories()
+            after = self._assign_stories(self._family_labels(clusterer), before)
+        changed = {s for f, s in after.items() if before.get(f) != s}
+        changed |= {before[f] for f in after if before.get(f) and before[f] != after[f]}
+        changed |= dirty
+        changed.discard("")
+        self._rebuild_stories(changed, after, by_id)
 
     def _regroup_kept(self, family_id: str, left: list[str], story: str,
                       by_id: dict[str, DocumentResult]) -> list[Family]:
@@ -715,6 +809,8 @@ class Index:
         stories = store.stories()
         for story in stories if retrace else ():
             story.title = story_title([family_by_id[f] for f in story.families], by_id)
+        if retrace and not self.one_shot and store.count("units"):
+            self._refresh_closeness(stories, by_id)
         errors = store.errors()
         stats = {
             "documents": len(documents),
@@ -730,6 +826,19 @@ class Index:
             stats["index"] = {"path": store.path,
                               "format_version": store.get_meta("format_version")}
         return Result(documents, relations, families, stories, errors, stats)
+
+    def _refresh_closeness(self, stories: list[Story], by_id: dict[str, DocumentResult]) -> None:
+        """Each document's story_similarity and each story's confidence as the clusterer
+        measures them now. An add stores them for the stories it rebuilds only, measured with
+        the word statistics of that moment (a removed text's included), so the stored values
+        depend on the order of adds; the ones analyze gives are read once, at the end."""
+        from storytrace.cluster import story_confidence
+
+        closeness = self._story_closeness({s.id: s.documents for s in stories})
+        for story in stories:
+            story.confidence = story_confidence([closeness[i] for i in story.documents])
+        for doc_id, value in closeness.items():
+            by_id[doc_id].story_similarity = value
 
     def stats(self) -> dict[str, Any]:
         """Counts of what the index holds, its format version and size on disk."""

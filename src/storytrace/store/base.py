@@ -36,7 +36,9 @@ from storytrace.model import (
 # Version of the on-disk layout. A store refuses to open a file written by a newer version;
 # an older one is brought up to date when opened for writing. 2: documents gain their
 # story_similarity (a version 1 file gains the column, empty until its stories are rebuilt).
-FORMAT_VERSION = 2
+# 3: the containment channel's keys (word 2-grams) are kept; an older file's are computed
+# from its stored texts by the first add after it is opened for writing.
+FORMAT_VERSION = 3
 
 
 class StoreError(StorytraceError):
@@ -73,6 +75,9 @@ class Store(ABC):
     @abstractmethod
     def set_blob(self, key: str, value: bytes) -> None: ...
 
+    @abstractmethod
+    def remove_blob(self, key: str) -> None: ...
+
     # -- documents ----------------------------------------------------------------------------
     @abstractmethod
     def content_hashes(self, ids: Iterable[str]) -> dict[str, int]:
@@ -98,6 +103,10 @@ class Store(ABC):
         story)."""
 
     @abstractmethod
+    def families_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """id -> family id of the stored documents among `ids`."""
+
+    @abstractmethod
     def family_stories(self) -> dict[str, str]:
         """family id -> story id, for every family, in input order of its first member."""
 
@@ -106,8 +115,13 @@ class Store(ABC):
         """Drop documents, their keys and every relation naming them."""
 
     @abstractmethod
+    def document_ids(self) -> list[str]:
+        """Every stored document's id, in order of arrival."""
+
+    @abstractmethod
     def count(self, table: str) -> int:
-        """Rows in one of: documents, relations, families, stories, keys, errors."""
+        """Rows in one of: documents, keys, containment, relations, families, stories, units,
+        errors."""
 
     # -- candidate keys -----------------------------------------------------------------------
     @abstractmethod
@@ -120,6 +134,20 @@ class Store(ABC):
         """For each new document's keys, the stored documents sharing at least
         `min_shared[channel]` keys of one channel with it (keys the store holds `max_df` times
         or more do not count, except LSH bands), the `limit` strongest per channel."""
+
+    # -- containment keys (fingerprint.containment) ------------------------------------------
+    @abstractmethod
+    def add_containment(self, keys: dict[str, np.ndarray], cap: int) -> None:
+        """doc id -> its unique word n-gram hashes; a hash already held by `cap` documents
+        is not kept again (it is past every document-frequency cut-off for good)."""
+
+    @abstractmethod
+    def contained(self, keys: list[np.ndarray], min_containment: float, min_shared: int,
+                  max_df: int, limit: int) -> list[list[str]]:
+        """For each new document's n-gram hashes, the stored documents sharing at least
+        `min_shared` of them, and at least `min_containment` of the smaller document's,
+        counting only hashes held by at most `max_df` documents (stored and new together);
+        the `limit` most contained first."""
 
     # -- relations, families, stories --------------------------------------------------------
     @abstractmethod
@@ -161,6 +189,11 @@ class Store(ABC):
         """Record what was fed to the streaming clusterer, in order: each unit is a family's
         new documents. These rows are the clusterer's truth: its pickled state is a
         checkpoint, and the units after it are fed again on open (`unit_documents`)."""
+
+    @abstractmethod
+    def replace_units(self, start: int, families: list[str], documents: list[list[str]]) -> None:
+        """Drop the units from position `start` on and record these in their place (a removal
+        rewrites what the clusterer was fed, which is then fed again)."""
 
     @abstractmethod
     def units(self) -> tuple[list[str], np.ndarray]:

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS blobs (key VARCHAR, value BLOB);
 CREATE TABLE IF NOT EXISTS documents (seq BIGINT, id VARCHAR, hash UBIGINT, family VARCHAR,
                                       story VARCHAR, body VARCHAR, story_similarity DOUBLE);
 CREATE TABLE IF NOT EXISTS keys (channel UTINYINT, key UBIGINT, seq BIGINT);
+CREATE TABLE IF NOT EXISTS containment (key UBIGINT, seq BIGINT);
 CREATE TABLE IF NOT EXISTS relations (seq_a BIGINT, seq_b BIGINT, a VARCHAR, b VARCHAR,
                                       stage VARCHAR, story VARCHAR, n BIGINT, body VARCHAR);
 CREATE TABLE IF NOT EXISTS families (id VARCHAR, first BIGINT, body VARCHAR);
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS lines (line VARCHAR, n BIGINT);
 CREATE TABLE IF NOT EXISTS errors (source VARCHAR, reason VARCHAR, record VARCHAR);
 """
 
-TABLES = ("documents", "keys", "relations", "families", "stories", "units", "errors")
+TABLES = ("documents", "keys", "containment", "relations", "families", "stories", "units",
+          "errors")
 
 
 class DuckDBStore(Store):
@@ -71,6 +73,8 @@ class DuckDBStore(Store):
             raise StoreError(self.path, "a DuckDB file, but not a storytrace index")
         if not read_only:
             self.con.execute(_SCHEMA).fetchall()
+            tables |= set(TABLES)
+        self._tables = tables  # a file of an older format opened read-only lacks newer ones
         version = self.get_meta("format_version") if "meta" in tables or not read_only else None
         if version is None and not read_only:
             self.set_meta("format_version", FORMAT_VERSION)
@@ -88,9 +92,13 @@ class DuckDBStore(Store):
         self._depth = 0
 
     def _upgrade(self) -> None:
-        """Bring a file of an older format up to FORMAT_VERSION (1 -> 2: documents gain
-        story_similarity)."""
+        """Bring a file of an older format up to FORMAT_VERSION. 1 -> 2: documents gain
+        story_similarity. 2 -> 3: the containment table (created empty by the schema); its
+        keys are computed from the stored texts by the next add (`containment_pending`)."""
+        version = int(self.get_meta("format_version"))
         self._do("ALTER TABLE documents ADD COLUMN IF NOT EXISTS story_similarity DOUBLE")
+        if version < 3 and self._one("SELECT count(*) FROM documents")[0]:
+            self.set_meta("containment_pending", True)
         self.set_meta("format_version", FORMAT_VERSION)
 
     def _do(self, sql: str, params: list | None = None) -> None:
@@ -145,6 +153,9 @@ class DuckDBStore(Store):
     def set_blob(self, key: str, value: bytes) -> None:
         self._do("DELETE FROM blobs WHERE key = ?", [key])
         self._do("INSERT INTO blobs VALUES (?, ?)", [key, value])
+
+    def remove_blob(self, key: str) -> None:
+        self._do("DELETE FROM blobs WHERE key = ?", [key])
 
     def _insert(self, table: str, columns: dict[str, list]) -> None:
         """Bulk insert through Arrow (executemany goes row by row)."""
@@ -216,21 +227,32 @@ class DuckDBStore(Store):
                 self._do(f"UPDATE documents SET {column} = _assign.value FROM _assign "
                                  "WHERE documents.id = _assign.id")
 
+    def families_of(self, ids: Iterable[str]) -> dict[str, str]:
+        self._ids_table("_want", ids)
+        return dict(self.con.execute(
+            "SELECT id, family FROM documents JOIN _want USING (id)").fetchall())
+
     def family_stories(self) -> dict[str, str]:
         return dict(self.con.execute(
             "SELECT family, max(story) FROM documents GROUP BY family ORDER BY min(seq)").fetchall())
 
     def remove_documents(self, ids: list[str]) -> None:
         self._ids_table("_gone", ids)
-        self._do("DELETE FROM keys WHERE seq IN (SELECT seq FROM documents "
-                         "JOIN _gone USING (id))")
+        for table in ("keys", "containment"):
+            self._do(f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM documents "
+                     "JOIN _gone USING (id))")
         self._do("DELETE FROM relations WHERE a IN (SELECT id FROM _gone) "
                          "OR b IN (SELECT id FROM _gone)")
         self._do("DELETE FROM documents WHERE id IN (SELECT id FROM _gone)")
 
+    def document_ids(self) -> list[str]:
+        return [i for (i,) in self.con.execute("SELECT id FROM documents ORDER BY seq").fetchall()]
+
     def count(self, table: str) -> int:
         if table not in TABLES:
             raise ValueError(f"no table {table!r}")
+        if table not in self._tables:
+            return 0
         return self._one(f"SELECT count(*) FROM {table}")[0]
 
     # -- candidate keys -----------------------------------------------------------------------
@@ -284,6 +306,73 @@ class DuckDBStore(Store):
                 taken[(q, channel_no)] = taken.get((q, channel_no), 0) + 1
                 found[q][doc_id] = None
         return [list(f) for f in found]
+
+    # -- containment keys ---------------------------------------------------------------------
+    def add_containment(self, keys: dict[str, np.ndarray], cap: int) -> None:
+        seqs = self.positions(keys)
+        parts = [(np.asarray(values, dtype=np.uint64), seqs[doc_id])
+                 for doc_id, values in keys.items() if len(values)]
+        if not parts:
+            return
+        self.con.register("_new", pa.table({
+            "key": np.concatenate([values for values, _ in parts]),
+            "seq": np.concatenate([np.full(len(v), seq, dtype=np.int64) for v, seq in parts])}))
+        # A key already held `cap` times is a stock phrase for good: more rows add nothing.
+        self._do("""
+            INSERT INTO containment
+            SELECT key, seq FROM (
+                SELECT n.key, n.seq,
+                       row_number() OVER (PARTITION BY n.key ORDER BY n.seq)
+                       + coalesce(held.n, 0) AS rank
+                FROM _new n LEFT JOIN (
+                    SELECT key, count(*) AS n FROM containment
+                    WHERE key IN (SELECT key FROM _new) GROUP BY key) held USING (key))
+            WHERE rank <= ?
+            """, [cap])
+        self.con.unregister("_new")
+
+    def contained(self, keys: list[np.ndarray], min_containment: float, min_shared: int,
+                  max_df: int, limit: int) -> list[list[str]]:
+        if not any(len(k) for k in keys):
+            return [[] for _ in keys]
+        self.con.register("_cq", pa.table({
+            "q": np.concatenate([np.full(len(k), q, dtype=np.int64) for q, k in enumerate(keys)]),
+            "key": np.concatenate([np.asarray(k, dtype=np.uint64) for k in keys])}))
+        # df: the stored documents holding a key (at most cap = max_df + 1 are kept) and the
+        # new ones. Sizes count a document's keys of df <= max_df, shared ones are counted
+        # over those too, as fingerprint.containment.contained_pairs does over one corpus.
+        rows = self.con.execute(
+            """
+            WITH qdf AS (SELECT key, count(*) AS n FROM _cq GROUP BY key),
+                 hits AS (SELECT c.key, c.seq FROM containment c JOIN qdf USING (key)),
+                 df AS (SELECT qdf.key, qdf.n + coalesce(s.n, 0) AS n FROM qdf LEFT JOIN (
+                            SELECT key, count(*) AS n FROM hits GROUP BY key) s USING (key)),
+                 rare AS (SELECT key FROM df WHERE n <= $max_df),
+                 qsize AS (SELECT q, count(*) AS size FROM _cq JOIN rare USING (key) GROUP BY q),
+                 shared AS (SELECT q.q, h.seq, count(*) AS c
+                            FROM _cq q JOIN rare USING (key) JOIN hits h USING (key)
+                            GROUP BY q.q, h.seq HAVING count(*) >= $min_shared),
+                 held AS (SELECT c.key, c.seq FROM containment c
+                          WHERE c.seq IN (SELECT DISTINCT seq FROM shared)),
+                 held_df AS (SELECT key, count(*) AS n FROM containment
+                             WHERE key IN (SELECT key FROM held) GROUP BY key),
+                 ssize AS (SELECT h.seq, count(*) AS size
+                           FROM held h JOIN held_df d USING (key) LEFT JOIN qdf USING (key)
+                           WHERE d.n + coalesce(qdf.n, 0) <= $max_df GROUP BY h.seq),
+                 scored AS (SELECT s.q, s.seq,
+                                   s.c / greatest(least(qs.size, ss.size), 1) AS containment
+                            FROM shared s JOIN qsize qs USING (q) JOIN ssize ss USING (seq))
+            SELECT q, d.id FROM scored JOIN documents d USING (seq)
+            WHERE containment >= $min_containment
+            ORDER BY q, containment DESC, seq
+            """, {"max_df": max_df, "min_shared": min_shared,
+                  "min_containment": min_containment}).fetchall()
+        self.con.unregister("_cq")
+        found: list[list[str]] = [[] for _ in keys]
+        for q, doc_id in rows:
+            if len(found[q]) < limit:
+                found[q].append(doc_id)
+        return found
 
     # -- relations, families, stories --------------------------------------------------------
     def add_relations(self, relations: list[Relation], stage: str, story: str = "") -> None:
@@ -369,6 +458,10 @@ class DuckDBStore(Store):
                                    "size": pa.array([len(d) for d in documents], pa.int32()),
                                    "docs": pa.array([json.dumps(d) for d in documents],
                                                     pa.string())})
+
+    def replace_units(self, start: int, families: list[str], documents: list[list[str]]) -> None:
+        self._do("DELETE FROM units WHERE n >= ?", [start])
+        self.add_units(families, documents)
 
     def units(self) -> tuple[list[str], np.ndarray]:
         rows = self.con.execute("SELECT family, size FROM units ORDER BY n").fetchall()
