@@ -441,3 +441,23 @@ def test_an_index_of_format_2_gains_containment_keys_on_its_next_add(tmp_path):
         result = index.export()
         assert index.check() == []
     assert {(r.a, r.b, r.kind) for r in result.relations} == {("m0525", "m0582", "partial")}
+
+
+def test_removing_the_text_that_bridged_a_family_splits_what_the_stories_were_fed():
+    """A page that reprints two PA stories of different events (m0004, m0016) joins them in
+    one family; removing it splits the family, and the story clusterer is fed the two stories
+    as two families, as an index that never held the page was."""
+    rows = {r["id"]: r for r in map(json.loads, (DATA / "meter" / "docs.jsonl").open())}
+    first, second = (storytrace.Document(i, rows[i]["text"], "meter") for i in ("m0004", "m0016"))
+    both = storytrace.Document("page", first.raw + "\n\n" + second.raw, "meter")
+    with Index(MemoryStore()) as index:
+        index.add([first, both, second])
+        assert len(index.export().families) == 1
+        index.rm(["page"])
+        assert index.check() == []
+        removed_then = shape(index)
+    with Index(MemoryStore()) as index:
+        index.add([first, second])
+        never = shape(index)
+    assert removed_then == never
+    assert len(never[0]) == 2
