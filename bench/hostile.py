@@ -495,6 +495,32 @@ def c_copies_of_bad(d):
                 {*GOOD, *(f"copy-{k}" for k in range(4))})
 
 
+def c_big_lookalikes(d):
+    _good(d / "in")
+    import random
+
+    rng = random.Random(17)
+    words = ["court", "told", "jury", "London", "Smith", "said", "police", "today", "the", "of"]
+    for k in range(6):  # every pair a candidate, no pair a copy: alignment at its bound
+        with (d / "in" / f"big-{k}.txt").open("w") as fh:
+            size = 0
+            while size < 1024 * 1024:
+                line = " ".join(rng.choices(words, k=80)).capitalize() + ".\n"
+                fh.write(line)
+                size += len(line)
+    return Case("six 1 MB look-alike texts (long sentences)", [d / "in"],
+                {*GOOD, *(f"big-{k}" for k in range(6))})
+
+
+def c_linked_dir(d):
+    _good(d / "in")
+    (d / "elsewhere").mkdir()
+    (d / "elsewhere" / "inner.txt").write_text(OTHER)
+    os.symlink(d / "elsewhere", d / "in" / "linked")
+    os.symlink(d / "in", d / "elsewhere" / "up")
+    return Case("a linked directory that links back up", [d / "in"], {*GOOD, "inner"})
+
+
 CASES: list[Callable[[Path], Case]] = [
     c_gzip_bomb, c_warc_gzip_record, c_jsonl_deep, c_surrogate, c_quotes, c_amounts,
     c_long_sentence, c_dates, c_warc_cut_between, c_warc_cut_mid, c_warc_gz_cut_mid, c_latin1,
@@ -502,7 +528,7 @@ CASES: list[Callable[[Path], Case]] = [
     c_utf16_bom, c_utf16_nobom, c_warc_types, c_fifo, c_dev_zero, c_nul_bytes, c_huge_line,
     c_json_types, c_jsonl_bom_crlf, c_zero_byte, c_symlink_loop, c_dir_named_jsonl, c_fake_gz,
     c_parquet_no_text, c_long_jsonl_line, c_binary_html, c_weird_name, c_no_main_text,
-    c_jsonl_gz_cut, c_big_doc, c_big_html, c_copies_of_bad,
+    c_jsonl_gz_cut, c_big_doc, c_big_html, c_copies_of_bad, c_big_lookalikes, c_linked_dir,
 ]
 
 

@@ -62,8 +62,9 @@ class Alignment:
 
     `pairs` holds (index in a, index in b, similarity, character ratio), in order of a.
     `substitutions` are one-word replacements inside aligned sentences ("said" -> "mentioned").
-    `capped`: a huge pair, whose sentences beyond `MatchOptions.max_align_sentences` a side
-    (after identical sentences were paired) were not compared; `metrics["capped"]` says so.
+    `capped`: a huge pair, whose sentences beyond `MatchOptions.max_align_sentences` or
+    `max_align_chars` a side (after identical sentences were paired) were not compared;
+    `metrics["capped"]` says so.
     """
 
     a: list[Sentence]
@@ -242,16 +243,17 @@ def align(a: str, b: str, options: MatchOptions | None = None, *,
     result = Alignment(sa, sb)
     usable_a = [i for i, s in enumerate(sa) if s.n_words >= options.min_sentence_words]
     usable_b = [j for j, s in enumerate(sb) if s.n_words >= options.min_sentence_words]
-    cap = options.max_align_sentences
     exact_pairs: list[tuple[int, int, float, float]] = []
-    if len(usable_a) > cap or len(usable_b) > cap:
+    if _too_big(sa, usable_a, sb, usable_b, options):
         # The sentence matrix is len(a) x len(b): a pathological pair (two 10 MB texts) is
-        # compared on `cap` sentences a side, so no pair costs minutes or gigabytes. Identical
-        # sentences are paired first, by hash, so a long copy is still seen whole; only what
-        # is left over goes into the bounded matrix.
+        # compared on a bounded part of each side, so no pair costs minutes or gigabytes.
+        # Identical sentences are paired first, by hash, so a long copy is still seen whole;
+        # only what is left over goes into the bounded matrix.
         exact_pairs, usable_a, usable_b = _identical_first(sa, sb, usable_a, usable_b)
-        result.capped = bool(usable_a and usable_b) and max(len(usable_a), len(usable_b)) > cap
-        usable_a, usable_b = usable_a[:cap], usable_b[:cap]
+        kept_a, kept_b = _within_caps(sa, usable_a, options), _within_caps(sb, usable_b, options)
+        result.capped = bool(usable_a and usable_b) and \
+            (len(kept_a) < len(usable_a) or len(kept_b) < len(usable_b))
+        usable_a, usable_b = kept_a, kept_b
     if usable_a and usable_b:
         xa = [sa[i] for i in usable_a]
         xb = [sb[j] for j in usable_b]
@@ -268,6 +270,27 @@ def align(a: str, b: str, options: MatchOptions | None = None, *,
         result.pairs = sorted(result.pairs + exact_pairs)
     _measure(result, options)
     return result
+
+
+def _too_big(sa: list[Sentence], usable_a: list[int], sb: list[Sentence], usable_b: list[int],
+             options: MatchOptions) -> bool:
+    """Would the sentence matrix be too large: too many sentences a side, or characters
+    (what comparing costs) multiplying past `max_align_chars` squared?"""
+    chars_a = sum(len(sa[k].norm) for k in usable_a)
+    chars_b = sum(len(sb[k].norm) for k in usable_b)
+    return max(len(usable_a), len(usable_b)) > options.max_align_sentences or \
+        chars_a * chars_b > options.max_align_chars ** 2
+
+
+def _within_caps(sents: list[Sentence], usable: list[int], options: MatchOptions) -> list[int]:
+    """The first of `usable` that fit `max_align_sentences` and `max_align_chars`."""
+    kept, chars = [], 0
+    for k in usable[:options.max_align_sentences]:
+        chars += len(sents[k].norm)
+        if chars > options.max_align_chars:
+            break
+        kept.append(k)
+    return kept
 
 
 def _identical_first(sa: list[Sentence], sb: list[Sentence], usable_a: list[int],

@@ -54,6 +54,7 @@ _DESCRIBE = {
 }
 _MIN_SENTENCE_WORDS = 5
 _MAX_SENTENCES = 2000  # as MatchOptions.max_align_sentences: a bounded sentence matrix
+_MAX_CHARS = 100_000  # as MatchOptions.max_align_chars (the matrix costs chars x chars)
 
 
 @dataclass(slots=True)
@@ -171,13 +172,42 @@ def features(target: Text, sources: list[Text], rarity: Rarity) -> dict[str, flo
     source_sentences = [s for src in sources for s in src.sentences][:_MAX_SENTENCES]
     if target.sentences and source_sentences:
         weight = target.sentence_words / target.sentence_words.sum()
-        chars = cdist(target.sentences, source_sentences, scorer=fuzz.ratio,
-                      dtype=np.float32).max(axis=1) / 100.0
+        chars = _best_ratios(target.sentences, source_sentences)
         source_ids = [ids for src in sources for ids in src.sentence_ids][:_MAX_SENTENCES]
         word_sets = dice(target.sentence_ids, source_ids).max(axis=1)
         out["sentence_chars"] = float(weight @ chars)
         out["sentence_words"] = float(weight @ word_sets)
     return {k: round(float(v), 4) for k, v in out.items()}
+
+
+def _best_ratios(targets: list[str], sources: list[str]) -> np.ndarray:
+    """For each target sentence, its best character similarity to a source sentence (0-1).
+
+    When the two sides' characters multiply past `_MAX_CHARS` squared (a huge text),
+    sentences found verbatim among the sources score 1 by hash, and the rest are compared on
+    the first `_MAX_CHARS` of each side; what is left uncompared scores 0.
+    """
+    if sum(map(len, targets)) * sum(map(len, sources)) <= _MAX_CHARS ** 2:
+        return cdist(targets, sources, scorer=fuzz.ratio, dtype=np.float32).max(axis=1) / 100.0
+    best = np.zeros(len(targets), dtype=np.float32)
+    known = set(sources)
+    rest = [k for k, sentence in enumerate(targets) if sentence not in known]
+    best[np.setdiff1d(np.arange(len(targets)), rest)] = 1.0
+    rest, compared = _first_chars(rest, targets), _first_chars(range(len(sources)), sources)
+    if rest and compared:
+        best[rest] = cdist([targets[k] for k in rest], [sources[k] for k in compared],
+                           scorer=fuzz.ratio, dtype=np.float32).max(axis=1) / 100.0
+    return best
+
+
+def _first_chars(indices, sentences: list[str]) -> list[int]:
+    kept, chars = [], 0
+    for k in indices:
+        chars += len(sentences[k])
+        if chars > _MAX_CHARS:
+            break
+        kept.append(k)
+    return kept
 
 
 @dataclass(frozen=True, slots=True)
