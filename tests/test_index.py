@@ -18,9 +18,11 @@ from typer.testing import CliRunner
 import storytrace
 from storytrace.cli import app
 from storytrace.config import Config
+from storytrace.fingerprint.containment import contained_pairs
 from storytrace.index import Index
 from storytrace.ingest import read_inputs
 from storytrace.match import MatchOptions
+from storytrace.match.relations import candidate_keys
 from storytrace.model import Relation
 from storytrace.store import FORMAT_VERSION, DuckDBStore, MemoryStore, StoreError
 
@@ -461,3 +463,31 @@ def test_removing_the_text_that_bridged_a_family_splits_what_the_stories_were_fe
         never = shape(index)
     assert removed_then == never
     assert len(never[0]) == 2
+
+
+def test_containment_sizes_kept_by_the_store_follow_adds_and_removals():
+    """The store keeps each document's containment size (its 2-grams held by at most
+    max_immutable_df documents) and moves it when a 2-gram crosses that line; after adds and a
+    removal the kept sizes are those counted from the keys (Index.check compares them), and
+    the candidates are those counted from scratch."""
+    docs = meter_in_date_order(150)
+    with Index(MemoryStore()) as index:
+        for start in range(0, 150, 30):
+            index.add(docs[start:start + 30])
+        index.rm([d.id for d in docs[::10]])
+        assert index.check() == []
+        options = index.config.match
+        texts = [d.raw for d in docs[5:40:5]]
+        found = index.store.contained(
+            [k["containment"] for k in candidate_keys(texts, options)], options.min_containment,
+            options.min_shared_immutables, options.max_immutable_df,
+            options.max_candidates_per_doc)
+        stored = index.store.documents()
+    keys = candidate_keys([d.clean_text for d in stored] + texts, options)
+    pairs = contained_pairs([k["containment"] for k in keys], options.min_containment,
+                            options.min_shared_immutables, options.max_immutable_df, 10**6)
+    for q, ids in enumerate(found):
+        x = len(stored) + q
+        expected = {stored[i].id for i in range(len(stored)) if (i, x) in pairs}
+        assert set(ids) <= expected and len(ids) == min(len(expected),
+                                                         options.max_candidates_per_doc)

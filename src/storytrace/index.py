@@ -887,6 +887,7 @@ class Index:
         for relation in store.relations():
             if relation.a not in documents or relation.b not in documents:
                 problems.append(f"relation {relation.a}-{relation.b} names a missing document")
+        problems += store.containment_problems()
         next_seq = store.get_meta("next_seq", 0)
         positions = store.positions(documents)
         if positions and max(positions.values()) >= next_seq:

@@ -142,6 +142,11 @@ class Store(ABC):
         is not kept again (it is past every document-frequency cut-off for good)."""
 
     @abstractmethod
+    def containment_problems(self) -> list[str]:
+        """Documents whose kept containment size differs from a count over the stored keys
+        (an integrity check; empty when sound)."""
+
+    @abstractmethod
     def contained(self, keys: list[np.ndarray], min_containment: float, min_shared: int,
                   max_df: int, limit: int) -> list[list[str]]:
         """For each new document's n-gram hashes, the stored documents sharing at least

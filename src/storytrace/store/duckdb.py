@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS documents (seq BIGINT, id VARCHAR, hash UBIGINT, fami
                                       story VARCHAR, body VARCHAR, story_similarity DOUBLE);
 CREATE TABLE IF NOT EXISTS keys (channel UTINYINT, key UBIGINT, seq BIGINT);
 CREATE TABLE IF NOT EXISTS containment (key UBIGINT, seq BIGINT);
+CREATE TABLE IF NOT EXISTS containment_sizes (seq BIGINT, n BIGINT);
 CREATE TABLE IF NOT EXISTS relations (seq_a BIGINT, seq_b BIGINT, a VARCHAR, b VARCHAR,
                                       stage VARCHAR, story VARCHAR, n BIGINT, body VARCHAR);
 CREATE TABLE IF NOT EXISTS families (id VARCHAR, first BIGINT, body VARCHAR);
@@ -52,8 +53,8 @@ CREATE TABLE IF NOT EXISTS lines (line VARCHAR, n BIGINT);
 CREATE TABLE IF NOT EXISTS errors (source VARCHAR, reason VARCHAR, record VARCHAR);
 """
 
-TABLES = ("documents", "keys", "containment", "relations", "families", "stories", "units",
-          "errors")
+TABLES = ("documents", "keys", "containment", "containment_sizes", "relations", "families",
+          "stories", "units", "errors")
 
 
 class DuckDBStore(Store):
@@ -238,9 +239,9 @@ class DuckDBStore(Store):
 
     def remove_documents(self, ids: list[str]) -> None:
         self._ids_table("_gone", ids)
-        for table in ("keys", "containment"):
-            self._do(f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM documents "
-                     "JOIN _gone USING (id))")
+        self._do("DELETE FROM keys WHERE seq IN (SELECT seq FROM documents "
+                 "JOIN _gone USING (id))")
+        self._remove_containment()
         self._do("DELETE FROM relations WHERE a IN (SELECT id FROM _gone) "
                          "OR b IN (SELECT id FROM _gone)")
         self._do("DELETE FROM documents WHERE id IN (SELECT id FROM _gone)")
@@ -308,18 +309,24 @@ class DuckDBStore(Store):
         return [list(f) for f in found]
 
     # -- containment keys ---------------------------------------------------------------------
+    # A document's containment size is the number of its kept n-gram keys that at most
+    # max_df documents hold. It is kept per document (containment_sizes) and moved when a key
+    # crosses max_df on an add or a removal, so a query reads the hits of its own keys only
+    # (reading every candidate's keys again took two thirds of a query's time).
     def add_containment(self, keys: dict[str, np.ndarray], cap: int) -> None:
         seqs = self.positions(keys)
         parts = [(np.asarray(values, dtype=np.uint64), seqs[doc_id])
                  for doc_id, values in keys.items() if len(values)]
         if not parts:
             return
+        max_df = cap - 1
+        self.set_meta("containment_max_df", max_df)
         self.con.register("_new", pa.table({
             "key": np.concatenate([values for values, _ in parts]),
             "seq": np.concatenate([np.full(len(v), seq, dtype=np.int64) for v, seq in parts])}))
         # A key already held `cap` times is a stock phrase for good: more rows add nothing.
         self._do("""
-            INSERT INTO containment
+            CREATE OR REPLACE TEMP TABLE _kept AS
             SELECT key, seq FROM (
                 SELECT n.key, n.seq,
                        row_number() OVER (PARTITION BY n.key ORDER BY n.seq)
@@ -330,6 +337,75 @@ class DuckDBStore(Store):
             WHERE rank <= ?
             """, [cap])
         self.con.unregister("_new")
+        self._do("INSERT INTO containment SELECT key, seq FROM _kept")
+        self._do("""
+            CREATE OR REPLACE TEMP TABLE _moved AS
+            SELECT key, count(*) AS after, count(*) - any_value(k.added) AS before
+            FROM containment JOIN (SELECT key, count(*) AS added FROM _kept GROUP BY key) k
+                 USING (key)
+            GROUP BY key
+            """)
+        # the new documents' sizes, then the older holders of keys that crossed max_df
+        self._do("""
+            INSERT INTO containment_sizes
+            SELECT k.seq, count(*) FILTER (WHERE m.after <= ?) FROM _kept k JOIN _moved m
+            USING (key) GROUP BY k.seq
+            """, [max_df])
+        first_new = int(min(seq for _, seq in parts))
+        self._do("""
+            UPDATE containment_sizes SET n = n - d.c FROM (
+                SELECT seq, count(*) AS c FROM containment
+                WHERE seq < ? AND key IN (SELECT key FROM _moved WHERE before <= ? AND after > ?)
+                GROUP BY seq) d
+            WHERE containment_sizes.seq = d.seq
+            """, [first_new, max_df, max_df])
+        self._do("DROP TABLE _kept")
+        self._do("DROP TABLE _moved")
+
+    def _remove_containment(self) -> None:
+        """Drop the containment keys of the documents in `_gone` (ids), giving the other
+        holders of a key that falls back to max_df or fewer documents their size back."""
+        max_df = self.get_meta("containment_max_df")
+        if max_df is None:
+            return
+        self._do("""
+            CREATE OR REPLACE TEMP TABLE _going AS
+            SELECT seq FROM documents JOIN _gone USING (id)
+            """)
+        self._do("""
+            CREATE OR REPLACE TEMP TABLE _moved AS
+            SELECT key, count(*) AS before, count(*) - count(*) FILTER (
+                       WHERE seq IN (SELECT seq FROM _going)) AS after
+            FROM containment WHERE key IN (
+                SELECT key FROM containment WHERE seq IN (SELECT seq FROM _going))
+            GROUP BY key
+            """)
+        self._do("DELETE FROM containment WHERE seq IN (SELECT seq FROM _going)")
+        self._do("DELETE FROM containment_sizes WHERE seq IN (SELECT seq FROM _going)")
+        self._do("""
+            UPDATE containment_sizes SET n = n + d.c FROM (
+                SELECT seq, count(*) AS c FROM containment
+                WHERE key IN (SELECT key FROM _moved WHERE before > ? AND after <= ?)
+                GROUP BY seq) d
+            WHERE containment_sizes.seq = d.seq
+            """, [max_df, max_df])
+        self._do("DROP TABLE _going")
+        self._do("DROP TABLE _moved")
+
+    def containment_problems(self) -> list[str]:
+        max_df = self.get_meta("containment_max_df")
+        if max_df is None or "containment_sizes" not in self._tables:
+            return []
+        rows = self.con.execute("""
+            SELECT d.id, coalesce(z.n, 0), coalesce(c.n, 0)
+            FROM documents d
+            LEFT JOIN containment_sizes z USING (seq)
+            LEFT JOIN (SELECT c.seq, count(*) FILTER (WHERE f.n <= ?) AS n FROM containment c
+                       JOIN (SELECT key, count(*) AS n FROM containment GROUP BY key) f
+                       USING (key) GROUP BY c.seq) c USING (seq)
+            WHERE coalesce(z.n, 0) != coalesce(c.n, 0)
+            """, [max_df]).fetchall()
+        return [f"{i}: containment size {kept} kept, {counted} counted" for i, kept, counted in rows]
 
     def contained(self, keys: list[np.ndarray], min_containment: float, min_shared: int,
                   max_df: int, limit: int) -> list[list[str]]:
@@ -340,25 +416,25 @@ class DuckDBStore(Store):
             "key": np.concatenate([np.asarray(k, dtype=np.uint64) for k in keys])}))
         # df: the stored documents holding a key (at most cap = max_df + 1 are kept) and the
         # new ones. Sizes count a document's keys of df <= max_df, shared ones are counted
-        # over those too, as fingerprint.containment.contained_pairs does over one corpus.
+        # over those too, as fingerprint.containment.contained_pairs does over one corpus; a
+        # stored document's kept size loses the keys the new documents push past max_df.
         rows = self.con.execute(
             """
-            WITH qdf AS (SELECT key, count(*) AS n FROM _cq GROUP BY key),
+            WITH qdf AS (SELECT key, count(*) AS qn FROM _cq GROUP BY key),
                  hits AS (SELECT c.key, c.seq FROM containment c JOIN qdf USING (key)),
-                 df AS (SELECT qdf.key, qdf.n + coalesce(s.n, 0) AS n FROM qdf LEFT JOIN (
-                            SELECT key, count(*) AS n FROM hits GROUP BY key) s USING (key)),
-                 rare AS (SELECT key FROM df WHERE n <= $max_df),
+                 df AS (SELECT key, qn, coalesce(s.sn, 0) AS sn FROM qdf LEFT JOIN (
+                            SELECT key, count(*) AS sn FROM hits GROUP BY key) s USING (key)),
+                 rare AS (SELECT key FROM df WHERE qn + sn <= $max_df),
                  qsize AS (SELECT q, count(*) AS size FROM _cq JOIN rare USING (key) GROUP BY q),
                  shared AS (SELECT q.q, h.seq, count(*) AS c
                             FROM _cq q JOIN rare USING (key) JOIN hits h USING (key)
                             GROUP BY q.q, h.seq HAVING count(*) >= $min_shared),
-                 held AS (SELECT c.key, c.seq FROM containment c
-                          WHERE c.seq IN (SELECT DISTINCT seq FROM shared)),
-                 held_df AS (SELECT key, count(*) AS n FROM containment
-                             WHERE key IN (SELECT key FROM held) GROUP BY key),
-                 ssize AS (SELECT h.seq, count(*) AS size
-                           FROM held h JOIN held_df d USING (key) LEFT JOIN qdf USING (key)
-                           WHERE d.n + coalesce(qdf.n, 0) <= $max_df GROUP BY h.seq),
+                 pushed AS (SELECT h.seq, count(*) AS n FROM hits h JOIN df USING (key)
+                            WHERE sn <= $max_df AND qn + sn > $max_df GROUP BY h.seq),
+                 ssize AS (SELECT s.seq, coalesce(z.n, 0) - coalesce(p.n, 0) AS size
+                           FROM (SELECT DISTINCT seq FROM shared) s
+                           LEFT JOIN containment_sizes z USING (seq)
+                           LEFT JOIN pushed p USING (seq)),
                  scored AS (SELECT s.q, s.seq,
                                    s.c / greatest(least(qs.size, ss.size), 1) AS containment
                             FROM shared s JOIN qsize qs USING (q) JOIN ssize ss USING (seq))
