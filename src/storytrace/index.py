@@ -7,11 +7,13 @@
     ...     result = index.export()                # the same Result as analyze
 
 An add cleans and fingerprints only the new documents, finds their candidates among the
-stored ones by their keys (one join), verifies them with the match stage together with those
+stored ones by their keys (one join for LSH bands, immutables and sentences, one for the
+containment of word 2-grams), verifies them with the match stage together with those
 candidates, re-traces only the families it touched and feeds the new reports to the streaming
 story clusterer (its state lives in the store), re-merging the facts of the stories it
 touched. Family and story ids are handed out by the store and kept across adds: a family that
-absorbs another keeps the older id.
+absorbs another keeps the older id. A removal feeds the clusterer again without the removed
+texts, so the stories are those of an index that never held them.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Records are kept as JSON text beside the columns that queries need (ids, positions, family and
 story ids); candidate keys are one (channel, key, position) row each, so a new document's
-candidates are one join. A file records its FORMAT_VERSION and a newer one is refused.
+candidates are one join; the containment channel's word 2-grams are one (key, position) row
+each, with each document's containment size kept beside them. A file records its
+FORMAT_VERSION and a newer one is refused.
 
 DuckDB allows one writing process per file; readers in other processes need the writer to be
 closed (DuckDB's own rule), and inside one process any number of cursors may read.
