@@ -411,43 +411,57 @@ class DuckDBStore(Store):
 
     def contained(self, keys: list[np.ndarray], min_containment: float, min_shared: int,
                   max_df: int, limit: int) -> list[list[str]]:
-        if not any(len(k) for k in keys):
-            return [[] for _ in keys]
-        self.con.register("_cq", pa.table({
-            "q": np.concatenate([np.full(len(k), q, dtype=np.int64) for q, k in enumerate(keys)]),
-            "key": np.concatenate([np.asarray(k, dtype=np.uint64) for k in keys])}))
-        # df: the stored documents holding a key (at most cap = max_df + 1 are kept) and the
-        # new ones. Sizes count a document's keys of df <= max_df, shared ones are counted
-        # over those too, as fingerprint.containment.contained_pairs does over one corpus; a
-        # stored document's kept size loses the keys the new documents push past max_df.
-        rows = self.con.execute(
-            """
-            WITH qdf AS (SELECT key, count(*) AS qn FROM _cq GROUP BY key),
-                 hits AS (SELECT c.key, c.seq FROM containment c JOIN qdf USING (key)),
-                 df AS (SELECT key, qn, coalesce(s.sn, 0) AS sn FROM qdf LEFT JOIN (
-                            SELECT key, count(*) AS sn FROM hits GROUP BY key) s USING (key)),
-                 rare AS (SELECT key FROM df WHERE qn + sn <= $max_df),
-                 qsize AS (SELECT q, count(*) AS size FROM _cq JOIN rare USING (key) GROUP BY q),
-                 shared AS (SELECT q.q, h.seq, count(*) AS c
-                            FROM _cq q JOIN rare USING (key) JOIN hits h USING (key)
-                            GROUP BY q.q, h.seq HAVING count(*) >= $min_shared),
-                 pushed AS (SELECT h.seq, count(*) AS n FROM hits h JOIN df USING (key)
-                            WHERE sn <= $max_df AND qn + sn > $max_df GROUP BY h.seq),
-                 ssize AS (SELECT s.seq, coalesce(z.n, 0) - coalesce(p.n, 0) AS size
-                           FROM (SELECT DISTINCT seq FROM shared) s
-                           LEFT JOIN containment_sizes z USING (seq)
-                           LEFT JOIN pushed p USING (seq)),
-                 scored AS (SELECT s.q, s.seq,
-                                   s.c / greatest(least(qs.size, ss.size), 1) AS containment
-                            FROM shared s JOIN qsize qs USING (q) JOIN ssize ss USING (seq))
-            SELECT q, d.id FROM scored JOIN documents d USING (seq)
-            WHERE containment >= $min_containment
-            ORDER BY q, containment DESC, seq
-            """, {"max_df": max_df, "min_shared": min_shared,
-                  "min_containment": min_containment}).fetchall()
-        self.con.unregister("_cq")
         found: list[list[str]] = [[] for _ in keys]
-        for q, doc_id in rows:
+        lengths = np.array([len(k) for k in keys], dtype=np.int64)
+        if not lengths.sum():
+            return found
+        query = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
+        flat = np.concatenate([np.asarray(k, dtype=np.uint64) for k in keys])
+        wanted, column, qdf = np.unique(flat, return_inverse=True, return_counts=True)
+        # One pass over the stored keys: the rows holding any wanted key (at most
+        # cap = max_df + 1 a key), then the counting is done here.
+        self.con.register("_cq", pa.table({"key": wanted}))
+        hits = self.con.execute("SELECT c.key, c.seq FROM containment c JOIN _cq USING (key)"
+                                ).fetchnumpy()
+        self.con.unregister("_cq")
+        hit_key = np.searchsorted(wanted, np.asarray(hits["key"], dtype=np.uint64))
+        hit_seq = np.asarray(hits["seq"], dtype=np.int64)
+        sdf = np.bincount(hit_key, minlength=len(wanted))
+        df = qdf + sdf
+        # df over stored and new documents, as fingerprint.containment.contained_pairs counts
+        # over one corpus: sizes count a document's keys of df <= max_df, shared keys too; a
+        # stored document's kept size loses the keys the new documents push past max_df.
+        rare = df <= max_df
+        qsize = np.bincount(query[rare[column]], minlength=len(keys))
+        pushed_rows = (sdf[hit_key] <= max_df) & ~rare[hit_key]
+        rows_of_key = np.argsort(hit_key, kind="stable")
+        starts = np.searchsorted(hit_key[rows_of_key], np.arange(len(wanted) + 1))
+        pairs: dict[tuple[int, int], int] = {}
+        for q, k in zip(query[rare[column]].tolist(), column[rare[column]].tolist(),
+                        strict=True):
+            for row in rows_of_key[starts[k]:starts[k + 1]].tolist():
+                pair = (q, int(hit_seq[row]))
+                pairs[pair] = pairs.get(pair, 0) + 1
+        pairs = {p: c for p, c in pairs.items() if c >= min_shared}
+        if not pairs:
+            return found
+        seqs = sorted({seq for _, seq in pairs})
+        self.con.register("_cs", pa.table({"seq": pa.array(seqs, pa.int64())}))
+        rows = self.con.execute(
+            "SELECT s.seq, d.id, coalesce(z.n, 0) FROM _cs s JOIN documents d USING (seq) "
+            "LEFT JOIN containment_sizes z USING (seq)").fetchall()
+        self.con.unregister("_cs")
+        pushed = dict(zip(*np.unique(hit_seq[pushed_rows], return_counts=True), strict=True))
+        kept = {seq: (doc_id, n - int(pushed.get(seq, 0))) for seq, doc_id, n in rows}
+        scored = []
+        for (q, seq), shared in pairs.items():
+            if seq not in kept:
+                continue
+            doc_id, size = kept[seq]
+            containment = shared / max(min(int(qsize[q]), size), 1)
+            if containment >= min_containment:
+                scored.append((q, -containment, seq, doc_id))
+        for q, _, _, doc_id in sorted(scored):
             if len(found[q]) < limit:
                 found[q].append(doc_id)
         return found
