@@ -491,3 +491,22 @@ def test_containment_sizes_kept_by_the_store_follow_adds_and_removals():
         expected = {stored[i].id for i in range(len(stored)) if (i, x) in pairs}
         assert set(ids) <= expected and len(ids) == min(len(expected),
                                                          options.max_candidates_per_doc)
+
+
+def test_ids_handed_out_by_a_removal_are_not_handed_out_again_after_reopening(tmp_path):
+    """A removal that splits a family gives the part that came apart a new family id; the
+    index keeps its counter, so the next add (after closing and reopening) does not reuse it."""
+    rows = {r["id"]: r for r in map(json.loads, (DATA / "meter" / "docs.jsonl").open())}
+    first, second, third = (storytrace.Document(i, rows[i]["text"], "meter")
+                            for i in ("m0004", "m0016", "m0009"))
+    both = storytrace.Document("page", first.raw + "\n\n" + second.raw, "meter")
+    path = tmp_path / "news.duckdb"
+    with Index.open(path) as index:
+        index.add([first, both, second])
+    with Index.open(path) as index:
+        index.rm(["page"])
+    with Index.open(path) as index:
+        index.add([third])
+        result = index.export()
+        assert index.check() == []
+    assert len({f.id for f in result.families}) == len(result.families) == 3
