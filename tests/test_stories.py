@@ -689,8 +689,9 @@ def test_the_index_keeps_story_confidence_across_adds_export_and_rm(tmp_path):
 
 
 def test_an_index_of_format_1_opens_and_gains_story_similarity(tmp_path):
-    """Format 1 had no story_similarity column: such a file opens read-only (the values read
-    as absent) and, opened for writing, is brought up to the current format."""
+    """Format 1 had no story_similarity column: such a file opens read-only (its export
+    computes the values from the story clusterer) and, opened for writing, is brought up to
+    the current format."""
     import duckdb
 
     from storytrace.index import Index
@@ -704,9 +705,9 @@ def test_an_index_of_format_1_opens_and_gains_story_similarity(tmp_path):
     con.execute("UPDATE meta SET value = '1' WHERE key = 'format_version'").fetchall()
     con.close()
     with Index.open(path, read_only=True) as index:
-        assert [d.story_similarity for d in index.export().documents] == [None, None]
+        assert all(d.story_similarity is not None for d in index.export().documents)
     with Index.open(path) as index:
-        assert index.store.get_meta("format_version") == FORMAT_VERSION == 2
+        assert index.store.get_meta("format_version") == FORMAT_VERSION >= 2
         index.add([{"id": "c", "text": QUAKE_A[2]}])
         result_ = index.export()
     assert len(result_.stories) == 1
