@@ -510,3 +510,19 @@ def test_ids_handed_out_by_a_removal_are_not_handed_out_again_after_reopening(tm
         result = index.export()
         assert index.check() == []
     assert len({f.id for f in result.families}) == len(result.families) == 3
+
+
+def test_an_index_file_killed_before_its_first_commit_reads_as_an_empty_index(tmp_path):
+    """`duckdb.connect` creates the file before the schema is made: a kill -9 in between
+    (seen once in the random-kill test above) left a file that read-only opens could not
+    query (CatalogException)."""
+    import duckdb
+
+    path = tmp_path / "new.duckdb"
+    duckdb.connect(str(path)).close()
+    with Index.open(path, read_only=True) as index:
+        assert index.check() == [] and index.stats()["documents"] == 0
+    with Index.open(path) as index:
+        index.add([{"id": "a", "text": "The harbour strike ended on Sunday after nine days."}])
+    with Index.open(path, read_only=True) as index:
+        assert index.check() == [] and index.stats()["documents"] == 1

@@ -75,8 +75,21 @@ class DuckDBStore(Store):
         if tables and "meta" not in tables:
             raise StoreError(self.path, "a DuckDB file, but not a storytrace index")
         if not read_only:
+            # One transaction: a kill -9 during the first open leaves no half-made schema.
+            self._do("BEGIN TRANSACTION")
             self.con.execute(_SCHEMA).fetchall()
+            if not tables:
+                self.set_meta("format_version", FORMAT_VERSION)
+            self._do("COMMIT")
             tables |= set(TABLES)
+        elif not tables:
+            # A file whose first add was killed before it committed holds no tables: it is
+            # an empty index, read as one (a read-only file cannot be given its schema).
+            self.con.close()
+            self.con = duckdb.connect(":memory:")
+            self.con.execute(_SCHEMA).fetchall()
+            self.set_meta("format_version", FORMAT_VERSION)
+            tables = set(TABLES)
         self._tables = tables  # a file of an older format opened read-only lacks newer ones
         version = self.get_meta("format_version") if "meta" in tables or not read_only else None
         if version is None and not read_only:
