@@ -241,24 +241,13 @@ def _story_batch(items: list[tuple[str, list[Family], list[DocumentResult]]]
 
 def document_keys(texts: Sequence[str], options: MatchOptions) -> list[dict[str, np.ndarray]]:
     """Each clean text's candidate keys per channel (KEY_CHANNELS), as the match stage makes
-    them: LSH band keys of the word-shingle MinHash (band i's key at column i, so equal keys
-    of one band are a shared bucket), immutable shingles, sentence hashes."""
-    from storytrace.fingerprint.immutables import immutable_shingles
-    from storytrace.fingerprint.minhash import band_keys, optimal_bands, signatures
-    from storytrace.fingerprint.shingles import WordHasher, ngram_hashes, sentence_hashes, words
+    them (`match.relations.candidate_keys`): LSH band keys of the word-shingle MinHash (band
+    i's key at column i, so equal keys of one band are a shared bucket), immutable shingles,
+    sentence hashes."""
+    from storytrace.match.relations import candidate_keys
 
-    hasher = WordHasher()
-    shingles = [ngram_hashes(hasher(words(t)), options.ngram) for t in texts]
-    bands, rows = optimal_bands(options.lsh_threshold, options.num_perm)
-    lsh = band_keys(signatures(shingles, options.num_perm), bands, rows) if texts else []
-    return [
-        {
-            "minhash": lsh[k] if len(shingles[k]) else np.zeros(0, dtype=np.uint64),
-            "immutables": immutable_shingles(text, options.immutable_ngram),
-            "sentences": sentence_hashes(text),
-        }
-        for k, text in enumerate(texts)
-    ]
+    return [{channel: keys[channel] for channel in KEY_CHANNELS}
+            for keys in candidate_keys(list(texts), options)]
 
 
 __all__ = ["KEY_CHANNELS", "attribution", "clean_documents", "document_keys", "document_results",
