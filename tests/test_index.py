@@ -526,3 +526,44 @@ def test_an_index_file_killed_before_its_first_commit_reads_as_an_empty_index(tm
         index.add([{"id": "a", "text": "The harbour strike ended on Sunday after nine days."}])
     with Index.open(path, read_only=True) as index:
         assert index.check() == [] and index.stats()["documents"] == 1
+
+
+class _Planted:
+    """What someone could plant as an index's clusterer checkpoint: unpickling it opens
+    (creates) a file, standing for any code a pickle can run."""
+
+    def __init__(self, marker) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_an_index_from_someone_else_cannot_run_code_through_its_checkpoint(tmp_path,
+                                                                          monkeypatch):
+    """The streaming clusterer's checkpoint is a pickle: one not signed with this user's key
+    is ignored, and the stories come from the units table as if there were none."""
+    import pickle
+
+    monkeypatch.setenv("STORYTRACE_KEY_FILE", str(tmp_path / "key"))
+    docs = read_inputs([REPO / "examples" / "corpus"]).documents
+    path, plain = tmp_path / "shared.duckdb", tmp_path / "plain.duckdb"
+    for target in (path, plain):
+        with Index.open(target) as index:
+            index.add(docs[:4])
+    with duckdb.connect(str(path)) as con:  # a checkpoint, but not ours
+        con.execute("UPDATE blobs SET value = ? WHERE key = 'story_clusterer'",
+                    [pickle.dumps(_Planted(tmp_path / "ran"))]).fetchall()
+        assert con.execute("SELECT count(*) FROM blobs WHERE key = 'story_clusterer'"
+                           ).fetchone()[0] == 1
+    for target in (path, plain):
+        with Index.open(target) as index:
+            index.add(docs[4:])
+    assert not (tmp_path / "ran").exists()
+    assert _export(path) == _export(plain)
+    # A checkpoint this user's storytrace wrote is signed and read back.
+    from storytrace.index import _verified
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        blob = con.execute("SELECT value FROM blobs WHERE key = 'story_clusterer'").fetchone()[0]
+    assert _verified(bytes(blob)) is not None

@@ -18,6 +18,9 @@ texts, so the stories are those of an index that never held them.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import pickle
 import re
 import time
@@ -63,6 +66,49 @@ _FACTS_NOTES = "facts_notes"  # meta: document id -> the facts stage's notes on 
 # table is the truth), which costs about what feeding them cost (130-200 families a second).
 CHECKPOINT_UNITS = 1000
 REPLAY_UNITS = 1000  # units whose documents are read at once when the clusterer is fed again
+
+
+# The clusterer's checkpoint is a pickle, and unpickling runs code: an index file from
+# someone else must not be able to run code here. So a checkpoint is signed (HMAC-SHA256) with
+# a key kept outside the index, in this user's config folder (or $STORYTRACE_KEY_FILE), and
+# one without a valid signature is ignored: the units table, the clusterer's truth, is fed
+# again instead (slower: 130-200 families a second), and the next close writes a signed one.
+_SIGNATURE_BYTES = 32
+
+
+def checkpoint_key() -> bytes | None:
+    """This user's key for signing checkpoints, made on first use; None when it can be
+    neither read nor made (a read-only home)."""
+    path = Path(os.environ.get("STORYTRACE_KEY_FILE")
+                or Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+                / "storytrace" / "checkpoint.key")
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process made it first: read theirs
+            else:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(os.urandom(32))
+        key = path.read_bytes()
+    except OSError:
+        return None
+    return key if len(key) >= 32 else None
+
+
+def _signature(key: bytes, state: bytes) -> bytes:
+    return hmac.new(key, state, hashlib.sha256).digest()
+
+
+def _verified(blob: bytes | None) -> bytes | None:
+    """The pickled state inside a checkpoint blob, if this user's key signed it."""
+    key = checkpoint_key()
+    if blob is None or key is None or len(blob) <= _SIGNATURE_BYTES:
+        return None
+    signature, state = blob[:_SIGNATURE_BYTES], blob[_SIGNATURE_BYTES:]
+    return state if hmac.compare_digest(signature, _signature(key, state)) else None
 
 
 @dataclass(slots=True)
@@ -518,11 +564,11 @@ class Index:
         n_units = self.store.count("units")
         if self._cluster_state is not None and self._cluster_state[1] == n_units:
             return self._cluster_state[0]
-        blob = self.store.get_blob(_CLUSTERER)
-        if blob is None:
+        state = _verified(self.store.get_blob(_CLUSTERER))
+        if state is None:  # none yet, or not one this user's storytrace wrote: feed them all
             clusterer, fed = self.config.stories.clusterer(self.embedder), 0
         else:
-            clusterer = pickle.loads(blob)  # our own state, written by _checkpoint
+            clusterer = pickle.loads(state)  # signed by _checkpoint with this user's key
             fed = self.store.get_meta("clusterer_units", 0)
         pending = self.store.unit_documents(fed)
         for part in chunks(pending, REPLAY_UNITS):  # a part's texts in memory at a time
@@ -533,7 +579,11 @@ class Index:
 
     def _checkpoint(self) -> None:
         clusterer, fed = self._cluster_state
-        self.store.set_blob(_CLUSTERER, pickle.dumps(clusterer, protocol=pickle.HIGHEST_PROTOCOL))
+        key = checkpoint_key()
+        if key is None:  # nowhere to keep a key: no checkpoint, the units are fed on open
+            return
+        state = pickle.dumps(clusterer, protocol=pickle.HIGHEST_PROTOCOL)
+        self.store.set_blob(_CLUSTERER, _signature(key, state) + state)
         self.store.set_meta("clusterer_units", fed)
 
     def _assign_stories(self, label_of: dict[str, int], before: dict[str, str | None]
