@@ -273,3 +273,21 @@ def test_the_cli_starts_without_loading_the_pipeline():
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"  # --help and --version stay well under a second
+
+
+def test_files_of_unknown_type_are_counted_in_result_json(tmp_path):
+    """An archive or an image in the input folder is not an error, but it was not read:
+    result.json says so (stderr alone is lost once the run is over)."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("The harbour strike ended on Sunday after nine days of talks.")
+    (inbox / "old.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    (inbox / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    done = invoke("analyze", inbox, "--out", tmp_path / "out", "--workers", "1")
+    assert done.exit_code == 0, done.output
+    stats = json.loads((tmp_path / "out" / "result.json").read_text(encoding="utf-8"))["stats"]
+    assert stats["skipped_files"]["count"] == 2
+    assert sorted(p.rsplit("/", 1)[-1] for p in stats["skipped_files"]["examples"]) == \
+        ["old.zip", "photo.png"]
+    assert storytrace.analyze([inbox]).stats["skipped_files"]["count"] == 2
+    assert "skipped_files" not in storytrace.analyze([inbox / "a.txt"]).stats

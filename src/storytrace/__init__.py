@@ -23,6 +23,7 @@ from storytrace.errors import (
 from storytrace.ingest import (
     FieldMap,
     document_from_row,
+    note_skipped,
     read_inputs,
     safe_document,
     unique_ids,
@@ -105,6 +106,7 @@ def _analyze(inputs: Iterable[Document | dict[str, Any] | str | Path], fields: F
              config: Config | None, runner: Engine) -> Result:
     documents: list[Document] = []
     errors: list[InputError] = []
+    skipped: list[str] = []
     items = list(inputs)
     for item in items:  # a path that names nothing is a mistake in the call: before any work
         if isinstance(item, Path | str) and not _exists(item) and _looks_like_path(item):
@@ -119,6 +121,7 @@ def _analyze(inputs: Iterable[Document | dict[str, Any] | str | Path], fields: F
             read = read_inputs([item], fields)
             documents.extend(read.documents)
             errors.extend(read.errors)
+            skipped.extend(read.skipped)
         elif isinstance(item, str):
             if item.strip():
                 documents.append(Document(id=f"doc-{n}", raw=safe_text(item), source="<python>"))
@@ -135,7 +138,7 @@ def _analyze(inputs: Iterable[Document | dict[str, Any] | str | Path], fields: F
         kwargs["progress"] = progress
     if embeddings is not None:
         kwargs["embedder"] = load_static_model(embeddings)
-    return analyze_isolated(documents, errors, **kwargs)
+    return note_skipped(analyze_isolated(documents, errors, **kwargs), skipped)
 
 
 def _exists(item: str | Path) -> bool:

@@ -298,6 +298,7 @@ def analyze(
     runner = _engine(engine, workers, ray_address)  # a missing extra: exit 2 before any work
     fields = _fields(id_field, text_field, url_field, date_field, title_field, html_field)
     from storytrace.errors import OutputError
+    from storytrace.ingest import note_skipped
     from storytrace.outputs import atomic_output
 
     try:
@@ -310,6 +311,7 @@ def analyze(
                 result = _run_pipeline(read, embedder, stories.value, runner)
             finally:
                 runner.close()
+            note_skipped(result, read.skipped)
             _write(result, work, parquet, html, report_stories)
     except OutputError as exc:
         raise _usage_error(str(exc)) from exc

@@ -56,6 +56,20 @@ class Inputs:
     skipped: list[str] = field(default_factory=list)
 
 
+# result.json names this many of the files passed over as of unknown type (and counts all).
+SKIPPED_NAMED = 20
+
+
+def note_skipped(result, skipped: list[str]):
+    """`result` with `stats["skipped_files"]` ({"count", "examples"}) when input files were
+    passed over as of unknown type (an image, a .zip, a README): not errors, but a reader of
+    the outputs alone must be able to see that they were not read."""
+    if skipped:
+        named = [safe_text(path) for path in skipped[:SKIPPED_NAMED]]
+        result.stats["skipped_files"] = {"count": len(skipped), "examples": named}
+    return result
+
+
 def _suffix(path: Path) -> str:
     """The format suffix, looking through a trailing .gz: "a.html.gz" -> ".html"."""
     name = path.name.lower()
