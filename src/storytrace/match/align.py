@@ -284,13 +284,13 @@ def _too_big(sa: list[Sentence], usable_a: list[int], sb: list[Sentence], usable
 
 def _within_caps(sents: list[Sentence], usable: list[int], options: MatchOptions) -> list[int]:
     """The first of `usable` that fit `max_align_sentences` and `max_align_chars`."""
-    kept, chars = [], 0
-    for k in usable[:options.max_align_sentences]:
-        chars += len(sents[k].norm)
-        if chars > options.max_align_chars:
-            break
-        kept.append(k)
-    return kept
+    kept = usable[:options.max_align_sentences]
+    return kept[:fitting([len(sents[k].norm) for k in kept], options.max_align_chars)]
+
+
+def fitting(lengths: list[int], max_chars: int) -> int:
+    """How many of the leading items, `lengths` characters each, fit in `max_chars`."""
+    return int(np.searchsorted(np.cumsum(lengths), max_chars, side="right"))
 
 
 def _identical_first(sa: list[Sentence], sb: list[Sentence], usable_a: list[int],

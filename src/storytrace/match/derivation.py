@@ -33,7 +33,7 @@ from rapidfuzz.process import cdist
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from storytrace.fingerprint.shingles import words
-from storytrace.match.align import Sentence, dice, token_ids
+from storytrace.match.align import Sentence, dice, fitting, token_ids
 
 CLASSES = ("wholly", "partially", "non")
 FEATURES = (
@@ -189,25 +189,15 @@ def _best_ratios(targets: list[str], sources: list[str]) -> np.ndarray:
     """
     if sum(map(len, targets)) * sum(map(len, sources)) <= _MAX_CHARS ** 2:
         return cdist(targets, sources, scorer=fuzz.ratio, dtype=np.float32).max(axis=1) / 100.0
-    best = np.zeros(len(targets), dtype=np.float32)
     known = set(sources)
+    best = np.array([sentence in known for sentence in targets], dtype=np.float32)
     rest = [k for k, sentence in enumerate(targets) if sentence not in known]
-    best[np.setdiff1d(np.arange(len(targets)), rest)] = 1.0
-    rest, compared = _first_chars(rest, targets), _first_chars(range(len(sources)), sources)
+    rest = rest[:fitting([len(targets[k]) for k in rest], _MAX_CHARS)]
+    compared = sources[:fitting([len(s) for s in sources], _MAX_CHARS)]
     if rest and compared:
-        best[rest] = cdist([targets[k] for k in rest], [sources[k] for k in compared],
+        best[rest] = cdist([targets[k] for k in rest], compared,
                            scorer=fuzz.ratio, dtype=np.float32).max(axis=1) / 100.0
     return best
-
-
-def _first_chars(indices, sentences: list[str]) -> list[int]:
-    kept, chars = [], 0
-    for k in indices:
-        chars += len(sentences[k])
-        if chars > _MAX_CHARS:
-            break
-        kept.append(k)
-    return kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,27 +74,17 @@ class DuckDBStore(Store):
         tables = {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if tables and "meta" not in tables:
             raise StoreError(self.path, "a DuckDB file, but not a storytrace index")
-        if not read_only:
-            # One transaction: a kill -9 during the first open leaves no half-made schema.
-            self._do("BEGIN TRANSACTION")
-            self.con.execute(_SCHEMA).fetchall()
-            if not tables:
-                self.set_meta("format_version", FORMAT_VERSION)
-            self._do("COMMIT")
-            tables |= set(TABLES)
-        elif not tables:
+        if read_only and not tables:
             # A file whose first add was killed before it committed holds no tables: it is
             # an empty index, read as one (a read-only file cannot be given its schema).
             self.con.close()
             self.con = duckdb.connect(":memory:")
-            self.con.execute(_SCHEMA).fetchall()
-            self.set_meta("format_version", FORMAT_VERSION)
-            tables = set(TABLES)
+        if not read_only or not tables:
+            self._create_schema()
+            tables |= set(TABLES)
         self._tables = tables  # a file of an older format opened read-only lacks newer ones
-        version = self.get_meta("format_version") if "meta" in tables or not read_only else None
-        if version is None and not read_only:
-            self.set_meta("format_version", FORMAT_VERSION)
-        elif version is not None and int(version) > FORMAT_VERSION:
+        version = self.get_meta("format_version")
+        if version is not None and int(version) > FORMAT_VERSION:
             self.con.close()
             raise StoreError(
                 self.path, f"index format {version} is newer than this storytrace reads "
@@ -106,6 +96,15 @@ class DuckDBStore(Store):
         # A version 1 file opened read-only has no story_similarity column: read it as NULL.
         self._similarity = "story_similarity" if "story_similarity" in columns else "NULL"
         self._depth = 0
+
+    def _create_schema(self) -> None:
+        """The tables that are missing, and the format version of a new file, in one
+        transaction: a kill -9 during the first open leaves no half-made schema."""
+        self._do("BEGIN TRANSACTION")
+        self.con.execute(_SCHEMA).fetchall()
+        if self.get_meta("format_version") is None:
+            self.set_meta("format_version", FORMAT_VERSION)
+        self._do("COMMIT")
 
     def _upgrade(self) -> None:
         """Bring a file of an older format up to FORMAT_VERSION. 1 -> 2: documents gain
