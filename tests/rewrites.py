@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import random
 import re
-from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from conftest import DATA
 
 # Word -> replacements a synonym spinner would pick (lower-case; capitalisation is restored).
 THESAURUS: dict[str, list[str]] = {

@@ -3,9 +3,9 @@
 import gzip
 import json
 import re
-from pathlib import Path
 
 import pytest
+from conftest import DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +13,6 @@ from storytrace.clean import CleanOptions, clean_corpus, clean_html, clean_text,
 from storytrace.clean.evaluate import page_precision_recall, score_pages
 from storytrace.model import Document
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SEEDS = sorted((DATA / "seeds").glob("*.txt"))
 
 # Measured 0.913 (P 0.905, R 0.921) on the 181 flattened AEB pages (bench/cleaning.py);

@@ -1,9 +1,9 @@
 """The facts stage: what sources say (numbers, dates, quotes) and where they disagree."""
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from conftest import DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,8 +11,6 @@ from storytrace.facts import extract_facts, story_facts
 from storytrace.facts.entities import entity_key
 from storytrace.facts.values import predicate_name
 from storytrace.model import Document, DocumentResult, Signals
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def doc(doc_id: str, text: str, date: str | None = None) -> DocumentResult:

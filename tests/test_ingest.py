@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from conftest import DATA
 
 from storytrace.ingest import FieldMap, read_inputs
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def test_a_directory_is_walked_and_ids_are_file_names(tmp_path):

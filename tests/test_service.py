@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import DATA
 from fastapi.testclient import TestClient
 
 from storytrace.index import Index
@@ -12,7 +13,6 @@ from storytrace.report.export import read_json, write_json
 from storytrace.service import create_app
 from storytrace.store import MemoryStore
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SEEDS = DATA / "seeds"
 REUTERS = "004_ef4aa63dbad51e66"
 TRANSLATION = "001_5965018a4c1e8408"

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score
@@ -18,8 +19,6 @@ from sklearn.metrics import adjusted_rand_score
 from storytrace.cluster import StoryClusterer, cluster_stories, copy_families
 from storytrace.cluster.bisect import best_bisection, divide, neighbour_graph
 from storytrace.model import Document, DocumentResult, Relation, Signals
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 # Story floors, all in one place: each a little under what bench/stories.py measures
 # (bench/results/stories.txt). "batch"/"streaming": StoryClusterer, each document a family of

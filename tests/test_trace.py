@@ -1,14 +1,12 @@
 """Trace stage: attribution statements and family provenance (origin, copy tree, reasons)."""
 
-from pathlib import Path
 
 import pytest
+from conftest import DATA
 
 from storytrace.model import DocumentResult, Relation, RemovedLine, Signals
 from storytrace.trace import find_attribution, trace_family
 from storytrace.trace.wording import Vocabulary, rewording
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def seed(prefix: str) -> str:
