@@ -215,6 +215,47 @@ def test_batches_keep_every_item_in_order():
         assert list(engine.map_batches(sum, parts)) == [sum(p) for p in parts]
 
 
+def _relations(texts, engine=None, **kwargs) -> list[tuple]:
+    from storytrace.match import find_relations
+
+    return [(r.a, r.b, r.kind, r.score, r.evidence, r.metrics)
+            for r in find_relations(texts, engine=engine, **kwargs)]
+
+
+def _texts(docs) -> dict[str, str]:
+    from storytrace.clean import CleanOptions, clean_corpus
+
+    return {d.id: c.text for d, c in zip(docs, clean_corpus(docs, CleanOptions()), strict=True)}
+
+
+def test_the_match_stage_on_two_workers_finds_the_same_relations_in_the_same_order(
+        monkeypatch):
+    """Candidate keys, alignments and derivation features run on the workers, each part with
+    its own texts; every relation (kind, score, evidence, metrics) comes back the same, in the
+    same order. On the bench corpus (dated, and with a focus as an index adds), the ECB+ dev
+    half (rewrites decided by derivation) and, in parts of one item each, the seeds and demo."""
+    from storytrace.match import relations
+
+    bench = _texts(_bench_corpus(600))
+    dates = {doc_id: f"2024-01-{k % 28 + 1:02d}" for k, doc_id in enumerate(bench)}
+    focus = set(list(bench)[::7])
+    ecbplus = {d.id: d.raw for d in _dev_half("ecbplus")}
+    small = _texts(_documents(DATA / "seeds") + _documents(REPO / "examples" / "corpus"))
+    alone = {"bench": _relations(bench, dates=dates),
+             "focus": _relations(bench, dates=dates, focus=focus),
+             "ecbplus": _relations(ecbplus), "small": _relations(small)}
+    assert len(alone["bench"]) >= 200 and len(alone["focus"]) >= 20
+    assert sum(r[5]["candidate_channel"] == "derivation" for r in alone["ecbplus"]) >= 100
+    assert {r[5]["candidate_channel"] for r in alone["small"]} >= {"identical", "minhash"}
+    with get_engine("local", workers=2) as engine:
+        assert _relations(bench, engine, dates=dates) == alone["bench"]
+        assert _relations(bench, engine, dates=dates, focus=focus) == alone["focus"]
+        assert _relations(ecbplus, engine) == alone["ecbplus"]
+        for name in ("MIN_TEXTS", "MIN_PAIRS", "MIN_TARGETS"):
+            monkeypatch.setattr(relations, name, 1)
+        assert _relations(small, engine) == alone["small"]
+
+
 def test_index_add_on_two_workers_builds_the_same_index(tmp_path):
     from typer.testing import CliRunner
 

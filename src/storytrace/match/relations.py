@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections import OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from storytrace.match.options import MatchOptions
 from storytrace.match.signals import document_signals
 from storytrace.model import Relation
 
+if TYPE_CHECKING:
+    from storytrace.engines import Engine
+
 
 def _normalised(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
@@ -40,14 +44,37 @@ def _normalised(text: str) -> str:
 
 CHANNELS = ("minhash", "immutables", "sentences", "containment")
 
+# Least items in a part sent to a worker: a text's keys cost ~5 ms, a pair's alignment or a
+# target's derivation features ~5-10 ms, shipping one of their texts (~5 kB) ~0.05 ms.
+MIN_TEXTS = 16
+MIN_PAIRS = 32
+MIN_TARGETS = 16
 
-def candidate_keys(texts: list[str], options: MatchOptions) -> list[dict[str, np.ndarray]]:
+
+def _parts(items: list, engine: Engine | None, min_size: int) -> list[list] | None:
+    """`items` in consecutive parts for the engine's workers (4 a worker, so one slow part
+    does not leave the others idle), or None when the engine has one worker: the caller then
+    runs in this process with nothing shipped."""
+    from storytrace.engines import split
+
+    if engine is None or engine.workers == 1 or len(items) < 2 * min_size:
+        return None
+    return split(items, 4 * engine.workers, min_size)
+
+
+def candidate_keys(texts: list[str], options: MatchOptions,
+                   engine: Engine | None = None) -> list[dict[str, np.ndarray]]:
     """Each text's hashes per candidate channel: LSH band keys of its word-shingle MinHash,
     immutable shingles, sentence hashes and word n-grams for containment.
 
     Two documents are candidates when their keys meet `pairs_from_keys`'s rule, so a store can
-    keep these keys and find a new document's candidates without re-reading any text.
+    keep these keys and find a new document's candidates without re-reading any text. A text's
+    keys depend on it alone, so an engine of several workers makes them in parallel parts.
     """
+    parts = _parts(texts, engine, MIN_TEXTS)
+    if parts is not None:
+        return [keys for part in engine.map_batches(candidate_keys, parts, options)
+                for keys in part]
     hasher = WordHasher()
     tokens = [hasher(words(t)) for t in texts]
     shingles = [ngram_hashes(h, options.ngram) for h in tokens]
@@ -86,9 +113,11 @@ def pairs_from_keys(keys: list[dict[str, np.ndarray]],
     return found
 
 
-def candidate_pairs(texts: list[str], options: MatchOptions) -> dict[tuple[int, int], str]:
-    """Index pairs (i < j) worth aligning, with the channel that proposed them."""
-    return pairs_from_keys(candidate_keys(texts, options), options)
+def candidate_pairs(texts: list[str], options: MatchOptions,
+                    engine: Engine | None = None) -> dict[tuple[int, int], str]:
+    """Index pairs (i < j) worth aligning, with the channel that proposed them (the texts'
+    keys on the engine's workers, the pairs from them here)."""
+    return pairs_from_keys(candidate_keys(texts, options, engine), options)
 
 
 def relate(id_a: str, text_a: str, id_b: str, text_b: str,
@@ -149,14 +178,17 @@ def _renamed(rel: Relation, id_a: str, id_b: str) -> Relation:
 def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
                    dates: dict[str, str | None] | None = None,
                    model: DerivationModel | None = None,
-                   focus: set[str] | None = None) -> list[Relation]:
+                   focus: set[str] | None = None,
+                   engine: Engine | None = None) -> list[Relation]:
     """Verified copy relations among clean texts (id -> text), a/b in input order.
 
     `dates` (id -> ISO date, optional) tells which of two candidates can be the other's source:
     a text is derived from candidates published before it (see `derivation_rows`). `model`
     decides derivations (default: the shipped one, trained on METER). `focus` (ids, optional):
     only relations with one of these texts are wanted (an index adding or querying new texts
-    beside stored ones): pairs of other texts are neither aligned nor returned.
+    beside stored ones): pairs of other texts are neither aligned nor returned. `engine`
+    (storytrace.engines, optional): where the candidate keys, the alignments and the derivation
+    features run, in parts that carry only their own texts; the answer is the same on any.
 
     Documents with identical text are verified once: one of them stands for all in candidate
     generation and alignment, and each relation found is given to every member, so identical
@@ -168,7 +200,10 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
     bodies = [texts[i] for i in ids]
     groups = _identical_groups(bodies)
     wanted = [focus is None or any(ids[k] in focus for k in members) for members in groups]
-    relations: list[Relation] = []
+    # Every alignment the answer needs, in order, as (a, b, candidate channel); they run all
+    # at once (on the engine's workers when it has several), then the relations are given out.
+    tasks: list[tuple[int, int, str]] = []
+    identical: list[tuple[int, list[tuple[int, int]]]] = []  # (task, member pairs)
     for members in (m for m, w in zip(groups, wanted, strict=True) if w):
         # Identical texts relate to each other verbatim; a very large group is linked as a
         # star (like an LSH bucket of boilerplate) so its cost stays linear.
@@ -176,44 +211,46 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
             if len(members) > options.max_identical_clique else \
             [(x, y) for n, x in enumerate(members) for y in members[n + 1:]]
         if pairs:
-            first = relate(ids[members[0]], bodies[members[0]], ids[members[1]],
-                           bodies[members[1]], options)
-            if first is not None:
-                first.metrics["candidate_channel"] = "identical"
-                relations.extend(_renamed(first, ids[x], ids[y]) for x, y in pairs)
+            identical.append((len(tasks), pairs))
+            tasks.append((members[0], members[1], "identical"))
     heads = [members[0] for members in groups]
     split = _SentenceCache(bodies)
-    candidates = candidate_pairs([bodies[k] for k in heads], options)
-    aligned: dict[tuple[int, int], Relation | None] = {}
+    candidates = candidate_pairs([bodies[k] for k in heads], options, engine)
+    given: list[tuple[int, int, int]] = []  # (a, b, task whose relation they get)
+    head_task: dict[tuple[int, int], int] = {}
     for (x, y), channel in sorted(candidates.items()):
         if not (wanted[x] or wanted[y]):
             continue
         # A relation is directional (coverage_a, coverage_b), so it is aligned once for each
         # order in which members of the two groups occur in the input.
-        by_order: dict[bool, Relation | None] = {}
+        by_order: dict[bool, int] = {}
         group_x = set(groups[x])
         for p in groups[x]:
             for q in groups[y]:
                 a, b = (p, q) if p < q else (q, p)
                 head_first = a in group_x
                 if head_first not in by_order:
-                    rel = relate(ids[a], bodies[a], ids[b], bodies[b], options,
-                                 sentences_a=split(a), sentences_b=split(b))
-                    if rel is not None:
-                        rel.metrics["candidate_channel"] = channel
-                    by_order[head_first] = rel
+                    by_order[head_first] = len(tasks)
+                    tasks.append((a, b, channel))
                     if (a, b) == (heads[x], heads[y]):
-                        aligned[(a, b)] = rel
-                found = by_order[head_first]
-                if found is not None:
-                    relations.append(_renamed(found, ids[a], ids[b]))
+                        head_task[(a, b)] = len(tasks) - 1
+                given.append((a, b, by_order[head_first]))
+    related = _relate_tasks(tasks, ids, bodies, options, split, engine)
+    relations: list[Relation] = []
+    for task, pairs in identical:
+        if related[task] is not None:
+            relations.extend(_renamed(related[task], ids[x], ids[y]) for x, y in pairs)
+    relations.extend(_renamed(related[task], ids[a], ids[b]) for a, b, task in given
+                     if related[task] is not None)
+    aligned = {pair: related[task] for pair, task in head_task.items()}
     if options.derivation and candidates:
         head_dates = [None if dates is None else dates.get(ids[k]) for k in heads]
         pairs = [(heads[x], heads[y]) for x, y in candidates]
         settled = {pair for pair, rel in aligned.items()
                    if rel is not None and rel.kind in _STRUCTURAL}
         only = None if focus is None else {heads[g] for g, w in enumerate(wanted) if w}
-        rows = derivation_rows(bodies, pairs, heads, head_dates, split, settled, only=only)
+        rows = derivation_rows(bodies, pairs, heads, head_dates, split, settled, only=only,
+                               engine=engine)
         relations = _with_derivations(relations, rows, aligned, ids, bodies, groups,
                                        model or shipped_model())
     if focus is not None:
@@ -221,6 +258,40 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
     order = {doc_id: k for k, doc_id in enumerate(ids)}
     relations.sort(key=lambda r: (order[r.a], order[r.b]))
     return relations
+
+
+def _relate_tasks(tasks: list[tuple[int, int, str]], ids: list[str], bodies: list[str],
+                  options: MatchOptions, split: _SentenceCache,
+                  engine: Engine | None) -> list[Relation | None]:
+    """`relate` of each (a, b, channel) task, in order: here with the caller's sentence cache,
+    or in consecutive parts on the engine's workers, each part sent with its own texts only
+    (tasks come sorted by their first document, so a part holds few texts beyond its pairs)."""
+    parts = _parts(tasks, engine, MIN_PAIRS)
+    if parts is None:
+        return [_related(task, ids, bodies, options, split) for task in tasks]
+    shipped = ((part, {k: (ids[k], bodies[k]) for a, b, _ in part for k in (a, b)})
+               for part in parts)
+    return [rel for found in engine.map_batches(_relate_part, shipped, options)
+            for rel in found]
+
+
+def _relate_part(part: tuple[list[tuple[int, int, str]], dict[int, tuple[str, str]]],
+                 options: MatchOptions) -> list[Relation | None]:
+    tasks, docs = part
+    ids = {k: doc_id for k, (doc_id, _) in docs.items()}
+    bodies = {k: body for k, (_, body) in docs.items()}
+    split = _SentenceCache(bodies)
+    return [_related(task, ids, bodies, options, split) for task in tasks]
+
+
+def _related(task: tuple[int, int, str], ids, bodies, options: MatchOptions,
+             split: _SentenceCache) -> Relation | None:
+    a, b, channel = task
+    rel = relate(ids[a], bodies[a], ids[b], bodies[b], options,
+                 sentences_a=split(a), sentences_b=split(b))
+    if rel is not None:
+        rel.metrics["candidate_channel"] = channel
+    return rel
 
 
 @dataclass(slots=True)
@@ -256,7 +327,8 @@ def derivation_rows(bodies: list[str], pairs: list[tuple[int, int]], targets: li
                     dates: list[str | None], split=None,
                     settled: set[tuple[int, int]] = frozenset(),
                     min_rare_words: float = MIN_RARE_WORDS,
-                    only: set[int] | None = None) -> list[DerivationRow]:
+                    only: set[int] | None = None,
+                    engine: Engine | None = None) -> list[DerivationRow]:
     """For every text of `targets` with candidate partners (`pairs`), its derivation features
     against the union of its possible sources (`_sources`) and its best single source.
 
@@ -264,14 +336,58 @@ def derivation_rows(bodies: list[str], pairs: list[tuple[int, int]], targets: li
     are left out: derivation never overrides those, and a text is not "explained" by its own
     verbatim copy. So is one whose sources hold less
     than `min_rare_words` of its rare words (training measures every target: 0). With `only`,
-    rows are made for those texts and for texts that one of them may be a source of."""
-    split = split or _SentenceCache(bodies)
+    rows are made for those texts and for texts that one of them may be a source of.
+    `engine`: where the targets are measured, in consecutive parts that carry their own
+    texts and the corpus's word rarity; the same rows in the same order on any engine."""
     date_of = dict(zip(targets, dates))
     partners: dict[int, set[int]] = defaultdict(set)
     for a, b in pairs:
         partners[a].add(b)
         partners[b].add(a)
-    rarity = Rarity.from_texts([bodies[k] for k in targets])
+    jobs: list[tuple[int, list[int]]] = []  # (target, its possible sources)
+    for x in sorted(partners):
+        found = [y for y in _sources(x, partners[x], date_of)
+                 if (min(x, y), max(x, y)) not in settled]
+        if not found or only is not None and x not in only and only.isdisjoint(found):
+            continue
+        jobs.append((x, found))
+    texts = [bodies[k] for k in targets]
+    parts = _parts(jobs, engine, MIN_TARGETS)
+    if parts is None:
+        return _measured(jobs, bodies, split or _SentenceCache(bodies),
+                         Rarity.from_texts(texts), min_rare_words)
+    rarity = _rarity(texts, engine)
+    shipped = ((part, {k: bodies[k] for x, found in part for k in (x, *found)})
+               for part in parts)
+    return [row for rows in engine.map_batches(_measure_part, shipped, rarity, min_rare_words)
+            for row in rows]
+
+
+def _rarity(texts: list[str], engine: Engine) -> Rarity:
+    """`Rarity.from_texts(texts)`, its document frequencies counted on the engine's workers
+    (a sum of per-part counts: the same counts)."""
+    parts = _parts(texts, engine, MIN_TEXTS)
+    if parts is None:
+        return Rarity.from_texts(texts)
+    df: Counter = Counter()
+    for counts in engine.map_batches(_document_frequencies, parts):
+        df.update(counts)
+    return Rarity(df, len(texts))
+
+
+def _document_frequencies(texts: list[str]) -> Counter:
+    return Rarity.from_texts(texts).df
+
+
+def _measure_part(part: tuple[list[tuple[int, list[int]]], dict[int, str]], rarity: Rarity,
+                  min_rare_words: float) -> list[DerivationRow]:
+    jobs, bodies = part
+    return _measured(jobs, bodies, _SentenceCache(bodies), rarity, min_rare_words)
+
+
+def _measured(jobs: list[tuple[int, list[int]]], bodies, split, rarity: Rarity,
+              min_rare_words: float) -> list[DerivationRow]:
+    """The rows of `derivation_rows` for its (target, possible sources) jobs, in order."""
     prepared: dict[int, Text] = {}
 
     def text(k: int) -> Text:
@@ -280,11 +396,7 @@ def derivation_rows(bodies: list[str], pairs: list[tuple[int, int]], targets: li
         return prepared[k]
 
     rows = []
-    for x in sorted(partners):
-        found = [y for y in _sources(x, partners[x], date_of)
-                 if (min(x, y), max(x, y)) not in settled]
-        if not found or only is not None and x not in only and only.isdisjoint(found):
-            continue
+    for x, found in jobs:
         union = frozenset().union(*(text(y).vocabulary for y in found))
         if rare_words(text(x), union, rarity) < min_rare_words:
             continue
