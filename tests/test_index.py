@@ -1,5 +1,6 @@
 """The persistent index: an add at a time gives analyze's answers, ids stay, adds are atomic."""
 
+import itertools
 import json
 import os
 import random
@@ -288,6 +289,81 @@ def test_an_add_killed_at_random_points_resumes_to_the_uninterrupted_index(tmp_p
     subprocess.run([*command, str(killed), *map(str, corpus), "--batch-size", "3"],
                    check=True, capture_output=True, timeout=600)
     assert _export(killed) == _export(clean)
+
+
+# --- other processes ---------------------------------------------------------------------------
+def _add_process(index, *inputs):
+    return subprocess.Popen([sys.executable, "-m", "storytrace", "index", "add", str(index),
+                             *map(str, inputs), "--batch-size", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def test_readers_in_other_processes_query_between_the_batches_of_a_running_add(tmp_path):
+    """DuckDB lets one process write a file and none read it meanwhile: a reader waits, says so,
+    and the writer lets it in after its next commit. So queries succeed while an add runs, each
+    sees whole batches (a sound index, growing), and the add ends as if alone."""
+    path = tmp_path / "live.duckdb"
+    total = len(seed_documents()) + len(read_inputs([REPO / "examples" / "corpus"]).documents)
+    text = seed_documents()[1].raw
+    adding = _add_process(path, SEEDS, REPO / "examples" / "corpus")
+    seen = []
+    while adding.poll() is None:
+        if path.exists():
+            with Index.open(path, read_only=True, wait=60) as index:
+                if adding.poll() is None:  # opened while the add still runs
+                    assert index.check() == []
+                    seen.append(index.stats()["documents"])
+                    index.query(text)
+        time.sleep(0.05)
+    assert adding.returncode == 0, adding.stderr.read()
+    assert seen == sorted(seen)
+    assert len({n for n in seen if 0 < n < total}) >= 2, seen  # got in between batches
+    with Index.open(path, read_only=True) as index:
+        assert index.check() == [] and index.stats()["documents"] == total
+
+
+def test_two_adds_at_once_take_turns_and_end_with_the_families_of_one_add_of_both(tmp_path):
+    """A second writer waits for the first one's next commit; their batches interleave. Each
+    notices the other's commits and drops what it kept in memory (id counters, the story
+    clusterer), so ids are never handed out twice and the families are analyze's."""
+    path = tmp_path / "both.duckdb"
+    demo = REPO / "examples" / "corpus"
+    first = _add_process(path, SEEDS)
+    time.sleep(0.5)
+    second = _add_process(path, demo)
+    for proc in (first, second):
+        proc.wait(timeout=600)
+        assert proc.returncode == 0, proc.stderr.read()
+    reference = storytrace.analyze([*seed_documents(), *read_inputs([demo]).documents])
+    with Index.open(path, read_only=True) as index:
+        assert index.check() == []
+        result = index.export()
+    assert sorted(sorted(m.id for m in f.members) for f in result.families) == \
+        sorted(sorted(m.id for m in f.members) for f in reference.families)
+    assert len({f.id for f in result.families}) == len(result.families)
+    assert len({s.id for s in result.stories}) == len(result.stories)
+    seeds = {d.id for d in seed_documents()}
+    order = [d.id in seeds for d in result.documents]  # in the order they were stored
+    assert sum(a != b for a, b in itertools.pairwise(order)) >= 2, order  # turns
+
+
+def test_a_command_that_waits_too_long_for_the_index_says_which_and_why(four_seeds):
+    """A process that holds the index and never commits (an idle Python session) cannot be
+    waited out: the command gives up after --wait seconds, exit 2, naming the file."""
+    path, _ = four_seeds
+    holder = Index.open(path)  # holds the file for writing
+    try:
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "storytrace", "index", "stats",
+                               str(path), "--wait", "1"],
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        holder.close()
+    assert done.returncode == 2
+    message = " ".join(done.stderr.split())
+    assert path.name in message and "in use by another process" in message
+    assert "Traceback" not in done.stderr
+    assert time.perf_counter() - started < 60
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

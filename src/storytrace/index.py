@@ -54,7 +54,7 @@ from storytrace.stages import (
     story_records,
 )
 from storytrace.store.base import FORMAT_VERSION, Store, StoreError, chunks
-from storytrace.store.duckdb import DuckDBStore
+from storytrace.store.duckdb import WAIT_SECONDS, DuckDBStore
 
 Progress = Callable[[str, int, int], None]
 
@@ -165,20 +165,19 @@ def _content_hash(doc: Document) -> int:
     return xxhash.xxh3_64_intdigest(f"{doc.format}\0{doc.raw}".encode("utf-8", "replace"))
 
 
-def _find_relations(docs: list[DocumentResult], new_ids: set[str], config: Config,
-                    engine=None):
+def _find_relations(docs: list[DocumentResult], new_ids: set[str], config: Config):
     """The relations of the new documents among themselves and with the stored `docs`
-    (stored pairs are not aligned again), on the engine's workers when it has several."""
+    (stored pairs are not aligned again)."""
     from storytrace.match import find_relations
 
     focus = new_ids if any(d.id not in new_ids for d in docs) else None
     relations = find_relations({d.id: d.clean_text for d in docs}, config.match,
-                               dates={d.id: d.date for d in docs}, focus=focus, engine=engine)
+                               dates={d.id: d.date for d in docs}, focus=focus)
     return [r for r in relations if r.a in new_ids or r.b in new_ids]
 
 
 def _candidates_only(partners: list[DocumentResult], new: list[DocumentResult],
-                     config: Config, engine=None) -> list[DocumentResult]:
+                     config: Config) -> list[DocumentResult]:
     """The stored documents the match stage itself proposes for a new one (the store's
     candidates are a superset), then the new ones: fewer texts to align together."""
     from storytrace.match import candidate_pairs
@@ -186,7 +185,7 @@ def _candidates_only(partners: list[DocumentResult], new: list[DocumentResult],
     if not partners:
         return new
     together = [*partners, *new]
-    pairs = candidate_pairs([d.clean_text for d in together], config.match, engine)
+    pairs = candidate_pairs([d.clean_text for d in together], config.match)
     first_new = len(partners)
     wanted = {x for x, y in pairs if y >= first_new and x < first_new}
     return [d for k, d in enumerate(partners) if k in wanted] + new
@@ -237,8 +236,12 @@ class Index:
 
     @classmethod
     def open(cls, path: str | Path, config: Config | None = None, read_only: bool = False,
-             embedder=None, engine=None) -> Index:
-        return cls(DuckDBStore(path, read_only=read_only), config, embedder, engine=engine)
+             embedder=None, engine=None, wait: float = WAIT_SECONDS) -> Index:
+        """The index in a DuckDB file (created by the first add). Another process may have the
+        file open: a reader and a writer, or two writers, take turns between an add's
+        batches; `wait` is how long to wait for a turn (seconds) before a StoreError."""
+        return cls(DuckDBStore(path, read_only=read_only, wait=wait), config, embedder,
+                   engine=engine)
 
     def close(self) -> None:
         """Write the story clusterer's checkpoint (when it moved on) and close the store."""
@@ -281,9 +284,7 @@ class Index:
                 with self.store.transaction():
                     self._add_batch(batch, summary)
             except BaseException:
-                self._counters = {}  # the ids handed out in the rolled-back batch are free
-                self._cluster_state = None  # it saw the rolled-back units
-                self._unit_of, self._units_mapped = {}, 0
+                self._forget()  # its ids are free again; the clusterer saw rolled-back units
                 raise
             done += len(batch)
             if progress is not None and not self.one_shot:
@@ -301,8 +302,18 @@ class Index:
         if self._progress is not None:
             self._progress(name, 1, 1)
 
+    def _forget(self) -> None:
+        """Drop what this Index keeps in memory between transactions (id counters, the story
+        clusterer, where each document was fed to it): after a rollback, or when another
+        process wrote the file since this one's last commit (`store.changed_elsewhere`)."""
+        self._counters = {}
+        self._cluster_state = None
+        self._unit_of, self._units_mapped = {}, 0
+
     def _add_batch(self, batch: list[Document], summary: AddSummary) -> None:
         store, config = self.store, self.config
+        if store.changed_elsewhere:
+            self._forget()
         if store.get_meta("config") is None:
             store.set_meta("config", self.config.get_params())
         if store.get_meta("containment_pending") and not self.one_shot:
@@ -325,9 +336,9 @@ class Index:
         with self._stage("signals"):
             results = document_results(new, cleaned, engine=self.engine)
         with self._stage("match"):
-            together = _candidates_only(self._partners(results), results, config, self.engine)
+            together = _candidates_only(self._partners(results), results, config)
             new_ids = {d.id for d in results}
-            relations = _find_relations(together, new_ids, config, self.engine)
+            relations = _find_relations(together, new_ids, config)
         with self._stage("store"):
             store.add_documents(results, hashes)
             if self._keys is not None:
@@ -729,14 +740,14 @@ class Index:
             with store.transaction():
                 removed = self._rm(list(ids))
         except BaseException:
-            self._counters = {}
-            self._cluster_state = None
-            self._unit_of, self._units_mapped = {}, 0
+            self._forget()
             raise
         return removed
 
     def _rm(self, ids: list[str]) -> list[str]:
         store = self.store
+        if store.changed_elsewhere:
+            self._forget()
         docs = store.documents(ids)
         if not docs:
             return []

@@ -24,9 +24,15 @@ err = Console(stderr=True, soft_wrap=True)  # a path in a message is never cut i
 out = Console()
 
 IndexPath = Annotated[Path, typer.Argument(help="The index file (created by the first add).")]
+# DuckDB lets one process write a file and none read it meanwhile: a command that finds the
+# index taken waits for the other process's next commit (store/duckdb.py), up to this long.
+Wait = Annotated[float, typer.Option(
+    min=0, metavar="SECONDS",
+    help="How long to wait while another process has the index open (an add lets others in "
+         "between its batches).")]
 
 
-def _open(path: Path, read_only: bool = False, engine=None):
+def _open(path: Path, read_only: bool = False, engine=None, wait: float = 60.0):
     from storytrace.index import Index
     from storytrace.store import StoreError
 
@@ -34,7 +40,7 @@ def _open(path: Path, read_only: bool = False, engine=None):
         err.print(f"[red]error:[/] {escape(str(path))}: no such index")
         raise typer.Exit(2)
     try:
-        return Index.open(path, read_only=read_only, engine=engine)
+        return Index.open(path, read_only=read_only, engine=engine, wait=wait)
     except StoreError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
@@ -59,6 +65,7 @@ def add(
         "--engine", help="local or ray (pip install 'storytrace[ray]').")] = "local",
     ray_address: Annotated[str | None, typer.Option(
         metavar="ADDRESS", help="With --engine ray: a Ray cluster to join.")] = None,
+    wait: Wait = 60.0,
 ) -> None:
     """Add documents: each batch is one transaction; documents already there are skipped.
 
@@ -80,13 +87,14 @@ def add(
     started = time.perf_counter()
     from storytrace.engines import get_engine
     from storytrace.errors import StorytraceError
+    from storytrace.store import StoreError
 
     try:
         runner = get_engine(engine, workers, ray_address)
     except StorytraceError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    with runner, _open(index, engine=runner) as idx, Progress(
+    with runner, _open(index, engine=runner, wait=wait) as idx, Progress(
         TextColumn("{task.description:<6}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=err, disable=not sys.stderr.isatty(), transient=True,
     ) as bar:
@@ -95,7 +103,11 @@ def add(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        summary = _add_isolated(idx, inputs, fields, batch_size, progress)
+        try:
+            summary = _add_isolated(idx, inputs, fields, batch_size, progress)
+        except StoreError as exc:  # waited too long for another process between two batches
+            err.print(f"[red]error:[/] {escape(str(exc))}; the batches committed before stay")
+            raise typer.Exit(2) from exc
         counts = idx.stats()
     for error in summary.errors:
         where = error.source + (f" ({error.record})" if error.record else "")
@@ -154,6 +166,7 @@ def _add_isolated(idx, inputs: list[Path], fields, batch_size: int, progress):
 def query(
     index: IndexPath,
     file: Annotated[str, typer.Argument(help="A text file, or - for standard input.")],
+    wait: Wait = 60.0,
 ) -> None:
     """What this text would join (relations, family, origin, story), as JSON; nothing stored.
 
@@ -180,7 +193,7 @@ def query(
             raise typer.Exit(2)
         doc = read.documents[0]  # named "query", as a text from standard input is
         text = Document("query", doc.raw, doc.source, doc.format, doc.url, doc.title, doc.date)
-    with _open(index, read_only=True) as idx:
+    with _open(index, read_only=True, wait=wait) as idx:
         found = idx.query(text)
     print(json.dumps(found.to_dict(), ensure_ascii=False, indent=1))
 
@@ -189,9 +202,10 @@ def query(
 def rm(
     index: IndexPath,
     ids: Annotated[list[str], typer.Argument(help="Document ids to remove.")],
+    wait: Wait = 60.0,
 ) -> None:
     """Remove documents; their families are re-traced and their stories rebuilt."""
-    with _open(index) as idx:
+    with _open(index, wait=wait) as idx:
         removed = idx.rm(ids)
     missing = sorted(set(ids) - set(removed))
     out.print(f"removed {len(removed)} document(s)")
@@ -207,6 +221,7 @@ def export(
     parquet: Annotated[bool, typer.Option(help="Also write Parquet tables.")] = True,
     html: Annotated[bool, typer.Option(help="Write report.html.")] = True,
     report_stories: Annotated[int, typer.Option(min=0, help="Stories drawn in full.")] = 500,
+    wait: Wait = 60.0,
 ) -> None:
     """Write result.json, Parquet and report.html of everything in the index (as analyze).
 
@@ -217,7 +232,7 @@ def export(
 
     try:
         check_out(out_dir, [index])
-        with _open(index, read_only=True) as idx:
+        with _open(index, read_only=True, wait=wait) as idx:
             result = idx.export()
         with atomic_output(out_dir) as work:
             write_json(result, work / "result.json")
@@ -232,9 +247,9 @@ def export(
 
 
 @index_app.command("stats")
-def stats(index: IndexPath) -> None:
+def stats(index: IndexPath, wait: Wait = 60.0) -> None:
     """Counts of documents, relations, families and stories; format version; size on disk."""
-    with _open(index, read_only=True) as idx:
+    with _open(index, read_only=True, wait=wait) as idx:
         found = idx.stats()
     table = Table(show_header=False, box=None, pad_edge=False)
     for key, value in found.items():
@@ -243,9 +258,9 @@ def stats(index: IndexPath) -> None:
 
 
 @index_app.command("check")
-def check(index: IndexPath) -> None:
+def check(index: IndexPath, wait: Wait = 60.0) -> None:
     """Integrity check: exit 1 and list the problems when the index is not sound."""
-    with _open(index, read_only=True) as idx:
+    with _open(index, read_only=True, wait=wait) as idx:
         problems = idx.check()
     for problem in problems:
         err.print(problem)

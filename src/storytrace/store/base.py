@@ -53,6 +53,9 @@ class Store(ABC):
     """Persistence for `Index`: plain records in, plain records out; no stage logic here."""
 
     path: str
+    # Set by transaction() as it begins: another process committed to the store since this
+    # one's last commit (or its opening), so what a writer keeps in memory is stale.
+    changed_elsewhere: bool = False
 
     # -- lifecycle ----------------------------------------------------------------------------
     @abstractmethod

@@ -6,13 +6,24 @@ candidates are one join; the containment channel's word 2-grams are one (key, po
 each, with each document's containment size kept beside them. A file records its
 FORMAT_VERSION and a newer one is refused.
 
-DuckDB allows one writing process per file; readers in other processes need the writer to be
-closed (DuckDB's own rule), and inside one process any number of cursors may read.
+Other processes: DuckDB lets one process open a file to write it, or any number to read it,
+never both at once. A process that finds the file taken (a `query` while an `add` runs, or a
+second add) waits for it, up to `wait` seconds, and says so by touching "INDEX.wait"; a writer
+looks for that file after each transaction it commits and, when someone waits, closes the
+file until they have opened it, then opens it again (waiting in turn while they read). So
+readers get in between an add's batches and see the index as of the last committed batch,
+and a second writer's batches interleave with the first's. `generation` in the meta table
+counts committed transactions: a writer that finds it moved on since its own last commit
+knows another process wrote the file (`changed_elsewhere`) and must not trust what it kept
+in memory.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +47,12 @@ from storytrace.store.base import (
 )
 
 _CHANNEL = {name: n for n, name in enumerate(KEY_CHANNELS)}
+
+WAIT_SECONDS = 60.0  # how long opening a file another process holds waits, by default
+_POLL_SECONDS = 0.05
+_GRACE_SECONDS = 2.0  # how long a writer that let go of the file waits for the waiting to open it
+_FRESH_SECONDS = 5.0  # a wait file older than this is stale (its process opened the file or died)
+_WRITES = re.compile(r"\s*(INSERT|DELETE|UPDATE|ALTER)\b", re.IGNORECASE)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
@@ -62,15 +79,20 @@ TABLES = ("documents", "keys", "containment", "containment_sizes", "relations", 
 class DuckDBStore(Store):
     """The persistent store. `read_only=True` opens an existing file for queries only."""
 
-    def __init__(self, path: str | Path = ":memory:", read_only: bool = False) -> None:
+    def __init__(self, path: str | Path = ":memory:", read_only: bool = False,
+                 wait: float = WAIT_SECONDS) -> None:
+        """`wait`: seconds to wait for a file that another process has open (see the module's
+        docstring), then a StoreError."""
         self.path = str(path)
         self.read_only = read_only
+        self.wait = wait
+        self._source = self.path  # what `con` connects to
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._wrote = False  # the open transaction changed something
+        self._generation: int | None = None  # as of this store's last commit or its opening
+        self.changed_elsewhere = False  # set by each transaction() as it begins
         if self.path != ":memory:" and read_only and not Path(self.path).exists():
             raise StoreError(self.path, "no such index")
-        try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(self.path, f"cannot open as an index: {exc}") from exc
         tables = {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if tables and "meta" not in tables:
             raise StoreError(self.path, "a DuckDB file, but not a storytrace index")
@@ -78,7 +100,7 @@ class DuckDBStore(Store):
             # A file whose first add was killed before it committed holds no tables: it is
             # an empty index, read as one (a read-only file cannot be given its schema).
             self.con.close()
-            self.con = duckdb.connect(":memory:")
+            self._source, self._con = ":memory:", None
         if not read_only or not tables:
             self._create_schema()
             tables |= set(TABLES)
@@ -96,6 +118,54 @@ class DuckDBStore(Store):
         # A version 1 file opened read-only has no story_similarity column: read it as NULL.
         self._similarity = "story_similarity" if "story_similarity" in columns else "NULL"
         self._depth = 0
+        self._generation = int(self.get_meta("generation", 0))
+
+    # -- the file, shared with other processes -------------------------------------------------
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection, opened again when this store let go of the file for another process."""
+        if self._con is None:
+            self._con = self._connect()
+        return self._con
+
+    @property
+    def _wait_file(self) -> Path | None:
+        return None if self._source == ":memory:" else Path(self._source + ".wait")
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Open the file, waiting up to `self.wait` seconds while another process holds it
+        (and touching the wait file, so that a writer lets go of it after its next commit)."""
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                con = duckdb.connect(self._source, read_only=self.read_only
+                                     and self._source != ":memory:")
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise StoreError(self.path, f"cannot open as an index: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        self.path, f"in use by another process; waited {self.wait:g} s for it "
+                        f"({exc})") from exc
+                _touch(self._wait_file)
+                time.sleep(_POLL_SECONDS)
+            except duckdb.Error as exc:
+                raise StoreError(self.path, f"cannot open as an index: {exc}") from exc
+            else:
+                _remove(self._wait_file)
+                return con
+
+    def _let_waiting_in(self) -> None:
+        """After a commit: when another process waits for the file, close it until they have
+        opened it (at most _GRACE_SECONDS); `con` opens it again when next used."""
+        marker = self._wait_file
+        if self.read_only or marker is None or not _fresh(marker):
+            return
+        self._con.close()
+        self._con = None
+        deadline = time.monotonic() + _GRACE_SECONDS
+        while _fresh(marker) and time.monotonic() < deadline:
+            time.sleep(_POLL_SECONDS)
 
     def _create_schema(self) -> None:
         """The tables that are missing, and the format version of a new file, in one
@@ -118,6 +188,8 @@ class DuckDBStore(Store):
 
     def _do(self, sql: str, params: list | None = None) -> None:
         """Run a statement that returns no rows (DuckDB wants every result consumed)."""
+        if _WRITES.match(sql):
+            self._wrote = True
         self.con.execute(sql, params or []).fetchall()
 
     def _one(self, sql: str, params: list | None = None) -> tuple | None:
@@ -137,17 +209,27 @@ class DuckDBStore(Store):
         self._do("BEGIN TRANSACTION")
         self._depth = 1
         try:
+            generation = int(self.get_meta("generation", 0))
+            self.changed_elsewhere = generation != self._generation
+            self._wrote = False
             yield
+            if self._wrote:  # a transaction that changed nothing leaves the file as it was
+                generation += 1
+                self.set_meta("generation", generation)
         except BaseException:
             self._do("ROLLBACK")
             raise
         else:
             self._do("COMMIT")
+            self._generation = generation
         finally:
             self._depth = 0
+        self._let_waiting_in()
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the file (DuckDB does it on its own, too)."""
@@ -605,6 +687,7 @@ class DuckDBStore(Store):
     # -- input errors -------------------------------------------------------------------------
     def add_errors(self, errors: list[InputError]) -> None:
         if errors:
+            self._wrote = True
             self.con.executemany("INSERT INTO errors VALUES (?, ?, ?)",
                                  [(e.source, e.reason, e.record) for e in errors]).fetchall()
 
@@ -613,4 +696,28 @@ class DuckDBStore(Store):
                 self.con.execute("SELECT source, reason, record FROM errors").fetchall()]
 
 
+def _touch(path: Path | None) -> None:
+    try:
+        if path is not None:
+            path.touch()
+    except OSError:  # a read-only folder: the writer will not know; the wait times out
+        pass
+
+
+def _remove(path: Path | None) -> None:
+    try:
+        if path is not None:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _fresh(path: Path) -> bool:
+    try:
+        return time.time() - os.stat(path).st_mtime < _FRESH_SECONDS
+    except OSError:
+        return False
+
+
 __all__ = ["DuckDBStore"]
+
