@@ -165,19 +165,20 @@ def _content_hash(doc: Document) -> int:
     return xxhash.xxh3_64_intdigest(f"{doc.format}\0{doc.raw}".encode("utf-8", "replace"))
 
 
-def _find_relations(docs: list[DocumentResult], new_ids: set[str], config: Config):
+def _find_relations(docs: list[DocumentResult], new_ids: set[str], config: Config,
+                    engine=None):
     """The relations of the new documents among themselves and with the stored `docs`
-    (stored pairs are not aligned again)."""
+    (stored pairs are not aligned again), on the engine's workers when it has several."""
     from storytrace.match import find_relations
 
     focus = new_ids if any(d.id not in new_ids for d in docs) else None
     relations = find_relations({d.id: d.clean_text for d in docs}, config.match,
-                               dates={d.id: d.date for d in docs}, focus=focus)
+                               dates={d.id: d.date for d in docs}, focus=focus, engine=engine)
     return [r for r in relations if r.a in new_ids or r.b in new_ids]
 
 
 def _candidates_only(partners: list[DocumentResult], new: list[DocumentResult],
-                     config: Config) -> list[DocumentResult]:
+                     config: Config, engine=None) -> list[DocumentResult]:
     """The stored documents the match stage itself proposes for a new one (the store's
     candidates are a superset), then the new ones: fewer texts to align together."""
     from storytrace.match import candidate_pairs
@@ -185,7 +186,7 @@ def _candidates_only(partners: list[DocumentResult], new: list[DocumentResult],
     if not partners:
         return new
     together = [*partners, *new]
-    pairs = candidate_pairs([d.clean_text for d in together], config.match)
+    pairs = candidate_pairs([d.clean_text for d in together], config.match, engine)
     first_new = len(partners)
     wanted = {x for x, y in pairs if y >= first_new and x < first_new}
     return [d for k, d in enumerate(partners) if k in wanted] + new
@@ -336,9 +337,9 @@ class Index:
         with self._stage("signals"):
             results = document_results(new, cleaned, engine=self.engine)
         with self._stage("match"):
-            together = _candidates_only(self._partners(results), results, config)
+            together = _candidates_only(self._partners(results), results, config, self.engine)
             new_ids = {d.id for d in results}
-            relations = _find_relations(together, new_ids, config)
+            relations = _find_relations(together, new_ids, config, self.engine)
         with self._stage("store"):
             store.add_documents(results, hashes)
             if self._keys is not None:
