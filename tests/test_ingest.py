@@ -142,3 +142,64 @@ def test_a_linked_directory_is_read_once_and_a_link_back_up_ends_there(tmp_path)
     read = read_inputs([inbox])
     assert sorted(Path(d.source).name for d in read.documents) == ["a.txt", "b.txt"]
     assert not read.errors
+
+
+# --- compressions beyond gzip: corpora come as .bz2 (Wikipedia), .xz and .zst (web crawls) ---
+def _compressors():
+    import bz2
+    import lzma
+
+    import zstandard
+
+    return {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress,
+            ".zst": zstandard.ZstdCompressor().compress}
+
+
+def test_text_html_and_jsonl_are_read_through_every_compression(tmp_path):
+    page = "<html><body><p>The council voted on the bridge on Monday.</p></body></html>"
+    rows = "".join(json.dumps({"id": f"r{n}", "text": f"Row {n} of the pile, about a vote."})
+                   + "\n" for n in range(300))
+    for suffix, compress in _compressors().items():
+        kind = suffix.strip(".")
+        (tmp_path / f"note-{kind}.txt{suffix}").write_bytes(compress(b"A plain note on the vote."))
+        (tmp_path / f"page-{kind}.html{suffix}").write_bytes(compress(page.encode()))
+        # two streams one after the other, as `cat a.zst b.zst` or pbzip2 write them
+        half = rows.encode().split(b"\n", 150)
+        (tmp_path / f"pile-{kind}.jsonl{suffix}").write_bytes(
+            compress(b"\n".join(half[:150]) + b"\n") + compress(half[150]))
+    read = read_inputs([tmp_path])
+    assert read.errors == [] and read.skipped == []
+    docs = {d.id: d for d in read.documents}
+    for kind in ("gz", "bz2", "xz", "zst"):
+        assert docs[f"note-{kind}"].raw == "A plain note on the vote."
+        assert docs[f"page-{kind}"].format == "html"
+    assert sum(d.id.startswith("r") for d in read.documents) == 4 * 300
+
+
+def test_broken_truncated_and_bomb_compressed_files_are_errors_naming_file_and_reason(tmp_path):
+    text = (DATA / "seeds").glob("*.txt").__next__().read_bytes()
+    for suffix, compress in _compressors().items():
+        kind = suffix.strip(".")
+        packed = compress(text)
+        (tmp_path / f"garbage-{kind}.txt{suffix}").write_bytes(b"not compressed at all" * 10)
+        (tmp_path / f"cut-{kind}.txt{suffix}").write_bytes(packed[: len(packed) // 2])
+        (tmp_path / f"bomb-{kind}.jsonl{suffix}").write_bytes(compress(b" " * 20_000_000))
+    (tmp_path / "ok.txt.zst").write_bytes(_compressors()[".zst"](text))
+    read = read_inputs([tmp_path])
+    reasons = {Path(e.source).name: e.reason for e in read.errors}
+    assert [d.id for d in read.documents] == ["ok"]
+    for kind, label in (("gz", "gzip"), ("bz2", "bzip2"), ("xz", "xz"), ("zst", "Zstandard")):
+        assert f"not a valid {label} file" in reasons[f"garbage-{kind}.txt.{kind}"]
+        assert "truncated" in reasons[f"cut-{kind}.txt.{kind}"]
+        assert "decompression bomb" in reasons[f"bomb-{kind}.jsonl.{kind}"]
+
+
+def test_warc_and_parquet_in_a_compression_they_cannot_be_read_through_are_named(tmp_path):
+    import zstandard
+
+    (tmp_path / "crawl.warc.zst").write_bytes(zstandard.ZstdCompressor().compress(b"WARC/1.0"))
+    (tmp_path / "rows.parquet.gz").write_bytes(gzip.compress(b"PAR1"))
+    read = read_inputs([tmp_path])
+    reasons = {Path(e.source).name: e.reason for e in read.errors}
+    assert "compressed with Zstandard" in reasons["crawl.warc.zst"]
+    assert "compressed with gzip" in reasons["rows.parquet.gz"]

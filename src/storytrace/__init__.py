@@ -151,7 +151,7 @@ def _exists(item: str | Path) -> bool:
 
 
 _PATH_SUFFIXES = (".txt", ".text", ".html", ".htm", ".xhtml", ".jsonl", ".ndjson", ".parquet",
-                  ".warc", ".gz")
+                  ".warc", ".gz", ".bz2", ".xz", ".zst")
 
 
 def _looks_like_path(item: str | Path) -> bool:

@@ -98,7 +98,7 @@ Inputs = Annotated[
     list[Path],
     typer.Argument(metavar="INPUT...", show_default=False,
                    help="Files and directories (walked recursively): .txt, .html, .jsonl, "
-                        ".parquet, .warc, each optionally .gz."),
+                        ".parquet, .warc, each optionally compressed (.gz; .bz2, .xz, .zst but WARC)."),
 ]
 OutDir = Annotated[Path, typer.Option(
     "--out", "-o", metavar="DIR", show_default=False,
@@ -331,7 +331,7 @@ def _nothing_readable(errors, skipped, out_dir: Path) -> None:
     if errors:
         err.print("every input failed to read; see the warnings above")
     elif skipped:
-        err.print("no file of a known type (.txt .html .jsonl .parquet .warc, optionally .gz)")
+        err.print("no file of a known type (.txt .html .jsonl .parquet .warc, optionally .gz .bz2 .xz .zst)")
     raise typer.Exit(1)
 
 

@@ -170,7 +170,7 @@ def query(
 ) -> None:
     """What this text would join (relations, family, origin, story), as JSON; nothing stored.
 
-    The file is read as analyze reads one (.txt, .html, optionally .gz; any encoding), within
+    The file is read as analyze reads one (.txt, .html, optionally .gz, .bz2, .xz or .zst; any encoding), within
     the same limits; one that cannot be read (a FIFO, a binary file) is exit 2 with the reason.
     """
     from storytrace.ingest import LIMITS, read_inputs

@@ -2,7 +2,8 @@
 
 `read_inputs(paths)` walks what it is given and dispatches on the file name:
 `.txt` (plain text), `.html/.htm` (HTML), `.jsonl/.ndjson` and `.parquet` (one document a row),
-`.warc` (HTML responses), each optionally `.gz`. Anything unreadable becomes an `InputError`
+`.warc` (HTML responses); text, HTML and JSONL optionally compressed (`.gz`, `.bz2`, `.xz`,
+`.zst`), WARC optionally `.gz`. Anything unreadable becomes an `InputError`
 naming the file (and record) and the reason; reading goes on with the rest. What any one input
 may cost is bounded by `Limits` (ingest/limits.py).
 """

@@ -63,6 +63,119 @@ def gunzip_stream(stream: BinaryIO, limits: Limits = LIMITS, max_bytes: int | No
         raise DecodeError("truncated gzip file (it ends inside compressed data)")
 
 
+# The compressions a file name may end in, and what to call each in a message. gzip is read by
+# `gunzip_stream`; the others through their file objects, which hand out bounded chunks.
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "Zstandard"}
+
+
+def compression(name: str) -> str | None:
+    """The compression suffix a file name ends in (".gz", ".bz2", ".xz", ".zst"), else None."""
+    lowered = name.lower()
+    return next((suffix for suffix in COMPRESSIONS if lowered.endswith(suffix)), None)
+
+
+class _Counted:
+    """A binary stream that counts the bytes read from it (the compressed size so far)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream, self.read_in = stream, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.read_in += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        n = self.stream.readinto(buffer)
+        self.read_in += n or 0
+        return n
+
+    def readable(self) -> bool:
+        return True
+
+
+def decompress_stream(stream: BinaryIO, name: str, limits: Limits = LIMITS,
+                      max_bytes: int | None = None) -> Iterator[bytes]:
+    """The decompressed bytes of a stream whose file `name` ends in a COMPRESSIONS suffix,
+    chunk by chunk, with `gunzip_stream`'s limits (size, compression ratio, truncation)."""
+    suffix = compression(name)
+    if suffix == ".gz":
+        yield from gunzip_stream(stream, limits, max_bytes)
+        return
+    import bz2
+    import lzma
+
+    label = COMPRESSIONS[suffix]
+    limit = limits.max_document_bytes if max_bytes is None else max_bytes
+    counted = _Counted(stream)
+    if suffix == ".zst":
+        chunks = _unzstd(counted, label)
+    else:
+        chunks = _read_file((bz2.BZ2File if suffix == ".bz2" else lzma.LZMAFile)(counted),
+                            label, limits.chunk_bytes)
+    written = 0
+    for out in chunks:
+        written += len(out)
+        if written > limit:
+            raise DecodeError(f"decompresses to more than {limit:,} bytes (limit)")
+        if written > limits.ratio_floor_bytes and \
+                written > counted.read_in * limits.max_compression_ratio:
+            raise DecodeError(f"decompression bomb: over {limits.max_compression_ratio:g}x "
+                              "its compressed size")
+        yield out
+
+
+def _read_file(reader, label: str, size: int) -> Iterator[bytes]:
+    """The chunks of a bz2/lzma file object (every stream of a concatenated file)."""
+    import lzma
+
+    with reader:
+        while True:
+            try:
+                out = reader.read(size)
+            except EOFError as exc:
+                raise DecodeError(f"truncated {label} file (it ends inside compressed data)"
+                                  ) from exc
+            except (OSError, lzma.LZMAError, ValueError) as exc:
+                raise DecodeError(f"not a valid {label} file ({exc})") from exc
+            if not out:
+                return
+            yield out
+
+
+# Zstandard's decompressor returns all that its input decompresses to (an RLE block is 128 KiB
+# from 4 bytes), so it is fed a little at a time: at most ~32 MiB out of one feed.
+_ZSTD_FEED = 1024
+
+
+def _unzstd(counted: _Counted, label: str) -> Iterator[bytes]:
+    """The chunks of a Zstandard stream (every frame), refusing one that ends inside a frame."""
+    import zstandard
+
+    inflater = zstandard.ZstdDecompressor().decompressobj()
+    in_frame = False
+    pending = b""
+    while True:
+        if not pending:
+            pending = counted.read(_ZSTD_FEED)
+            if not pending:
+                break
+        piece, pending = pending[:_ZSTD_FEED], pending[_ZSTD_FEED:]
+        try:
+            out = inflater.decompress(piece)
+        except zstandard.ZstdError as exc:
+            raise DecodeError(f"not a valid {label} file ({exc})") from exc
+        in_frame = True
+        if inflater.eof:  # one frame ended; another may follow
+            pending = inflater.unused_data + pending
+            inflater = zstandard.ZstdDecompressor().decompressobj()
+            in_frame = False
+        if out:
+            yield out
+    if in_frame:
+        raise DecodeError(f"truncated {label} file (it ends inside compressed data)")
+
+
 def gunzip(data: bytes, name: str, limits: Limits = LIMITS) -> bytes:
     """`data` decompressed when `name` ends in .gz (within the limits), else `data`."""
     if not name.endswith(".gz"):

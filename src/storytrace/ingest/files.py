@@ -21,7 +21,14 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from storytrace.ingest.decode import DecodeError, decode_text, gunzip_stream, safe_text
+from storytrace.ingest.decode import (
+    COMPRESSIONS,
+    DecodeError,
+    compression,
+    decode_text,
+    decompress_stream,
+    safe_text,
+)
 from storytrace.ingest.limits import LIMITS, Limits
 from storytrace.model import Document, InputError
 
@@ -71,17 +78,16 @@ def note_skipped(result, skipped: list[str]):
 
 
 def _suffix(path: Path) -> str:
-    """The format suffix, looking through a trailing .gz: "a.html.gz" -> ".html"."""
+    """The format suffix, looking through a compression suffix: "a.html.gz" -> ".html"."""
     name = path.name.lower()
-    name = name.removesuffix(".gz")
+    name = name.removesuffix(compression(name) or "")
     return Path(name).suffix
 
 
 def document_id(path: Path) -> str:
     """The file name without its extensions: "000_f9d6.txt" -> "000_f9d6", "a.html.gz" -> "a"."""
     name = path.name
-    if name.lower().endswith(".gz"):
-        name = name[:-3]
+    name = name[:len(name) - len(compression(name) or "")]
     stem = Path(name).stem
     return safe_text(stem or name)
 
@@ -202,6 +208,13 @@ def _iter_inputs(paths, fields: FieldMap, limits: Limits, exclude) -> Iterator[D
         if refused is not None:
             yield InputError(source, refused)
             continue
+        packed = compression(path.name)
+        if packed and (suffix in PARQUET_SUFFIXES or suffix in WARC_SUFFIXES and packed != ".gz"):
+            how = "decompress it first" if suffix in PARQUET_SUFFIXES else \
+                "decompress it or gzip it first (WARC is read as .warc or .warc.gz)"
+            yield InputError(source, f"a {suffix} file compressed with {COMPRESSIONS[packed]}: "
+                             f"not read; {how}")
+            continue
         if suffix in JSONL_SUFFIXES:
             reader = _read_jsonl(path, fields, limits)
         elif suffix in PARQUET_SUFFIXES:
@@ -280,9 +293,10 @@ def safe_document(doc: Document) -> Document:
 
 
 def _read_limited(stream: BinaryIO, name: str, limits: Limits) -> bytes:
-    """All of a stream (decompressed for a .gz name), refusing more than one document."""
-    if name.endswith(".gz"):
-        return b"".join(gunzip_stream(stream, limits))
+    """All of a stream (decompressed for a compressed file's name), refusing more than one
+    document."""
+    if compression(name):
+        return b"".join(decompress_stream(stream, name, limits))
     data = stream.read(limits.max_document_bytes + 1)
     if len(data) > limits.max_document_bytes:
         raise DecodeError(f"too large for one document (over {limits.max_document_bytes:,} bytes)")
@@ -308,9 +322,9 @@ def _read_single(path: Path, suffix: str, limits: Limits) -> Document | InputErr
 
 
 def _chunks(path: Path, stream: BinaryIO, limits: Limits) -> Iterator[bytes]:
-    if path.name.lower().endswith(".gz"):
+    if compression(path.name):
         # a record file may inflate past one document; the ratio still stops a bomb
-        yield from gunzip_stream(stream, limits, max_bytes=2**62)
+        yield from decompress_stream(stream, path.name, limits, max_bytes=2**62)
         return
     while chunk := stream.read(limits.chunk_bytes):
         yield chunk
