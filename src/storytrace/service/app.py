@@ -136,10 +136,14 @@ class Backend:
         self._report: Report | None = None
 
     def report(self) -> Report:
-        """The report views over everything (rebuilt after an add)."""
+        """The report views over everything (rebuilt after an add). The index's families and
+        stories are shown as stored, as their last add traced them (what the JSON API reads
+        too): re-tracing every family against the whole index's word counts, as `index
+        export` does, took 7.9 s of the 8.6 s rebuild at 2,000 documents."""
         with self.lock:
             if self._report is None:
-                result = self._result if self.index is None else self.index.export()
+                result = self._result if self.index is None else \
+                    self.index.export(retrace=False)
                 self._report = Report(result, None)
                 self._report.links = ServedLinks(self._report.docs)
                 for row in self._report.overview:
