@@ -251,7 +251,7 @@ def test_the_match_stage_on_two_workers_finds_the_same_relations_in_the_same_ord
         assert _relations(bench, engine, dates=dates) == alone["bench"]
         assert _relations(bench, engine, dates=dates, focus=focus) == alone["focus"]
         assert _relations(ecbplus, engine) == alone["ecbplus"]
-        for name in ("MIN_TEXTS", "MIN_PAIRS", "MIN_TARGETS"):
+        for name in ("MIN_TEXTS", "MIN_PAIRS"):
             monkeypatch.setattr(relations, name, 1)
         assert _relations(small, engine) == alone["small"]
 

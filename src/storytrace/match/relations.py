@@ -48,7 +48,6 @@ CHANNELS = ("minhash", "immutables", "sentences", "containment")
 # target's derivation features ~5-10 ms, shipping one of their texts (~5 kB) ~0.05 ms.
 MIN_TEXTS = 16
 MIN_PAIRS = 32
-MIN_TARGETS = 16
 
 
 def _parts(items: list, engine: Engine | None, min_size: int) -> list[list] | None:
@@ -187,8 +186,8 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
     decides derivations (default: the shipped one, trained on METER). `focus` (ids, optional):
     only relations with one of these texts are wanted (an index adding or querying new texts
     beside stored ones): pairs of other texts are neither aligned nor returned. `engine`
-    (storytrace.engines, optional): where the candidate keys, the alignments and the derivation
-    features run, in parts that carry only their own texts; the answer is the same on any.
+    (storytrace.engines, optional): where candidate keys, alignments and derivation features
+    run (`_on_engine`); the answer is the same on any engine and at any number of workers.
 
     Documents with identical text are verified once: one of them stands for all in candidate
     generation and alignment, and each relation found is given to every member, so identical
@@ -200,24 +199,25 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
     bodies = [texts[i] for i in ids]
     groups = _identical_groups(bodies)
     wanted = [focus is None or any(ids[k] in focus for k in members) for members in groups]
-    # Every alignment the answer needs, in order, as (a, b, candidate channel); they run all
-    # at once (on the engine's workers when it has several), then the relations are given out.
+    # Every alignment the answer needs, in order, as (a, b, candidate channel) with the group
+    # whose candidates it serves; all are aligned first, then the relations are given out.
     tasks: list[tuple[int, int, str]] = []
+    task_group: list[int] = []
     identical: list[tuple[int, list[tuple[int, int]]]] = []  # (task, member pairs)
-    for members in (m for m, w in zip(groups, wanted, strict=True) if w):
+    for g, members in enumerate(groups):
         # Identical texts relate to each other verbatim; a very large group is linked as a
         # star (like an LSH bucket of boilerplate) so its cost stays linear.
         pairs = [(members[0], m) for m in members[1:]] \
             if len(members) > options.max_identical_clique else \
             [(x, y) for n, x in enumerate(members) for y in members[n + 1:]]
-        if pairs:
+        if wanted[g] and pairs:
             identical.append((len(tasks), pairs))
             tasks.append((members[0], members[1], "identical"))
+            task_group.append(g)
     heads = [members[0] for members in groups]
-    split = _SentenceCache(bodies)
     candidates = candidate_pairs([bodies[k] for k in heads], options, engine)
-    given: list[tuple[int, int, int]] = []  # (a, b, task whose relation they get)
-    head_task: dict[tuple[int, int], int] = {}
+    given: list[tuple[int, int, int]] = []  # (a, b, the task whose relation they get)
+    head_tasks: list[int] = []  # the tasks that align two groups' first members
     for (x, y), channel in sorted(candidates.items()):
         if not (wanted[x] or wanted[y]):
             continue
@@ -231,26 +231,34 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
                 head_first = a in group_x
                 if head_first not in by_order:
                     by_order[head_first] = len(tasks)
-                    tasks.append((a, b, channel))
                     if (a, b) == (heads[x], heads[y]):
-                        head_task[(a, b)] = len(tasks) - 1
+                        head_tasks.append(len(tasks))
+                    tasks.append((a, b, channel))
+                    task_group.append(x)
                 given.append((a, b, by_order[head_first]))
-    related = _relate_tasks(tasks, ids, bodies, options, split, engine)
+    jobs: list[tuple[int, list[int]]] = []
+    only = None
+    if options.derivation and candidates:
+        head_dates = [None if dates is None else dates.get(ids[k]) for k in heads]
+        jobs = _derivation_jobs([(heads[x], heads[y]) for x, y in candidates], heads, head_dates)
+        only = None if focus is None else {heads[g] for g, w in enumerate(wanted) if w}
+    parts = _component_parts(tasks, task_group, jobs, groups, candidates, engine)
+    if parts is None:
+        split = _SentenceCache(bodies)
+        related = [_related(task, ids, bodies, options, split) for task in tasks]
+        rows = _measured(_unsettled(jobs, _settled(tasks, related, head_tasks), only), bodies,
+                         split, Rarity.from_texts([bodies[k] for k in heads])) if jobs else []
+    else:
+        related, rows = _on_engine(parts, tasks, head_tasks, jobs, only, ids, bodies, heads,
+                                   options, engine)
     relations: list[Relation] = []
     for task, pairs in identical:
         if related[task] is not None:
             relations.extend(_renamed(related[task], ids[x], ids[y]) for x, y in pairs)
     relations.extend(_renamed(related[task], ids[a], ids[b]) for a, b, task in given
                      if related[task] is not None)
-    aligned = {pair: related[task] for pair, task in head_task.items()}
-    if options.derivation and candidates:
-        head_dates = [None if dates is None else dates.get(ids[k]) for k in heads]
-        pairs = [(heads[x], heads[y]) for x, y in candidates]
-        settled = {pair for pair, rel in aligned.items()
-                   if rel is not None and rel.kind in _STRUCTURAL}
-        only = None if focus is None else {heads[g] for g, w in enumerate(wanted) if w}
-        rows = derivation_rows(bodies, pairs, heads, head_dates, split, settled, only=only,
-                               engine=engine)
+    if rows:
+        aligned = {tasks[t][:2]: related[t] for t in head_tasks}
         relations = _with_derivations(relations, rows, aligned, ids, bodies, groups,
                                        model or shipped_model())
     if focus is not None:
@@ -258,30 +266,6 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
     order = {doc_id: k for k, doc_id in enumerate(ids)}
     relations.sort(key=lambda r: (order[r.a], order[r.b]))
     return relations
-
-
-def _relate_tasks(tasks: list[tuple[int, int, str]], ids: list[str], bodies: list[str],
-                  options: MatchOptions, split: _SentenceCache,
-                  engine: Engine | None) -> list[Relation | None]:
-    """`relate` of each (a, b, channel) task, in order: here with the caller's sentence cache,
-    or in consecutive parts on the engine's workers, each part sent with its own texts only
-    (tasks come sorted by their first document, so a part holds few texts beyond its pairs)."""
-    parts = _parts(tasks, engine, MIN_PAIRS)
-    if parts is None:
-        return [_related(task, ids, bodies, options, split) for task in tasks]
-    shipped = ((part, {k: (ids[k], bodies[k]) for a, b, _ in part for k in (a, b)})
-               for part in parts)
-    return [rel for found in engine.map_batches(_relate_part, shipped, options)
-            for rel in found]
-
-
-def _relate_part(part: tuple[list[tuple[int, int, str]], dict[int, tuple[str, str]]],
-                 options: MatchOptions) -> list[Relation | None]:
-    tasks, docs = part
-    ids = {k: doc_id for k, (doc_id, _) in docs.items()}
-    bodies = {k: body for k, (_, body) in docs.items()}
-    split = _SentenceCache(bodies)
-    return [_related(task, ids, bodies, options, split) for task in tasks]
 
 
 def _related(task: tuple[int, int, str], ids, bodies, options: MatchOptions,
@@ -292,6 +276,122 @@ def _related(task: tuple[int, int, str], ids, bodies, options: MatchOptions,
     if rel is not None:
         rel.metrics["candidate_channel"] = channel
     return rel
+
+
+def _settled(tasks: list[tuple[int, int, str]], related: list[Relation | None],
+             head_tasks) -> set[tuple[int, int]]:
+    """Pairs of group heads that alignment found to be whole copies (derivation leaves them)."""
+    return {tasks[t][:2] for t in head_tasks
+            if related[t] is not None and related[t].kind in _STRUCTURAL}
+
+
+# -- on an engine of several workers ---------------------------------------------------------
+# The work is cut along the components of the candidate graph: a part holds whole components,
+# so every pair it aligns and every target it measures has all its texts in the part, each
+# text is split into sentences once (alignment and derivation share them), and a part ships
+# only its own texts. The parts are consecutive in the order of their first group, and each
+# part's results are put back in their places, so the answer is the one of a single process.
+
+
+def _component_parts(tasks: list[tuple[int, int, str]], task_group: list[int],
+                     jobs: list[tuple[int, list[int]]], groups: list[list[int]],
+                     candidates: dict[tuple[int, int], str],
+                     engine: Engine | None) -> list[tuple[list[int], list[int]]] | None:
+    """(task indices, job indices) of each part, or None when the engine has one worker or
+    the work is too small to share."""
+    if engine is None or engine.workers == 1 or len(tasks) + len(jobs) < 2 * MIN_PAIRS:
+        return None
+    parent = list(range(len(groups)))
+
+    def root(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    for x, y in candidates:
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)  # a component is named by its first group
+    group_of = {members[0]: g for g, members in enumerate(groups)}
+    work: dict[int, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for t, g in enumerate(task_group):
+        work[root(g)][0].append(t)
+    for j, (x, _) in enumerate(jobs):
+        work[root(group_of[x])][1].append(j)
+    share = max(MIN_PAIRS, (len(tasks) + len(jobs)) // (4 * engine.workers))
+    parts: list[tuple[list[int], list[int]]] = []
+    part: tuple[list[int], list[int]] = ([], [])
+    for component in sorted(work):
+        part[0].extend(work[component][0])
+        part[1].extend(work[component][1])
+        if len(part[0]) + len(part[1]) >= share:
+            parts.append(part)
+            part = ([], [])
+    if part[0] or part[1]:
+        parts.append(part)
+    return parts
+
+
+def _on_engine(parts, tasks, head_tasks, jobs, only, ids, bodies, heads, options: MatchOptions,
+               engine: Engine) -> tuple[list[Relation | None], list[DerivationRow]]:
+    """The alignments of `tasks` (in order) and the derivation rows of `jobs` (by target),
+    computed part by part on the engine's workers."""
+    rarity = _rarity([bodies[k] for k in heads], engine) if jobs else None
+    is_head = set(head_tasks)
+
+    def shipped(part_tasks: list[int], part_jobs: list[int]):
+        texts = {k for t in part_tasks for k in tasks[t][:2]}
+        texts.update(k for j in part_jobs for k in (jobs[j][0], *jobs[j][1]))
+        part_only = None if only is None else \
+            only & {k for j in part_jobs for k in (jobs[j][0], *jobs[j][1])}
+        return ([tasks[t] for t in part_tasks],
+                [n for n, t in enumerate(part_tasks) if t in is_head],
+                [jobs[j] for j in part_jobs], part_only,
+                {k: (ids[k], bodies[k]) for k in sorted(texts)})
+
+    related: list[Relation | None] = [None] * len(tasks)
+    rows: list[DerivationRow] = []
+    found = engine.map_batches(_match_part, (shipped(*part) for part in parts), options, rarity)
+    for (part_tasks, _), (part_related, part_rows) in zip(parts, found, strict=True):
+        for t, rel in zip(part_tasks, part_related, strict=True):
+            related[t] = rel
+        rows += part_rows
+    rows.sort(key=lambda row: row.target)  # one row a target, in the order one process makes
+    return related, rows
+
+
+def _match_part(part, options: MatchOptions,
+                rarity: Rarity | None) -> tuple[list[Relation | None], list[DerivationRow]]:
+    """One part's alignments, then its derivation rows, with one sentence split a text."""
+    tasks, head_tasks, jobs, only, docs = part
+    ids = {k: doc_id for k, (doc_id, _) in docs.items()}
+    bodies = {k: body for k, (_, body) in docs.items()}
+    split = _SentenceCache(bodies, size=len(bodies))
+    related = [_related(task, ids, bodies, options, split) for task in tasks]
+    if not jobs:
+        return related, []
+    # A fresh Rarity: its per-text cache is keyed by id(Text), and a worker may be handed one
+    # Rarity object for several parts (an id freed by one part's Text can come back).
+    rarity = Rarity(rarity.df, rarity.n_docs)
+    return related, _measured(_unsettled(jobs, _settled(tasks, related, head_tasks), only),
+                              bodies, split, rarity)
+
+
+def _rarity(texts: list[str], engine: Engine) -> Rarity:
+    """`Rarity.from_texts(texts)`, its document frequencies counted on the engine's workers
+    (a sum of per-part counts: the same counts)."""
+    parts = _parts(texts, engine, MIN_TEXTS)
+    if parts is None:
+        return Rarity.from_texts(texts)
+    df: Counter = Counter()
+    for counts in engine.map_batches(_document_frequencies, parts):
+        df.update(counts)
+    return Rarity(df, len(texts))
+
+
+def _document_frequencies(texts: list[str]) -> Counter:
+    return Rarity.from_texts(texts).df
 
 
 @dataclass(slots=True)
@@ -327,8 +427,7 @@ def derivation_rows(bodies: list[str], pairs: list[tuple[int, int]], targets: li
                     dates: list[str | None], split=None,
                     settled: set[tuple[int, int]] = frozenset(),
                     min_rare_words: float = MIN_RARE_WORDS,
-                    only: set[int] | None = None,
-                    engine: Engine | None = None) -> list[DerivationRow]:
+                    only: set[int] | None = None) -> list[DerivationRow]:
     """For every text of `targets` with candidate partners (`pairs`), its derivation features
     against the union of its possible sources (`_sources`) and its best single source.
 
@@ -336,58 +435,40 @@ def derivation_rows(bodies: list[str], pairs: list[tuple[int, int]], targets: li
     are left out: derivation never overrides those, and a text is not "explained" by its own
     verbatim copy. So is one whose sources hold less
     than `min_rare_words` of its rare words (training measures every target: 0). With `only`,
-    rows are made for those texts and for texts that one of them may be a source of.
-    `engine`: where the targets are measured, in consecutive parts that carry their own
-    texts and the corpus's word rarity; the same rows in the same order on any engine."""
+    rows are made for those texts and for texts that one of them may be a source of."""
+    jobs = _unsettled(_derivation_jobs(pairs, targets, dates), settled, only)
+    return _measured(jobs, bodies, split or _SentenceCache(bodies),
+                     Rarity.from_texts([bodies[k] for k in targets]), min_rare_words)
+
+
+def _derivation_jobs(pairs: list[tuple[int, int]], targets: list[int],
+                     dates: list[str | None]) -> list[tuple[int, list[int]]]:
+    """Each text with candidate partners, in index order, and the partners that may be its
+    sources by date."""
     date_of = dict(zip(targets, dates))
     partners: dict[int, set[int]] = defaultdict(set)
     for a, b in pairs:
         partners[a].add(b)
         partners[b].add(a)
-    jobs: list[tuple[int, list[int]]] = []  # (target, its possible sources)
-    for x in sorted(partners):
-        found = [y for y in _sources(x, partners[x], date_of)
-                 if (min(x, y), max(x, y)) not in settled]
+    return [(x, _sources(x, partners[x], date_of)) for x in sorted(partners)]
+
+
+def _unsettled(jobs: list[tuple[int, list[int]]], settled: set[tuple[int, int]],
+               only: set[int] | None) -> list[tuple[int, list[int]]]:
+    """The jobs left to measure: sources that are whole copies by alignment taken out, then
+    targets with no source left, or outside `only` (and no source in it), dropped."""
+    out = []
+    for x, sources in jobs:
+        found = [y for y in sources if (min(x, y), max(x, y)) not in settled]
         if not found or only is not None and x not in only and only.isdisjoint(found):
             continue
-        jobs.append((x, found))
-    texts = [bodies[k] for k in targets]
-    parts = _parts(jobs, engine, MIN_TARGETS)
-    if parts is None:
-        return _measured(jobs, bodies, split or _SentenceCache(bodies),
-                         Rarity.from_texts(texts), min_rare_words)
-    rarity = _rarity(texts, engine)
-    shipped = ((part, {k: bodies[k] for x, found in part for k in (x, *found)})
-               for part in parts)
-    return [row for rows in engine.map_batches(_measure_part, shipped, rarity, min_rare_words)
-            for row in rows]
-
-
-def _rarity(texts: list[str], engine: Engine) -> Rarity:
-    """`Rarity.from_texts(texts)`, its document frequencies counted on the engine's workers
-    (a sum of per-part counts: the same counts)."""
-    parts = _parts(texts, engine, MIN_TEXTS)
-    if parts is None:
-        return Rarity.from_texts(texts)
-    df: Counter = Counter()
-    for counts in engine.map_batches(_document_frequencies, parts):
-        df.update(counts)
-    return Rarity(df, len(texts))
-
-
-def _document_frequencies(texts: list[str]) -> Counter:
-    return Rarity.from_texts(texts).df
-
-
-def _measure_part(part: tuple[list[tuple[int, list[int]]], dict[int, str]], rarity: Rarity,
-                  min_rare_words: float) -> list[DerivationRow]:
-    jobs, bodies = part
-    return _measured(jobs, bodies, _SentenceCache(bodies), rarity, min_rare_words)
+        out.append((x, found))
+    return out
 
 
 def _measured(jobs: list[tuple[int, list[int]]], bodies, split, rarity: Rarity,
-              min_rare_words: float) -> list[DerivationRow]:
-    """The rows of `derivation_rows` for its (target, possible sources) jobs, in order."""
+              min_rare_words: float = MIN_RARE_WORDS) -> list[DerivationRow]:
+    """The rows of `derivation_rows` for its (target, sources) jobs, in order."""
     prepared: dict[int, Text] = {}
 
     def text(k: int) -> Text:
