@@ -24,10 +24,17 @@ Tables:
    and how many settings tie under the rule on the other two ("tied": the rule cannot tell
    them apart, argmax takes the first) with the held-out F1 range over them ("tied range");
 3. story confidence: the shipped membership fit and, leave-one-corpus-out, how well the
-   similarity of a document to its story ranks the documents placed in another event's story.
+   similarity of a document to its story ranks the documents placed in another event's story;
+4. the calibrated same-event probability of issue 16, leave-one-corpus-out: a logistic
+   regression over a report pair's evidence (CALIBRATION_FEATURES: the similarity, each view's
+   cosine, lengths, ranks in each other's neighbours, similarity relative to the best
+   neighbour's) fitted on the other two corpora's pairs and scored on the third's at p >= 0.5
+   (pair average precision, precision and recall); with the similarity alone its p = 0.5 point
+   is a story bar, and the held-out batch F1 at that bar is printed (`--only-calibration`
+   prints this table alone). Not shipped: see bench/results/stories.txt.
 
 Run: PYTHONPATH=src python bench/stories.py [--corpus NAME ...] [--no-loco] [--no-analyze]
-     [--embeddings DIR]
+     [--embeddings DIR] [--only-calibration]
 """
 
 from __future__ import annotations
@@ -377,12 +384,112 @@ def confidence_table(corpora: list[Corpus]) -> None:
         )
 
 
+# Evidence of a report pair for the calibrated same-event probability (issue 16): the
+# shipped similarity, each view's own cosine, the texts' lengths in content words, and the
+# scale-free evidence: each report's rank in the other's neighbours, the similarity relative to
+# the two reports' best neighbour similarities.
+CALIBRATION_FEATURES = {
+    "similarity": ("s",),
+    "+ lengths": ("s", "short", "long"),
+    "views + lengths": ("words", "names", "numbers", "short", "long"),
+    "+ ranks, relative": ("s", "rank_near", "rank_far", "relative_best", "relative_worst"),
+    "all": ("s", "words", "names", "numbers", "short", "long", "rank_near", "rank_far",
+            "relative_best", "relative_worst"),
+}  # fmt: skip
+
+
+def pair_evidence(corpus: Corpus) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every pair of scored, informative reports: each feature's value, and whether the two are
+    one gold story (each document a family of one, as StoryClusterer sees them)."""
+    families = corpus.families()
+    s = StoryClusterer().similarity(families)
+    views = {
+        name: StoryClusterer(word_weight=w[0], name_weight=w[1], number_weight=w[2]).similarity(
+            families
+        )
+        for name, w in (("words", (1, 0, 0)), ("names", (0, 1, 0)), ("numbers", (0, 0, 1)))
+    }
+    n = len(s)
+    others = s.copy()
+    np.fill_diagonal(others, -1.0)
+    best = np.maximum(others.max(axis=1), 1e-6)
+    order = np.argsort(-others, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[np.arange(n)[:, None], order] = np.arange(n)[None, :]
+    length = np.log1p([len(content_words(t)) for t in corpus.texts])
+    full = {
+        "s": s, **views,
+        "short": np.minimum.outer(length, length), "long": np.maximum.outer(length, length),
+        "rank_near": np.log1p(np.minimum(rank, rank.T)),
+        "rank_far": np.log1p(np.maximum(rank, rank.T)),
+        "relative_best": s / np.maximum.outer(best, best),
+        "relative_worst": np.minimum(s / np.minimum.outer(best, best), 1.5),
+    }  # fmt: skip
+    keep = np.flatnonzero(corpus.scored & (others.max(axis=1) > 0))
+    a, b = (keep[k] for k in np.triu_indices(len(keep), 1))
+    gold = np.array(corpus.gold)
+    return {name: m[a, b] for name, m in full.items()}, gold[a] == gold[b]
+
+
+def calibration_table(corpora: list[Corpus]) -> None:
+    """The calibrated same-event probability, leave-one-corpus-out: a logistic regression over a
+    pair's evidence, fitted on the report pairs of two corpora, scored on the third's pairs at
+    ONE threshold (p >= 0.5, not chosen on any corpus); with the similarity alone, its p = 0.5
+    point is also a story bar, and StoryClusterer is run at it."""
+    from sklearn.metrics import average_precision_score
+
+    evidence = {c.name: pair_evidence(c) for c in corpora}
+    print(
+        "\nsame-event probability per report pair, leave-one-corpus-out (logistic regression on"
+        " the other two corpora's pairs; threshold p >= 0.5)"
+    )
+    header = (
+        f"{'held out':<10} {'evidence':<18} {'AP':>6} {'AP sim':>6} {'P@.5':>6} {'R@.5':>6}"
+        f" {'bar':>6} {'F1@bar':>6}  coefficients"
+    )
+    print(header)
+    print("-" * len(header))
+    for corpus in corpora:
+        others = [c for c in corpora if c is not corpus]
+        if not others:
+            continue
+        features, same = evidence[corpus.name]
+        for label, names in CALIBRATION_FEATURES.items():
+            x = np.column_stack([features[k] for k in names])
+            fit = LogisticRegression(C=100.0, max_iter=5000).fit(
+                np.vstack([np.column_stack([evidence[c.name][0][k] for k in names]) for c in others]),
+                np.concatenate([evidence[c.name][1] for c in others]),
+            )
+            p = fit.predict_proba(x)[:, 1]
+            said = p >= 0.5
+            precision = (said & same).sum() / max(said.sum(), 1)
+            recall = (said & same).sum() / max(same.sum(), 1)
+            bar = f1 = ""
+            if names == ("s",):
+                threshold = -fit.intercept_[0] / fit.coef_[0, 0]
+                families = corpus.families()
+                labels = StoryClusterer(min_similarity=float(np.clip(threshold, 0, 1))).fit(families)
+                bar = f"{threshold:6.3f}"
+                f1 = f"{score(corpus, labels.labels_)['F1']:6.3f}"
+            coefficients = " ".join(
+                f"{k} {v:+.2f}" for k, v in zip(names, fit.coef_[0], strict=True)
+            )
+            print(
+                f"{corpus.name:<10} {label:<18} {average_precision_score(same, p):6.3f}"
+                f" {average_precision_score(same, features['s']):6.3f} {precision:6.3f}"
+                f" {recall:6.3f} {bar:>6} {f1:>6}  {coefficients}; {fit.intercept_[0]:+.2f}"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", choices=["ecbplus", "multinews", "meter"], action="append")
     parser.add_argument("--embeddings", type=Path, help="static embedding model directory")
     parser.add_argument("--no-loco", action="store_true", help="skip the leave-one-out grid")
     parser.add_argument("--no-analyze", action="store_true", help="skip the pipeline rows")
+    parser.add_argument(
+        "--only-calibration", action="store_true", help="print the same-event probability table only"
+    )
     args = parser.parse_args()
     embedder = None
     if args.embeddings:
@@ -391,10 +498,14 @@ def main() -> int:
         embedder = load_static_model(args.embeddings)
     print(f"StoryClusterer params: {StoryClusterer().get_params()}")
     corpora = [load_corpus(name) for name in args.corpus or ["ecbplus", "multinews", "meter"]]
+    if args.only_calibration:
+        calibration_table(corpora)
+        return 0
     in_corpus_table(corpora, embedder, not args.no_analyze)
     if not args.no_loco:
         loco_table(corpora)
     confidence_table(corpora)
+    calibration_table(corpora)
     return 0
 
 
