@@ -420,11 +420,26 @@ def _without_side_by_side(values: dict) -> dict:
     return kept
 
 
+_name_keys_of: OrderedDict[int, frozenset[str]] = OrderedDict()  # text hash -> its name keys
+
+
 def _name_keys(documents: list[DocumentResult]) -> set[str]:
-    keys = set()
+    """The keys of every name in the story's texts (kept per text, like the extractions: a
+    story re-merged on each add would find the names of its old documents again)."""
+    keys: set[str] = set()
     for doc in documents:
-        for line in doc.clean_text[:FACTS_MAX_CHARS].split("\n"):
-            keys.update(entity_key(n.text) for n in names(line))
+        text = doc.clean_text[:FACTS_MAX_CHARS]
+        digest = xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
+        found = _name_keys_of.get(digest)
+        if found is None:
+            found = frozenset(entity_key(n.text) for line in text.split("\n")
+                              for n in names(line))
+            _name_keys_of[digest] = found
+            if len(_name_keys_of) > _KEPT_EXTRACTIONS:
+                _name_keys_of.popitem(last=False)
+        else:
+            _name_keys_of.move_to_end(digest)
+        keys |= found
     return keys
 
 
