@@ -10,8 +10,10 @@ word ciphers), written as JSONL. Every run is the command a user types, in a new
 `storytrace dedup corpus.jsonl --out DIR --workers N`), so its time includes reading the file
 and writing the outputs. Printed per run: seconds per stage (result.json stats.seconds, wall
 clock of the stage in the main process, which waits for its workers), documents per second,
-the CPU seconds of all its processes, the peak RSS of its largest process and of the
-main process, and the same-run ratio against the 1-worker run. The answers of the runs are
+the CPU seconds of all its processes and of the main process alone (result.json
+stats.seconds.main_cpu: at several workers, the work they did not take, which bounds the
+speedup), the peak RSS of its largest process, and the same-run ratio against the 1-worker
+run. The answers of the runs are
 compared: families and stories must be the same at any number of workers.
 
 The machine is shared: the header and footer print the load average; a load above the core
@@ -84,7 +86,8 @@ def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path) -> None
     print(f"\n## analyze, {n_docs} documents ({megabytes:.0f} MB JSONL, written in "
           f"{time.perf_counter() - started:.0f} s)")
     header = (f"{'engine':<10}{'workers':>8} " + " ".join(f"{s:>8}" for s in STAGES)
-              + f"{'total s':>9}{'wall s':>8}{'docs/s':>8}{'CPU s':>8}{'RSS MB':>8}"
+              + f"{'total s':>9}{'wall s':>8}{'docs/s':>8}{'CPU s':>8}{'main CPU':>9}"
+                f"{'RSS MB':>8}"
                 f"{'ratio':>7}  same answer")
     print(header, flush=True)
     runs = [("local", w) for w in workers] + ([("ray", max(workers))] if ray else [])
@@ -101,11 +104,13 @@ def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path) -> None
         print(f"{engine:<10}{n_workers:>8} "
               + " ".join(f"{seconds.get(s, 0.0):>8.1f}" for s in STAGES)
               + f"{seconds['total']:>9.1f}{found['seconds']:>8.1f}"
-                f"{n_docs / found['seconds']:>8.1f}{found['cpu']:>8.0f}{found['rss_mb']:>8.0f}"
+                f"{n_docs / found['seconds']:>8.1f}{found['cpu']:>8.0f}"
+                f"{seconds.get('main_cpu', 0.0):>9.0f}{found['rss_mb']:>8.0f}"
                 f"{first[0] / found['seconds']:>7.2f}  {same}", flush=True)
         shutil.rmtree(out)
     print(f"({len(first[1])} families, {len(first[2])} stories; ratio: wall clock of the first "
-          "run / this run's; RSS: the largest process)")
+          "run / this run's; main CPU: the analyze process alone, without its workers; RSS: "
+          "the largest process)")
     path.unlink()
 
 

@@ -52,7 +52,7 @@ def analyze_documents(
             raise ConfigError(
                 f"story mode must be one of {', '.join(STORY_MODES)}, not {story_mode!r}")
         config = config.replace(stories=StoryOptions(story_mode, config.stories.params))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     docs = list(docs)
     index = Index(MemoryStore(), config, embedder, one_shot=True, engine=engine)
     try:
@@ -61,6 +61,9 @@ def analyze_documents(
     finally:
         index.close()
     result.stats["seconds"]["total"] = round(time.perf_counter() - started, 3)
+    # The CPU time of this process alone, not its workers': at several workers, the part of
+    # the run they did not take (bench/scale.py prints it beside the CPU time of all).
+    result.stats["seconds"]["main_cpu"] = round(time.process_time() - cpu_started, 3)
     if engine is not None:
         result.stats["engine"] = {"name": engine.name, "workers": engine.workers}
     return result

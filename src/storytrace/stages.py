@@ -64,10 +64,13 @@ def clean_documents(docs: list[Document], options: CleanOptions,
     from storytrace.clean import clean_corpus
     from storytrace.clean.repeats import repeated_lines
 
-    parts = _parts(docs, engine)
-    if parts is None:
+    if _parts(docs, engine) is None:
         return clean_corpus(docs, options)
-    extractions = [e for part in engine.map_batches(_extract_batch, parts, options) for e in part]
+    # Only HTML pages have a main text to extract: plain texts are not shipped for nothing.
+    pages = [doc for doc in docs if doc.format == "html"]
+    extracted = iter([e for part in engine.map_batches(_extract_batch, _parts(pages, engine) or [],
+                                                       options) for e in part])
+    extractions = [next(extracted) if doc.format == "html" else None for doc in docs]
     line_texts = [(e.text or e.page_text) if e is not None else (doc.raw or "")
                   for doc, e in zip(docs, extractions, strict=True)]
     repeated = repeated_lines(line_texts, options)
