@@ -166,37 +166,44 @@ def _content_hash(doc: Document) -> int:
 
 
 def _find_relations(docs: list[DocumentResult], new_ids: set[str], config: Config,
-                    engine=None):
+                    engine=None, keys: dict[str, dict[str, np.ndarray]] | None = None):
     """The relations of the new documents among themselves and with the stored `docs`
-    (stored pairs are not aligned again), on the engine's workers when it has several."""
+    (stored pairs are not aligned again), on the engine's workers when it has several;
+    `keys`: their candidate keys when made already."""
     from storytrace.match import find_relations
 
     focus = new_ids if any(d.id not in new_ids for d in docs) else None
     relations = find_relations({d.id: d.clean_text for d in docs}, config.match,
-                               dates={d.id: d.date for d in docs}, focus=focus, engine=engine)
+                               dates={d.id: d.date for d in docs}, focus=focus, engine=engine,
+                               keys=keys)
     return [r for r in relations if r.a in new_ids or r.b in new_ids]
 
 
 def _candidates_only(partners: list[DocumentResult], new: list[DocumentResult],
-                     config: Config, engine=None) -> list[DocumentResult]:
+                     config: Config, engine=None,
+                     keys: dict[str, dict[str, np.ndarray]] | None = None
+                     ) -> list[DocumentResult]:
     """The stored documents the match stage itself proposes for a new one (the store's
-    candidates are a superset), then the new ones: fewer texts to align together."""
+    candidates are a superset), then the new ones: fewer texts to align together. `keys`:
+    every text's candidate keys when made already."""
     from storytrace.match import candidate_pairs
+    from storytrace.match.relations import pairs_from_keys
 
     if not partners:
         return new
     together = [*partners, *new]
-    pairs = candidate_pairs([d.clean_text for d in together], config.match, engine)
+    pairs = candidate_pairs([d.clean_text for d in together], config.match, engine) \
+        if keys is None else pairs_from_keys([keys[d.id] for d in together], config.match)
     first_new = len(partners)
     wanted = {x for x, y in pairs if y >= first_new and x < first_new}
     return [d for k, d in enumerate(partners) if k in wanted] + new
 
 
-def _keys(texts: list[str], config: Config) -> list[dict[str, np.ndarray]]:
+def _keys(texts: list[str], config: Config, engine=None) -> list[dict[str, np.ndarray]]:
     """Each text's candidate keys per channel, the match stage's own (with containment)."""
     from storytrace.match.relations import candidate_keys
 
-    return candidate_keys(texts, config.match) if texts else []
+    return candidate_keys(texts, config.match, engine) if texts else []
 
 
 def _family_date(docs: list[DocumentResult]) -> date | None:
@@ -337,9 +344,16 @@ class Index:
         with self._stage("signals"):
             results = document_results(new, cleaned, engine=self.engine)
         with self._stage("match"):
-            together = _candidates_only(self._partners(results), results, config, self.engine)
+            partners = self._partners(results)
+            keys = None  # each text's candidate keys, made once for the three uses here
+            if self._keys is not None:
+                keys = dict(zip([d.id for d in results], self._keys, strict=True))
+                keys.update(zip([d.id for d in partners],
+                                _keys([d.clean_text for d in partners], config, self.engine),
+                                strict=True))
+            together = _candidates_only(partners, results, config, self.engine, keys)
             new_ids = {d.id for d in results}
-            relations = _find_relations(together, new_ids, config, self.engine)
+            relations = _find_relations(together, new_ids, config, self.engine, keys)
         with self._stage("store"):
             store.add_documents(results, hashes)
             if self._keys is not None:
@@ -363,7 +377,7 @@ class Index:
         if self.one_shot:  # nothing will ever be added to it: no keys to keep
             self._keys = None
             return []
-        self._keys = _keys([d.clean_text for d in results], self.config)
+        self._keys = _keys([d.clean_text for d in results], self.config, self.engine)
         found = self._stored_candidates(self._keys)
         return self.store.documents(dict.fromkeys(i for ids in found for i in ids))
 
@@ -715,11 +729,14 @@ class Index:
             doc = Document(self._free_id(doc.id), doc.raw, doc.source, doc.format, doc.url,
                            doc.title, doc.date)
         result = document_results([doc], clean_corpus([doc], self.config.clean))[0]
-        partners = self.store.documents(
-            self._stored_candidates(_keys([result.clean_text], self.config))[0])
-        together = _candidates_only(partners, [result], self.config)
+        mine = _keys([result.clean_text], self.config)
+        partners = self.store.documents(self._stored_candidates(mine)[0])
+        keys = {result.id: mine[0]}  # each text's candidate keys, made once
+        keys.update(zip([d.id for d in partners],
+                        _keys([d.clean_text for d in partners], self.config), strict=True))
+        together = _candidates_only(partners, [result], self.config, keys=keys)
         partners = together[:-1]
-        relations = _find_relations(together, {result.id}, self.config)
+        relations = _find_relations(together, {result.id}, self.config, keys=keys)
         by_id = {d.id: d for d in partners}
         whole = [r.a if r.b == result.id else r.b for r in relations
                  if r.kind in WHOLE_COPY_KINDS]

@@ -178,7 +178,8 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
                    dates: dict[str, str | None] | None = None,
                    model: DerivationModel | None = None,
                    focus: set[str] | None = None,
-                   engine: Engine | None = None) -> list[Relation]:
+                   engine: Engine | None = None,
+                   keys: dict[str, dict[str, np.ndarray]] | None = None) -> list[Relation]:
     """Verified copy relations among clean texts (id -> text), a/b in input order.
 
     `dates` (id -> ISO date, optional) tells which of two candidates can be the other's source:
@@ -188,6 +189,8 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
     beside stored ones): pairs of other texts are neither aligned nor returned. `engine`
     (storytrace.engines, optional): where candidate keys, alignments and derivation features
     run (`_on_engine`); the answer is the same on any engine and at any number of workers.
+    `keys` (id -> `candidate_keys` of its text, optional): keys the caller has made already
+    (an index has them for its new and candidate texts), not made again.
 
     Documents with identical text are verified once: one of them stands for all in candidate
     generation and alignment, and each relation found is given to every member, so identical
@@ -215,7 +218,8 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
             tasks.append((members[0], members[1], "identical"))
             task_group.append(g)
     heads = [members[0] for members in groups]
-    candidates = candidate_pairs([bodies[k] for k in heads], options, engine)
+    candidates = candidate_pairs([bodies[k] for k in heads], options, engine) if keys is None \
+        else pairs_from_keys([keys[ids[k]] for k in heads], options)
     given: list[tuple[int, int, int]] = []  # (a, b, the task whose relation they get)
     head_tasks: list[int] = []  # the tasks that align two groups' first members
     for (x, y), channel in sorted(candidates.items()):
