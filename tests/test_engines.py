@@ -233,7 +233,8 @@ def test_the_match_stage_on_two_workers_finds_the_same_relations_in_the_same_ord
     """Candidate keys, alignments and derivation features run on the workers, each part with
     its own texts; every relation (kind, score, evidence, metrics) comes back the same, in the
     same order. On the bench corpus (dated, and with a focus as an index adds), the ECB+ dev
-    half (rewrites decided by derivation) and, in parts of one item each, the seeds and demo."""
+    half (rewrites decided by derivation), both again as if one component were too big for a
+    part, and, in parts of one item each, the seeds and demo."""
     from storytrace.match import relations
 
     bench = _texts(_bench_corpus(600))
@@ -251,6 +252,11 @@ def test_the_match_stage_on_two_workers_finds_the_same_relations_in_the_same_ord
         assert _relations(bench, engine, dates=dates) == alone["bench"]
         assert _relations(bench, engine, dates=dates, focus=focus) == alone["focus"]
         assert _relations(ecbplus, engine) == alone["ecbplus"]
+        # A component too big for one part: alignments first, then derivation, in parts.
+        monkeypatch.setattr(relations, "MAX_COMPONENT_SHARES", 0)
+        assert _relations(bench, engine, dates=dates, focus=focus) == alone["focus"]
+        assert _relations(ecbplus, engine) == alone["ecbplus"]
+        monkeypatch.undo()
         for name in ("MIN_TEXTS", "MIN_PAIRS"):
             monkeypatch.setattr(relations, name, 1)
         assert _relations(small, engine) == alone["small"]

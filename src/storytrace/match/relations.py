@@ -246,15 +246,14 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
         head_dates = [None if dates is None else dates.get(ids[k]) for k in heads]
         jobs = _derivation_jobs([(heads[x], heads[y]) for x, y in candidates], heads, head_dates)
         only = None if focus is None else {heads[g] for g, w in enumerate(wanted) if w}
-    parts = _component_parts(tasks, task_group, jobs, groups, candidates, engine)
-    if parts is None:
+    if engine is None or engine.workers == 1 or len(tasks) + len(jobs) < 2 * MIN_PAIRS:
         split = _SentenceCache(bodies)
         related = [_related(task, ids, bodies, options, split) for task in tasks]
         rows = _measured(_unsettled(jobs, _settled(tasks, related, head_tasks), only), bodies,
                          split, Rarity.from_texts([bodies[k] for k in heads])) if jobs else []
     else:
-        related, rows = _on_engine(parts, tasks, head_tasks, jobs, only, ids, bodies, heads,
-                                   options, engine)
+        related, rows = _on_engine(tasks, task_group, head_tasks, jobs, only, groups,
+                                   candidates, ids, bodies, heads, options, engine)
     relations: list[Relation] = []
     for task, pairs in identical:
         if related[task] is not None:
@@ -295,16 +294,18 @@ def _settled(tasks: list[tuple[int, int, str]], related: list[Relation | None],
 # text is split into sentences once (alignment and derivation share them), and a part ships
 # only its own texts. The parts are consecutive in the order of their first group, and each
 # part's results are put back in their places, so the answer is the one of a single process.
+# A component with more than MAX_COMPONENT_SHARES parts' worth of work would keep one worker
+# busy while the others wait: then the pairs are aligned first, in parts of consecutive pairs,
+# and the derivation targets measured after (their texts split again; the same answer).
+MAX_COMPONENT_SHARES = 2
 
 
 def _component_parts(tasks: list[tuple[int, int, str]], task_group: list[int],
                      jobs: list[tuple[int, list[int]]], groups: list[list[int]],
                      candidates: dict[tuple[int, int], str],
-                     engine: Engine | None) -> list[tuple[list[int], list[int]]] | None:
-    """(task indices, job indices) of each part, or None when the engine has one worker or
-    the work is too small to share."""
-    if engine is None or engine.workers == 1 or len(tasks) + len(jobs) < 2 * MIN_PAIRS:
-        return None
+                     share: int) -> list[tuple[list[int], list[int]]] | None:
+    """(task indices, job indices) of each part of about `share` tasks and jobs, made of whole
+    components; None when a component alone is more than MAX_COMPONENT_SHARES shares."""
     parent = list(range(len(groups)))
 
     def root(g: int) -> int:
@@ -323,7 +324,8 @@ def _component_parts(tasks: list[tuple[int, int, str]], task_group: list[int],
         work[root(g)][0].append(t)
     for j, (x, _) in enumerate(jobs):
         work[root(group_of[x])][1].append(j)
-    share = max(MIN_PAIRS, (len(tasks) + len(jobs)) // (4 * engine.workers))
+    if max(len(t) + len(j) for t, j in work.values()) > MAX_COMPONENT_SHARES * share:
+        return None
     parts: list[tuple[list[int], list[int]]] = []
     part: tuple[list[int], list[int]] = ([], [])
     for component in sorted(work):
@@ -337,14 +339,19 @@ def _component_parts(tasks: list[tuple[int, int, str]], task_group: list[int],
     return parts
 
 
-def _on_engine(parts, tasks, head_tasks, jobs, only, ids, bodies, heads, options: MatchOptions,
+def _on_engine(tasks, task_group, head_tasks, jobs, only, groups, candidates, ids, bodies,
+               heads, options: MatchOptions,
                engine: Engine) -> tuple[list[Relation | None], list[DerivationRow]]:
     """The alignments of `tasks` (in order) and the derivation rows of `jobs` (by target),
     computed part by part on the engine's workers."""
+    from storytrace.engines import split
+
     rarity = _rarity([bodies[k] for k in heads], engine) if jobs else None
     is_head = set(head_tasks)
+    related: list[Relation | None] = [None] * len(tasks)
+    rows: list[DerivationRow] = []
 
-    def shipped(part_tasks: list[int], part_jobs: list[int]):
+    def shipped(part_tasks: list[int], part_jobs: list[int], jobs, only):
         texts = {k for t in part_tasks for k in tasks[t][:2]}
         texts.update(k for j in part_jobs for k in (jobs[j][0], *jobs[j][1]))
         part_only = None if only is None else \
@@ -354,13 +361,24 @@ def _on_engine(parts, tasks, head_tasks, jobs, only, ids, bodies, heads, options
                 [jobs[j] for j in part_jobs], part_only,
                 {k: (ids[k], bodies[k]) for k in sorted(texts)})
 
-    related: list[Relation | None] = [None] * len(tasks)
-    rows: list[DerivationRow] = []
-    found = engine.map_batches(_match_part, (shipped(*part) for part in parts), options, rarity)
-    for (part_tasks, _), (part_related, part_rows) in zip(parts, found, strict=True):
-        for t, rel in zip(part_tasks, part_related, strict=True):
-            related[t] = rel
-        rows += part_rows
+    def run(parts: list[tuple[list[int], list[int]]], jobs, only) -> None:
+        found = engine.map_batches(_match_part, (shipped(*part, jobs, only) for part in parts),
+                                   options, rarity)
+        for (part_tasks, _), (part_related, part_rows) in zip(parts, found, strict=True):
+            for t, rel in zip(part_tasks, part_related, strict=True):
+                related[t] = rel
+            rows.extend(part_rows)
+
+    share = max(MIN_PAIRS, (len(tasks) + len(jobs)) // (4 * engine.workers))
+    parts = _component_parts(tasks, task_group, jobs, groups, candidates, share)
+    if parts is not None:
+        run(parts, jobs, only)
+    else:
+        run([(part, []) for part in split(list(range(len(tasks))), 4 * engine.workers,
+                                          MIN_PAIRS)], jobs, only)
+        pending = _unsettled(jobs, _settled(tasks, related, head_tasks), only)
+        run([([], part) for part in split(list(range(len(pending))), 4 * engine.workers,
+                                          MIN_PAIRS)], pending, None)
     rows.sort(key=lambda row: row.target)  # one row a target, in the order one process makes
     return related, rows
 
