@@ -26,11 +26,15 @@ from storytrace.match.relations import candidate_keys, candidate_pairs, derivati
 
 METER = DATA / "meter"
 # Floors, cross-validated (5 folds by catchline) on the decision of each story against its
-# sources; bench/reuse.py runs the whole match stage the same way and measured 2026-12-05:
-# macro F1 0.615, Youden J 0.460, wholly-derived linked 0.96, briefs under 100 words 0.93.
+# catchline's PA texts, the operating point chosen inside each fold's training catchlines;
+# measured 2026-12-05: macro F1 0.603, Youden J 0.534, independent reports linked 0.105,
+# wholly-derived linked 0.879, briefs under 100 words 0.887 (before the operating point and the
+# quotation-aware features: 0.625 / 0.460 / 0.316 / 0.96 / 0.93; fewer false links cost some
+# whole derivations). bench/reuse.py runs the whole match stage the same way.
 FLOOR_MACRO_F1 = 0.58
-FLOOR_YOUDEN_J = 0.40
-FLOOR_WHOLLY_LINKED = 0.90
+FLOOR_YOUDEN_J = 0.50
+CEILING_NON_LINKED = 0.15
+FLOOR_WHOLLY_LINKED = 0.85
 FLOOR_BRIEFS_LINKED = 0.85
 
 
@@ -68,18 +72,23 @@ def test_candidate_keys_are_what_candidates_are_made_of():
 
 
 def test_meter_derivation_cross_validated_floor():
+    """Each story's decision against its catchline's PA texts, by a model (and an operating
+    point) fitted on the other catchlines only. A story whose candidates hold no PA text is
+    measured against other newspapers: it is no training row and counts as not linked."""
     docs, texts, gold = meter()
     ids = [d.id for d in docs]
     rows = derivation_rows(texts, list(candidate_pairs(texts, MatchOptions())),
                            list(range(len(ids))), [d.date for d in docs], min_rare_words=0.0)
-    values = {ids[r.target]: r.values for r in rows}
+    values = {ids[r.target]: r.values for r in rows if ids[r.target] in gold["derived"]
+              and {ids[k] for k in r.sources} & set(gold["derived"][ids[r.target]]["sources"])}
     stories = list(gold["derived"])
     truth = np.array([gold["derived"][s]["class"] for s in stories])
     groups = [gold["derived"][s]["catchline"] for s in stories]
     pred = np.array(["non"] * len(stories), dtype=object)
     for train, test in GroupKFold(5).split(stories, groups=groups):
         known = [k for k in train if stories[k] in values]
-        model = fit([values[stories[k]] for k in known], list(truth[known]))
+        model = fit([values[stories[k]] for k in known], list(truth[known]),
+                    groups=[groups[k] for k in known])
         for k in test:
             if stories[k] in values:
                 pred[k] = model.decide(values[stories[k]]).cls
@@ -95,6 +104,7 @@ def test_meter_derivation_cross_validated_floor():
           f"{linked[~derived].mean():.3f}, briefs linked {linked[briefs].mean():.3f}")
     assert np.mean(f1) >= FLOOR_MACRO_F1
     assert youden >= FLOOR_YOUDEN_J
+    assert linked[~derived].mean() <= CEILING_NON_LINKED
     assert linked[truth == "wholly"].mean() >= FLOOR_WHOLLY_LINKED
     assert linked[briefs].mean() >= FLOOR_BRIEFS_LINKED
 
