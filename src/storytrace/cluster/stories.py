@@ -650,7 +650,8 @@ class StoryClusterer:
                 raw[part] = story
                 story += 1
         if MOVE_WEAK_REPORTS:
-            raw = _move_weak_reports(raw, block, against, self.min_similarity)
+            own = _story_similarity(raw, block)
+            raw = _move_weak_reports(raw, own, against, self.min_similarity)
         if ATTACH_LONE_FAMILIES:
             raw = _attach_lone_families(raw, nearest, nearest_similarity, self.min_similarity)
         if MERGE_MUTUAL_NEIGHBOURS:
@@ -724,33 +725,72 @@ class StoryClusterer:
         return self._family_labels
 
     def _reviewed(self, labels: np.ndarray) -> np.ndarray:
-        """A stream's report labels after batch mode's lone-report and mutual-nearest rules
-        (STREAMING_REVIEW), over each report's nearest report seen so far."""
+        """A stream's report labels after batch mode's weak-report, lone-report and
+        mutual-nearest rules (STREAMING_REVIEW), over each report's nearest report seen so far.
+        With MOVE_WEAK_REPORTS every seen report is weighed once for the whole review."""
         nearest, nearest_similarity = self._nearest.view(), self._nearest_similarity.view()
-        if MOVE_WEAK_REPORTS:
-            everything = np.arange(len(labels))
-            self._prefetch(everything)
-            try:
+        everything = np.arange(len(labels))
+        try:
+            if MOVE_WEAK_REPORTS:
+                self._prefetch(everything)
                 labels = _move_weak_reports(
-                    labels, self._seen_similarity,
+                    labels, self._own_story_means(labels),
                     lambda rows: self._seen_similarity(rows, everything), self.min_similarity,
                 )  # fmt: skip
-            finally:
-                self._prefetched = None
-        if ATTACH_LONE_FAMILIES:
-            labels = _attach_lone_families(labels, nearest, nearest_similarity, self.min_similarity)
-        if MERGE_MUTUAL_NEIGHBOURS:
-            try:
+            if ATTACH_LONE_FAMILIES:
+                labels = _attach_lone_families(
+                    labels, nearest, nearest_similarity, self.min_similarity
+                )
+            if MERGE_MUTUAL_NEIGHBOURS:
                 labels = _merge_mutual_neighbours(
                     labels, nearest, nearest_similarity,
                     MUTUAL_MIN_SIMILARITY_FACTOR * self.min_similarity,
                     lambda members: len(
                         self._divide(self._seen_similarity, members, self._days.view())) == 1,
-                    self._prefetch,
+                    None if MOVE_WEAK_REPORTS else self._prefetch,
                 )  # fmt: skip
-            finally:
-                self._prefetched = None
+        finally:
+            self._prefetched = None
         return labels
+
+    def _own_story_means(self, labels: np.ndarray) -> np.ndarray:
+        """`_story_similarity(labels, self._seen_similarity)` from the weighed rows of every
+        report (`_prefetch(all)` first) without a block per story: a report's summed cosine with
+        its story is its row times the sum of the story's rows. That is the similarity exactly
+        where no date damps a pair and no embedding is mixed in; the stories where one might
+        (dated reports further apart than DATE_GRACE_DAYS, or an embedder) are weighed as blocks."""
+        labels = np.asarray(labels)
+        n = len(labels)
+        sizes = np.bincount(labels)
+        informative = self._informative.view()[:n]
+        stories = sp.csr_matrix(
+            (informative.astype(float), (labels, np.arange(n))), shape=(len(sizes), n)
+        )  # story x report, uninformative reports left out (their similarity is 0)
+        summed, itself = np.zeros(n), np.zeros(n)
+        weights = self._weights()
+        for name, rows in self._prefetched[0].items():
+            totals = (stories @ rows)[labels]
+            summed += weights[name] * np.asarray(rows.multiply(totals).sum(axis=1)).ravel()
+            itself += weights[name] * np.asarray(rows.multiply(rows).sum(axis=1)).ravel()
+        summed = np.where(informative, summed - itself, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            own = np.where(sizes[labels] > 1, summed / (sizes[labels] - 1), np.nan)
+        days = self._days.view()[:n]
+        exact = np.ones(len(sizes), dtype=bool) if self._space is not None else np.zeros(
+            len(sizes), dtype=bool
+        )  # fmt: skip
+        if self._space is None:
+            dated = ~np.isnan(days)
+            first = np.full(len(sizes), np.inf)
+            last = np.full(len(sizes), -np.inf)
+            np.minimum.at(first, labels[dated], days[dated])
+            np.maximum.at(last, labels[dated], days[dated])
+            exact = last - first > DATE_GRACE_DAYS
+        exact &= sizes > 1
+        if exact.any():
+            rows = np.flatnonzero(exact[labels])
+            own[rows] = _story_similarity(labels[rows], lambda m: self._seen_similarity(rows[m]))
+        return np.clip(own, 0.0, 1.0)
 
     def _prefetch(self, rows: np.ndarray) -> None:
         """Weigh the TF-IDF rows of every report the review will check, once per read: the
@@ -1027,17 +1067,16 @@ def _family_votes(
 
 def _move_weak_reports(
     labels: np.ndarray,
-    block: Callable[[np.ndarray], np.ndarray],
+    own: np.ndarray,
     against: Callable[[np.ndarray], np.ndarray],
     min_similarity: float,
 ) -> np.ndarray:
-    """Move each report whose mean similarity to the other reports of its story is under
-    `min_similarity` to the story it is most similar to on average, when that mean reaches
-    `min_similarity` (MOVE_WEAK_REPORTS). All moves are decided on the labels given, so the
-    result does not depend on the order of the reports. `block(members)`: the similarity matrix
-    of some reports; `against(rows)`: those reports' similarities to every report."""
+    """Move each report whose mean similarity to the other reports of its story (`own`, NaN
+    for a story of one: `_story_similarity`) is under `min_similarity` to the story it is most
+    similar to on average, when that mean reaches `min_similarity` (MOVE_WEAK_REPORTS). All
+    moves are decided on the labels given, so the result does not depend on the order of the
+    reports. `against(rows)`: those reports' similarities to every report."""
     labels = np.asarray(labels)
-    own = _story_similarity(labels, block)
     weak = np.flatnonzero(own < min_similarity)  # NaN (a story of one) is not weak
     if not len(weak):
         return labels
