@@ -234,7 +234,7 @@ def test_the_match_stage_on_two_workers_finds_the_same_relations_in_the_same_ord
     its own texts; every relation (kind, score, evidence, metrics) comes back the same, in the
     same order. On the bench corpus (dated, and with a focus as an index adds), the ECB+ dev
     half (rewrites decided by derivation), both again as if one component were too big for a
-    part, and, in parts of one item each, the seeds and demo."""
+    part, the bench corpus in many small parts, and the seeds and demo in parts of one item."""
     from storytrace.match import relations
 
     bench = _texts(_bench_corpus(600))
@@ -257,9 +257,28 @@ def test_the_match_stage_on_two_workers_finds_the_same_relations_in_the_same_ord
         assert _relations(bench, engine, dates=dates, focus=focus) == alone["focus"]
         assert _relations(ecbplus, engine) == alone["ecbplus"]
         monkeypatch.undo()
+        monkeypatch.setattr(relations, "MAX_PART", 40)  # many small parts
+        assert _relations(bench, engine, dates=dates) == alone["bench"]
+        monkeypatch.undo()
         for name in ("MIN_TEXTS", "MIN_PAIRS"):
             monkeypatch.setattr(relations, name, 1)
         assert _relations(small, engine) == alone["small"]
+
+
+def test_batches_in_flight_stay_small_on_a_large_pile():
+    """At least four batches a worker, and none over the cap however large the pile."""
+    from storytrace import stages
+    from storytrace.match import relations
+
+    class TwoWorkers:
+        workers = 2
+
+    items = list(range(25_000))
+    for parts, cap in ((stages._parts(items, TwoWorkers()), stages.MAX_BATCH),
+                       (relations._parts(items, TwoWorkers(), 16), relations.MAX_PART)):
+        assert [x for p in parts for x in p] == items
+        assert max(map(len, parts)) <= cap and len(parts) >= 8
+    assert len(stages._parts(items[:800], TwoWorkers())) == 8
 
 
 def test_index_add_on_two_workers_builds_the_same_index(tmp_path):

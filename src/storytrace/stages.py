@@ -41,18 +41,22 @@ KEY_CHANNELS = ("minhash", "immutables", "sentences")
 
 
 # Documents per batch sent to a worker: at ~1 ms of cleaning and signals a document, the cost
-# of shipping a batch (pickling ~5 kB a text each way) is a few percent from about 16.
+# of shipping a batch (pickling ~5 kB a text each way) is a few percent from about 16. At most
+# MAX_BATCH, so the batches in flight (two a worker) hold a few MB of text, not a share of the
+# pile (a quarter of a worker's share of 300,000 documents would be ~200 MB a batch).
 MIN_BATCH = 16
+MAX_BATCH = 1000
 
 
 def _parts(items: list, engine: Engine | None) -> list[list] | None:
-    """`items` in batches for the engine's workers (4 a worker, so a slow batch does not leave
-    the others idle, and none under MIN_BATCH); None when the engine has one worker."""
+    """`items` in batches for the engine's workers (at least 4 a worker, so a slow batch does
+    not leave the others idle; none under MIN_BATCH or over MAX_BATCH unless it must be); None
+    when the engine has one worker."""
     from storytrace.engines import split
 
     if engine is None or engine.workers == 1 or not items:
         return None
-    return split(items, 4 * engine.workers, MIN_BATCH)
+    return split(items, max(4 * engine.workers, -(-len(items) // MAX_BATCH)), MIN_BATCH)
 
 
 def clean_documents(docs: list[Document], options: CleanOptions,
@@ -213,7 +217,7 @@ def story_records(story_families: dict[str, list[Family]], by_id: dict[str, Docu
     # Stories differ in size by 100x: consecutive parts of about equal document counts, 4 per
     # worker, so one part of big stories does not leave the other workers idle.
     total = sum(len(docs) for _, _, docs in shipped)
-    share = max(1, total // (4 * engine.workers))
+    share = max(1, min(MAX_BATCH, total // (4 * engine.workers)))
     parts, part, size = [], [], 0
     for item in shipped:
         part.append(item)

@@ -48,17 +48,24 @@ CHANNELS = ("minhash", "immutables", "sentences", "containment")
 # target's derivation features ~5-10 ms, shipping one of their texts (~5 kB) ~0.05 ms.
 MIN_TEXTS = 16
 MIN_PAIRS = 32
+# At most this many texts, or pairs and targets, in a part: a part keeps the sentences of all
+# its texts while it runs, and the parts in flight (two a worker) are held in memory.
+MAX_PART = 2000
 
 
 def _parts(items: list, engine: Engine | None, min_size: int) -> list[list] | None:
-    """`items` in consecutive parts for the engine's workers (4 a worker, so one slow part
-    does not leave the others idle), or None when the engine has one worker: the caller then
-    runs in this process with nothing shipped."""
+    """`items` in consecutive parts for the engine's workers (at least 4 a worker, so one slow
+    part does not leave the others idle, and none over MAX_PART unless it must), or None when
+    the engine has one worker: the caller then runs in this process with nothing shipped."""
     from storytrace.engines import split
 
     if engine is None or engine.workers == 1 or len(items) < 2 * min_size:
         return None
-    return split(items, 4 * engine.workers, min_size)
+    return split(items, _part_count(len(items), engine), min_size)
+
+
+def _part_count(n_items: int, engine: Engine) -> int:
+    return max(4 * engine.workers, -(-n_items // MAX_PART))
 
 
 def candidate_keys(texts: list[str], options: MatchOptions,
@@ -369,16 +376,18 @@ def _on_engine(tasks, task_group, head_tasks, jobs, only, groups, candidates, id
                 related[t] = rel
             rows.extend(part_rows)
 
-    share = max(MIN_PAIRS, (len(tasks) + len(jobs)) // (4 * engine.workers))
+    share = max(MIN_PAIRS, min(MAX_PART, (len(tasks) + len(jobs)) // (4 * engine.workers)))
     parts = _component_parts(tasks, task_group, jobs, groups, candidates, share)
     if parts is not None:
         run(parts, jobs, only)
     else:
-        run([(part, []) for part in split(list(range(len(tasks))), 4 * engine.workers,
-                                          MIN_PAIRS)], jobs, only)
+        run([(part, []) for part in split(list(range(len(tasks))),
+                                          _part_count(len(tasks), engine), MIN_PAIRS)],
+            jobs, only)
         pending = _unsettled(jobs, _settled(tasks, related, head_tasks), only)
-        run([([], part) for part in split(list(range(len(pending))), 4 * engine.workers,
-                                          MIN_PAIRS)], pending, None)
+        run([([], part) for part in split(list(range(len(pending))),
+                                          _part_count(len(pending), engine), MIN_PAIRS)],
+            pending, None)
     rows.sort(key=lambda row: row.target)  # one row a target, in the order one process makes
     return related, rows
 
