@@ -22,17 +22,18 @@ from storytrace.model import Document, DocumentResult, Relation, Signals
 
 # Story floors, all in one place: each a little under what bench/stories.py measures
 # (bench/results/stories.txt). "batch"/"streaming": StoryClusterer, each document a family of
-# its own (measured batch 0.966 ECB+, 0.899 Multi-News, 0.978 METER; streaming 0.947, 0.863,
-# 0.987; METER with its same-day guard on look-alike cuts); "pipeline *": `storytrace.analyze`
+# its own (measured batch 0.966 ECB+, 0.899 Multi-News, 0.978 METER; streaming 0.953, 0.878,
+# 0.987 with weak reports moved at each read, 0.947, 0.863, 0.987 before; METER with its
+# same-day guard on look-alike cuts); "pipeline *": `storytrace.analyze`
 # (measured ECB+ 0.958 / 0.951, Multi-News 0.899 / 0.863). Multi-News is scored over its pages
 # with text (22 of 291 pages hold no article after cleaning), METER by catchline (its match
 # stage alone takes a minute: no pipeline floor).
 # ECB+ pipeline batch: 0.954 with the match stage's `rewritten` kind and its 12-word evidence
 # bar (without the bar, rewrites of short texts joined look-alike events: 0.944).
 FLOORS = {
-    "ecbplus": {"batch": 0.955, "streaming": 0.935, "pipeline batch": 0.95,
+    "ecbplus": {"batch": 0.955, "streaming": 0.94, "pipeline batch": 0.95,
                 "pipeline streaming": 0.925},
-    "multinews": {"batch": 0.89, "streaming": 0.85, "pipeline batch": 0.875,
+    "multinews": {"batch": 0.89, "streaming": 0.865, "pipeline batch": 0.875,
                   "pipeline streaming": 0.84},
     "meter": {"batch": 0.97, "streaming": 0.975},
 }  # fmt: skip
@@ -178,6 +179,47 @@ def test_a_lone_family_joins_the_story_of_its_nearest_family_when_that_link_is_s
     assert nearest.tolist() == [1, 0, 0, 0, 1]
     moved = _attach_lone_families(labels, nearest, nearest_similarity, 0.15)
     assert moved.tolist() == [0, 0, 0, 0, 2]
+
+
+def test_a_report_its_story_grew_away_from_moves_to_the_story_it_reads_like():
+    from storytrace.cluster.stories import _move_weak_reports, _story_similarity
+
+    # 0-2 are one story and 3-5 another; 6 was put with 0-2 (mean 0.1 to them, under the 0.15
+    # bar) but reads like 3-5 (mean 0.3); 7 was put with 3-5, is weak there (mean 0.1) and no
+    # closer to any other story, so it stays.
+    similarity = np.full((8, 8), 0.0)
+    similarity[:3, :3] = similarity[3:6, 3:6] = 0.5
+    similarity[6, :3] = similarity[:3, 6] = 0.1
+    similarity[6, 3:6] = similarity[3:6, 6] = 0.3
+    similarity[7, 3:6] = similarity[3:6, 7] = 0.1
+    np.fill_diagonal(similarity, 1.0)
+    labels = np.array([0, 0, 0, 1, 1, 1, 0, 1])
+    own = _story_similarity(labels, lambda m: similarity[np.ix_(m, m)])
+    moved = _move_weak_reports(labels, own, lambda rows: similarity[rows], 0.15)
+    assert moved.tolist() == [0, 0, 0, 1, 1, 1, 1, 1]
+    assert own[6] == pytest.approx(0.1) and own[7] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("corpus", ["ecbplus", "meter"])
+def test_a_streams_review_measures_each_report_against_its_story_as_the_blocks_do(corpus):
+    """The review reads each report's mean similarity to its story from the sums of the
+    stories' rows (every story at once); it is the mean over the story's block, on undated ECB+
+    and on dated METER (where stories spread over days are weighed as blocks)."""
+    from storytrace.cluster.stories import _story_similarity
+
+    rows = story_corpus(corpus)[:300]
+    families = [
+        [result(r["id"], t, r.get("date"))] for r, t in zip(rows, cleaned(rows), strict=True)
+    ]
+    stream = StoryClusterer().partial_fit(families)
+    labels = stream._labels.view().copy()
+    blocks = _story_similarity(labels, stream._seen_similarity)
+    stream._prefetch(np.arange(len(labels)))
+    sums = stream._own_story_means(labels)
+    stream._prefetched = None
+    assert np.array_equal(np.isnan(sums), np.isnan(blocks))
+    assert np.allclose(sums[~np.isnan(sums)], blocks[~np.isnan(blocks)], atol=1e-12)
+    assert (~np.isnan(sums)).sum() > 100
 
 
 def test_stories_of_mutual_nearest_families_merge_unless_they_are_look_alike_events():
