@@ -144,10 +144,10 @@ ATTACH_LONE_FAMILIES = True
 # close story instead of the next-best alone scored the same and took 3x longer (10,000 bench
 # families: about 70 s with the next-best, 218 s with all, 50-59 s without bridges).
 STREAMING_BRIDGES = True
-# When a stream's stories are read (`labels_`), batch mode's last two rules run over them: a
-# report alone in its story joins its nearest report's story (ATTACH_LONE_FAMILIES, at 1x the
-# bar) and stories of mutual nearest reports join unless the joined story would be cut
-# (MERGE_MUTUAL_NEIGHBOURS). Each report's nearest report is kept up to date as reports arrive
+# When a stream's stories are read (`labels_`), batch mode's last rules run over them: weak
+# reports move (MOVE_WEAK_REPORTS, below), a report alone in its story joins its nearest
+# report's story (ATTACH_LONE_FAMILIES, at 1x the bar) and stories of mutual nearest reports join
+# unless the joined story would be cut (MERGE_MUTUAL_NEIGHBOURS). Each report's nearest report is kept up to date as reports arrive
 # (from the similarities each arrival computes anyway). No new threshold. It replaces the
 # attachment each newcomer used to get on arrival (at twice the bar: at 1x, decided per
 # arrival, it chained Multi-News stories): with the review that rule changed nothing in file
