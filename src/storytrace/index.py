@@ -51,6 +51,7 @@ from storytrace.model import (
 from storytrace.stages import (
     clean_documents,
     document_results,
+    fact_extractions,
     story_records,
 )
 from storytrace.store.base import FORMAT_VERSION, Store, StoreError, chunks
@@ -661,7 +662,13 @@ class Index:
                 by_id[i].story = story_of[i] = story_id
             first[story_id] = position[ordered[0].members[0].id]
         with self._stage("facts"):
-            stories = story_records(story_families, by_id, self.engine)
+            extracted = None
+            if not self.one_shot:  # the documents' facts, kept for the next merge of a story
+                extracted = store.extractions(doc_ids)
+                made = fact_extractions(story_families, by_id, extracted, self.engine)
+                store.put_extractions(made)
+                extracted.update(made)
+            stories = story_records(story_families, by_id, self.engine, extracted)
         with self._stage("reuse"):
             self._reuse(story_families, story_of, doc_ids, by_id)
         self._keep_facts_notes(doc_ids, by_id)
@@ -770,9 +777,15 @@ class Index:
         if not docs:
             return []
         gone = {d.id for d in docs}
-        families = store.families({d.family for d in docs})
+        cited = self._cited(gone)
+        whole = {x for r in cited if r.kind in WHOLE_COPY_KINDS for x in (r.a, r.b)}
+        family_of = store.families_of(whole)
+        families = store.families({d.family for d in docs} | set(family_of.values()))
         story_of = {d.family: d.story for d in docs}
+        story_of.update({family: self.store.documents([doc_id])[0].story
+                         for doc_id, family in family_of.items() if family not in story_of})
         store.remove_documents(list(gone))
+        store.remove_relations((r.a, r.b) for r in cited)
         store.add_counts(*_counts(docs, -1))
         store.remove_families([f.id for f in families])
         left = {f.id: [m.id for m in f.members if m.id not in gone] for f in families}
@@ -780,13 +793,23 @@ class Index:
         for family in families:
             if left[family.id]:
                 self._regroup_kept(family.id, left[family.id], story_of[family.id], by_id)
-        dirty = {d.story for d in docs if d.story}
+        dirty = {d.story for d in docs if d.story} | {story_of[f.id] for f in families
+                                                       if story_of[f.id]}
         if store.count("units"):
             self._unfeed(gone, dirty, by_id)
         else:
             self._rebuild_stories(dirty, store.family_stories(), by_id)
         self._save_counters()
         return [d.id for d in docs]
+
+    def _cited(self, gone: set[str]) -> list[Relation]:
+        """The relations between kept texts that a removed one helped decide: a derivation is
+        measured against the union of a text's sources (`match.derivation_rows`), and what a
+        removed source explained is no longer evidence, so those relations go with it (their
+        families are grouped again)."""
+        return [r for r in self.store.relations(stage="match")
+                if r.a not in gone and r.b not in gone
+                and not gone.isdisjoint(r.metrics.get("sources", ()))]
 
     def _unfeed(self, gone: set[str], dirty: set[str], by_id: dict[str, DocumentResult]
                 ) -> None:

@@ -188,12 +188,13 @@ def story_title(families: list[Family], by_id: dict[str, DocumentResult]) -> str
 
 
 def story_record(story_id: str, families: list[Family],
-                 by_id: dict[str, DocumentResult]) -> Story:
-    """A story from its families (in input order): title, documents and merged facts."""
+                 by_id: dict[str, DocumentResult], extracted: dict | None = None) -> Story:
+    """A story from its families (in input order): title, documents and merged facts
+    (`extracted`: the documents' fact extractions made already, see `fact_extractions`)."""
     from storytrace.facts import story_facts
 
     doc_ids = [m.id for f in families for m in f.members]
-    facts, conflicts = story_facts([by_id[i] for i in doc_ids])
+    facts, conflicts = story_facts([by_id[i] for i in doc_ids], extracted)
     return Story(
         id=story_id,
         title=story_title(families, by_id),
@@ -205,18 +206,23 @@ def story_record(story_id: str, families: list[Family],
 
 
 def story_records(story_families: dict[str, list[Family]], by_id: dict[str, DocumentResult],
-                  engine: Engine | None = None) -> list[Story]:
+                  engine: Engine | None = None, extracted: dict | None = None) -> list[Story]:
     """`story_record` of each story (id -> its families in order), on the engine's workers
     when it has several. The facts stage notes on a document it cut short; those notes come
     back from the workers onto `by_id`'s documents, as a run in this process leaves them."""
     items = list(story_families.items())
+    extracted = extracted or {}
     if engine is None or engine.workers == 1 or len(items) < 2:
-        return [story_record(story_id, families, by_id) for story_id, families in items]
+        return [story_record(story_id, families, by_id, extracted)
+                for story_id, families in items]
     shipped = [(story_id, families, [by_id[m.id] for f in families for m in f.members])
                for story_id, families in items]
+    shipped = [(story_id, families, docs, {d.id: extracted[d.id] for d in docs
+                                           if d.id in extracted})
+               for story_id, families, docs in shipped]
     # Stories differ in size by 100x: consecutive parts of about equal document counts, 4 per
     # worker, so one part of big stories does not leave the other workers idle.
-    total = sum(len(docs) for _, _, docs in shipped)
+    total = sum(len(item[2]) for item in shipped)
     share = max(1, min(MAX_BATCH, total // (4 * engine.workers)))
     parts, part, size = [], [], 0
     for item in shipped:
@@ -236,14 +242,35 @@ def story_records(story_families: dict[str, list[Family]], by_id: dict[str, Docu
     return stories
 
 
-def _story_batch(items: list[tuple[str, list[Family], list[DocumentResult]]]
+def _story_batch(items: list[tuple[str, list[Family], list[DocumentResult], dict]]
                  ) -> list[tuple[Story, dict[str, list[str]]]]:
     out = []
-    for story_id, families, docs in items:
+    for story_id, families, docs, extracted in items:
         by_id = {d.id: d for d in docs}
-        story = story_record(story_id, families, by_id)
+        story = story_record(story_id, families, by_id, extracted)
         out.append((story, {d.id: d.notes for d in docs}))
     return out
+
+
+def fact_extractions(story_families: dict[str, list[Family]], by_id: dict[str, DocumentResult],
+                     kept: dict, engine: Engine | None = None) -> dict:
+    """The fact extractions (`facts.merge.Extraction`) these stories need that `kept` lacks
+    (none yet, or made against another reference date than the document has in its story
+    now), made on the engine's workers when it has several. One the time budget cut short is
+    left out: the story's merge extracts it again and notes the cut."""
+    from storytrace.facts.merge import extract_documents, references
+
+    wanted: list[tuple[str, str | None]] = []
+    for families in story_families.values():
+        docs = [by_id[m.id] for f in families for m in f.members]
+        for doc_id, reference in references(docs).items():
+            if doc_id not in kept or kept[doc_id][0] != reference:
+                wanted.append((doc_id, reference))
+    items = [(by_id[doc_id].clean_text, reference) for doc_id, reference in wanted]
+    parts = _parts(items, engine)
+    made = extract_documents(items) if parts is None else \
+        [e for part in engine.map_batches(extract_documents, parts) for e in part]
+    return {doc_id: e for (doc_id, _), e in zip(wanted, made, strict=True) if e is not None}
 
 
 def document_keys(texts: Sequence[str], options: MatchOptions) -> list[dict[str, np.ndarray]]:

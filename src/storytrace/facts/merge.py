@@ -78,16 +78,47 @@ def _extracted(text: str, reference: str | None
     return list(found), stopped_at, names_in_text
 
 
-def story_facts(documents: list[DocumentResult]) -> tuple[list[Fact], list[Conflict]]:
+# What one document states, as `story_facts` uses it: the date its relative dates were read
+# against, its fact mentions, and the full names in its text. An index keeps these per
+# document, so a story re-merged in a later process does not extract its old documents again.
+Extraction = tuple[str | None, list[FactMention], list[str]]
+
+
+def references(documents: list[DocumentResult]) -> dict[str, str | None]:
+    """The date each document's facts are read against in this story: its own, else the
+    story's (`_story_date`)."""
+    story_date = _story_date(documents)
+    return {doc.id: doc.date or story_date for doc in documents}
+
+
+def extract_documents(items: list[tuple[str, str | None]]) -> list[Extraction | None]:
+    """The extraction of each (clean text, reference date); None for one the time budget cut
+    short (it may find more next time, so it is not worth keeping)."""
+    out: list[Extraction | None] = []
+    for text, reference in items:
+        found, stopped_at, names_in_text = _extracted(text[:FACTS_MAX_CHARS], reference)
+        out.append(None if stopped_at is not None else (reference, found, names_in_text))
+    return out
+
+
+def story_facts(documents: list[DocumentResult],
+                extracted: dict[str, Extraction] | None = None
+                ) -> tuple[list[Fact], list[Conflict]]:
     """The facts the story's documents state (each with the documents that state it) and the
-    conflicts between them (each value with the documents that state it)."""
+    conflicts between them (each value with the documents that state it). `extracted`
+    (document id -> Extraction, optional): documents extracted already; one whose reference
+    date is not the one it has in this story is extracted again."""
     order = {doc.id: n for n, doc in enumerate(documents)}
     mentions: list[tuple[str, FactMention]] = []
     story_names: list[str] = []
     story_date = _story_date(documents)
     for doc in documents:
         text = doc.clean_text[:FACTS_MAX_CHARS]
-        found, stopped_at, names_in_text = _extracted(text, doc.date or story_date)
+        kept = (extracted or {}).get(doc.id)
+        if kept is not None and kept[0] == (doc.date or story_date):
+            found, stopped_at, names_in_text = list(kept[1]), None, kept[2]
+        else:
+            found, stopped_at, names_in_text = _extracted(text, doc.date or story_date)
         if stopped_at is not None:
             doc.notes.append(
                 f"facts: time budget of {FACTS_SECONDS_PER_DOCUMENT:g} s spent; text after "

@@ -172,6 +172,10 @@ class Store(ABC):
     def remove_reuse(self, stories: Iterable[str]) -> None: ...
 
     @abstractmethod
+    def remove_relations(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Remove the match relations between these (a, b) pairs."""
+
+    @abstractmethod
     def put_families(self, families: list[Family], first: dict[str, int]) -> None:
         """Insert or replace families (`first`: family id -> its first member's position)."""
 
@@ -224,6 +228,17 @@ class Store(ABC):
 
     @abstractmethod
     def line_counts(self, lines: Iterable[str]) -> dict[str, int]: ...
+
+    # -- fact extractions ---------------------------------------------------------------------
+    @abstractmethod
+    def extractions(self, ids: Iterable[str]) -> dict[str, tuple]:
+        """document id -> its kept `facts.merge.Extraction` (reference date, fact mentions,
+        full names), for the ids that have one."""
+
+    @abstractmethod
+    def put_extractions(self, extracted: dict[str, tuple]) -> None:
+        """Keep these documents' extractions (replacing what they had); a removed document's
+        go with it."""
 
     # -- input errors -------------------------------------------------------------------------
     @abstractmethod

@@ -72,11 +72,12 @@ CREATE TABLE IF NOT EXISTS units (n BIGINT, family VARCHAR, size INTEGER, docs V
 CREATE TABLE IF NOT EXISTS words (word VARCHAR, n BIGINT);
 CREATE TABLE IF NOT EXISTS lines (line VARCHAR, n BIGINT);
 CREATE TABLE IF NOT EXISTS errors (source VARCHAR, reason VARCHAR, record VARCHAR);
+CREATE TABLE IF NOT EXISTS extractions (seq BIGINT, reference VARCHAR, body VARCHAR);
 CREATE INDEX IF NOT EXISTS documents_id ON documents (id);
 """
 
 TABLES = ("documents", "keys", "containment", "containment_sizes", "relations", "families",
-          "stories", "units", "errors")
+          "stories", "units", "extractions", "errors")
 
 
 class DuckDBStore(Store):
@@ -340,6 +341,9 @@ class DuckDBStore(Store):
         self._ids_table("_gone", ids)
         self._do("DELETE FROM keys WHERE seq IN (SELECT seq FROM documents "
                  "JOIN _gone USING (id))")
+        if "extractions" in self._tables:
+            self._do("DELETE FROM extractions WHERE seq IN (SELECT seq FROM documents "
+                     "JOIN _gone USING (id))")
         self._remove_containment()
         self._do("DELETE FROM relations WHERE a IN (SELECT id FROM _gone) "
                          "OR b IN (SELECT id FROM _gone)")
@@ -592,6 +596,16 @@ class DuckDBStore(Store):
         rows = self.con.execute(f"SELECT body FROM relations {clause} {order}").fetchall()
         return [relation_from_dict(json.loads(body)) for (body,) in rows]
 
+    def remove_relations(self, pairs: Iterable[tuple[str, str]]) -> None:
+        pairs = list(pairs)
+        if not pairs:
+            return
+        self.con.register("_cut", pa.table({"a": pa.array([a for a, _ in pairs], pa.string()),
+                                            "b": pa.array([b for _, b in pairs], pa.string())}))
+        self._do("DELETE FROM relations WHERE stage = 'match' "
+                 "AND (a, b) IN (SELECT (a, b) FROM _cut)")
+        self.con.unregister("_cut")
+
     def remove_reuse(self, stories: Iterable[str]) -> None:
         self._ids_table("_gone", stories)
         self._do("DELETE FROM relations WHERE stage = 'reuse' "
@@ -686,6 +700,40 @@ class DuckDBStore(Store):
 
     def line_counts(self, lines: Iterable[str]) -> dict[str, int]:
         return self._counts("lines", "line", lines)
+
+    # -- fact extractions ---------------------------------------------------------------------
+    def extractions(self, ids: Iterable[str]) -> dict[str, tuple]:
+        from storytrace.facts.extract import FactMention
+
+        if "extractions" not in self._tables:  # an older file opened read-only
+            return {}
+        self._ids_table("_want", ids)
+        rows = self.con.execute(
+            "SELECT d.id, e.reference, e.body FROM extractions e "
+            "JOIN documents d USING (seq) JOIN _want USING (id)").fetchall()
+        out = {}
+        for doc_id, reference, body in rows:
+            kept = json.loads(body)
+            out[doc_id] = (reference, [FactMention(**m) for m in kept["mentions"]],
+                           kept["names"])
+        return out
+
+    def put_extractions(self, extracted: dict[str, tuple]) -> None:
+        if not extracted:
+            return
+        seqs = self.positions(extracted)
+        rows = [(seqs[doc_id], reference, json.dumps(
+                    {"mentions": [to_json_dict(m) for m in mentions], "names": names},
+                    ensure_ascii=False))
+                for doc_id, (reference, mentions, names) in extracted.items()
+                if doc_id in seqs]
+        table = pa.table({"seq": pa.array([r[0] for r in rows], pa.int64()),
+                          "reference": pa.array([r[1] for r in rows], pa.string()),
+                          "body": pa.array([r[2] for r in rows], pa.string())})
+        self.con.register("_extracted", table)
+        self._do("DELETE FROM extractions WHERE seq IN (SELECT seq FROM _extracted)")
+        self._do("INSERT INTO extractions SELECT seq, reference, body FROM _extracted")
+        self.con.unregister("_extracted")
 
     # -- input errors -------------------------------------------------------------------------
     def add_errors(self, errors: list[InputError]) -> None:
