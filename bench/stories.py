@@ -457,7 +457,9 @@ def calibration_table(corpora: list[Corpus]) -> None:
         for label, names in CALIBRATION_FEATURES.items():
             x = np.column_stack([features[k] for k in names])
             fit = LogisticRegression(C=100.0, max_iter=5000).fit(
-                np.vstack([np.column_stack([evidence[c.name][0][k] for k in names]) for c in others]),
+                np.vstack(
+                    [np.column_stack([evidence[c.name][0][k] for k in names]) for c in others]
+                ),
                 np.concatenate([evidence[c.name][1] for c in others]),
             )
             p = fit.predict_proba(x)[:, 1]
@@ -468,7 +470,9 @@ def calibration_table(corpora: list[Corpus]) -> None:
             if names == ("s",):
                 threshold = -fit.intercept_[0] / fit.coef_[0, 0]
                 families = corpus.families()
-                labels = StoryClusterer(min_similarity=float(np.clip(threshold, 0, 1))).fit(families)
+                labels = StoryClusterer(min_similarity=float(np.clip(threshold, 0, 1))).fit(
+                    families
+                )
                 bar = f"{threshold:6.3f}"
                 f1 = f"{score(corpus, labels.labels_)['F1']:6.3f}"
             coefficients = " ".join(
@@ -488,7 +492,9 @@ def main() -> int:
     parser.add_argument("--no-loco", action="store_true", help="skip the leave-one-out grid")
     parser.add_argument("--no-analyze", action="store_true", help="skip the pipeline rows")
     parser.add_argument(
-        "--only-calibration", action="store_true", help="print the same-event probability table only"
+        "--only-calibration",
+        action="store_true",
+        help="print the same-event probability table only",
     )
     args = parser.parse_args()
     embedder = None

@@ -1008,7 +1008,9 @@ def _story_similarity(report_story: np.ndarray, block: Callable) -> np.ndarray:
     start = 0
     while start < len(stories):
         stop, size = start, 0
-        while stop < len(stories) and (stop == start or size + len(stories[stop]) <= _STORY_BLOCK_REPORTS):
+        while stop < len(stories) and (
+            stop == start or size + len(stories[stop]) <= _STORY_BLOCK_REPORTS
+        ):
             size += len(stories[stop])
             stop += 1
         rows = np.sort(np.concatenate(stories[start:stop]))
