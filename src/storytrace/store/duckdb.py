@@ -73,8 +73,9 @@ CREATE TABLE IF NOT EXISTS words (word VARCHAR, n BIGINT);
 CREATE TABLE IF NOT EXISTS lines (line VARCHAR, n BIGINT);
 CREATE TABLE IF NOT EXISTS errors (source VARCHAR, reason VARCHAR, record VARCHAR);
 CREATE TABLE IF NOT EXISTS extractions (seq BIGINT, reference VARCHAR, body VARCHAR);
-CREATE INDEX IF NOT EXISTS documents_id ON documents (id);
 """
+# Made after an older file's upgrade: DuckDB cannot ALTER a table that has an index.
+_INDEXES = "CREATE INDEX IF NOT EXISTS documents_id ON documents (id);"
 
 TABLES = ("documents", "keys", "containment", "containment_sizes", "relations", "families",
           "stories", "units", "extractions", "errors")
@@ -117,6 +118,8 @@ class DuckDBStore(Store):
                 f"({FORMAT_VERSION}); upgrade storytrace")
         elif version is not None and int(version) < FORMAT_VERSION and not read_only:
             self._upgrade()
+        if not read_only:
+            self._do(_INDEXES)
         columns = {r[0] for r in self.con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = 'documents'").fetchall()}
         # A version 1 file opened read-only has no story_similarity column: read it as NULL.
@@ -185,6 +188,7 @@ class DuckDBStore(Store):
         story_similarity. 2 -> 3: the containment table (created empty by the schema); its
         keys are computed from the stored texts by the next add (`containment_pending`)."""
         version = int(self.get_meta("format_version"))
+        self._do("DROP INDEX IF EXISTS documents_id")  # DuckDB alters no table with an index
         self._do("ALTER TABLE documents ADD COLUMN IF NOT EXISTS story_similarity DOUBLE")
         if version < 3 and self._one("SELECT count(*) FROM documents")[0]:
             self.set_meta("containment_pending", True)
