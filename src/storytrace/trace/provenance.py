@@ -84,7 +84,10 @@ def trace_family(
     """
     if not members:
         raise ValueError("a family needs at least one member")
-    attributions = {d.id: d.attribution or find_attribution(d.clean_text) for d in members}
+    # The signals stage found each document's attribution already (an empty list when its text
+    # names none: looking again finds nothing, and cost 3.9 of trace's 4.4 s at 3,000 documents).
+    attributions = {d.id: d.attribution if d.attribution is not None
+                    else find_attribution(d.clean_text) for d in members}
     if len(members) == 1:
         doc = members[0]
         reasons = ["the only document of its family"]
