@@ -589,10 +589,10 @@ def test_a_document_that_breaks_a_later_stage_costs_only_itself(monkeypatch):
 
     story_facts = storytrace.facts.story_facts
 
-    def fragile(documents):  # a story-level stage with a bug that one text triggers
+    def fragile(documents, *rest):  # a story-level stage with a bug that one text triggers
         if any("POISON" in d.clean_text for d in documents):
             raise RecursionError("a bug in a story stage")
-        return story_facts(documents)
+        return story_facts(documents, *rest)
 
     monkeypatch.setattr(storytrace.facts, "story_facts", fragile)
     texts = [GOOD[0], GOOD[1], DEEP, "This POISON article breaks the story stage, once merged.",
@@ -612,10 +612,10 @@ def test_index_add_moves_a_document_that_breaks_a_stage_to_the_errors(monkeypatc
 
     story_facts = storytrace.facts.story_facts
 
-    def fragile(documents):
+    def fragile(documents, *rest):
         if any("POISON" in d.clean_text for d in documents):
             raise ValueError("a bug in a story stage")
-        return story_facts(documents)
+        return story_facts(documents, *rest)
 
     monkeypatch.setattr(storytrace.facts, "story_facts", fragile)
     inbox = tmp_path / "inbox"
