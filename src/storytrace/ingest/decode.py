@@ -19,52 +19,7 @@ class DecodeError(ValueError):
     """Why some bytes are not a text document."""
 
 
-def gunzip_stream(stream: BinaryIO, limits: Limits = LIMITS, max_bytes: int | None = None,
-                  ) -> Iterator[bytes]:
-    """The decompressed bytes of a gzip stream (every member), chunk by chunk.
-
-    Stops with DecodeError before the output passes `max_bytes` (default: one document) or
-    the compression ratio passes `limits.max_compression_ratio`, so a bomb costs one chunk
-    of memory, not its inflated size.
-    """
-    limit = limits.max_document_bytes if max_bytes is None else max_bytes
-    read_in = written = 0
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    in_member = False  # the inflater has been fed part of a member it has not finished
-    pending = b""
-    while True:
-        if not pending:
-            pending = stream.read(limits.chunk_bytes)
-            read_in += len(pending)
-            if not pending:
-                break
-        try:
-            out = inflater.decompress(pending, limits.chunk_bytes)
-        except zlib.error as exc:
-            raise DecodeError(f"not a valid gzip file ({exc})") from exc
-        in_member = True
-        pending = inflater.unconsumed_tail
-        if inflater.eof:  # one member ended; another may follow (concatenated gzip)
-            pending = inflater.unused_data + pending
-            inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-            in_member = False
-            if not pending.strip(b"\x00"):  # padding after the last member
-                pending = b""
-        written += len(out)
-        if written > limit:
-            raise DecodeError(f"decompresses to more than {limit:,} bytes (limit)")
-        if written > limits.ratio_floor_bytes and written > read_in * limits.max_compression_ratio:
-            raise DecodeError(
-                f"decompression bomb: over {limits.max_compression_ratio:g}x its compressed size"
-            )
-        if out:
-            yield out
-    if in_member:
-        raise DecodeError("truncated gzip file (it ends inside compressed data)")
-
-
-# The compressions a file name may end in, and what to call each in a message. gzip is read by
-# `gunzip_stream`; the others through their file objects, which hand out bounded chunks.
+# The compressions a file name may end in, and what to call each in a message.
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "Zstandard"}
 
 
@@ -85,31 +40,28 @@ class _Counted:
         self.read_in += len(data)
         return data
 
-    def readinto(self, buffer) -> int:
-        n = self.stream.readinto(buffer)
-        self.read_in += n or 0
-        return n
-
-    def readable(self) -> bool:
-        return True
-
 
 def decompress_stream(stream: BinaryIO, name: str, limits: Limits = LIMITS,
                       max_bytes: int | None = None) -> Iterator[bytes]:
-    """The decompressed bytes of a stream whose file `name` ends in a COMPRESSIONS suffix,
-    chunk by chunk, with `gunzip_stream`'s limits (size, compression ratio, truncation)."""
-    suffix = compression(name)
-    if suffix == ".gz":
-        yield from gunzip_stream(stream, limits, max_bytes)
-        return
+    """The decompressed bytes of a stream whose file `name` ends in a COMPRESSIONS suffix
+    (every member or frame of a concatenated file), chunk by chunk.
+
+    Stops with DecodeError before the output passes `max_bytes` (default: one document) or
+    the compression ratio passes `limits.max_compression_ratio`, so a bomb costs a chunk of
+    memory, not its inflated size; a file that is not of its compression, or ends inside
+    compressed data, is a DecodeError too.
+    """
     import bz2
     import lzma
 
+    suffix = compression(name)
     label = COMPRESSIONS[suffix]
     limit = limits.max_document_bytes if max_bytes is None else max_bytes
     counted = _Counted(stream)
-    if suffix == ".zst":
-        chunks = _unzstd(counted, label)
+    if suffix == ".gz":
+        chunks = _gunzip(counted, limits.chunk_bytes)
+    elif suffix == ".zst":
+        chunks = _unzstd(counted)
     else:
         chunks = _read_file((bz2.BZ2File if suffix == ".bz2" else lzma.LZMAFile)(counted),
                             label, limits.chunk_bytes)
@@ -123,6 +75,34 @@ def decompress_stream(stream: BinaryIO, name: str, limits: Limits = LIMITS,
             raise DecodeError(f"decompression bomb: over {limits.max_compression_ratio:g}x "
                               "its compressed size")
         yield out
+
+
+def _gunzip(counted: _Counted, size: int) -> Iterator[bytes]:
+    """The chunks (at most `size` bytes each) of a gzip stream, every member."""
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    in_member = False  # the inflater has been fed part of a member it has not finished
+    pending = b""
+    while True:
+        if not pending:
+            pending = counted.read(size)
+            if not pending:
+                break
+        try:
+            out = inflater.decompress(pending, size)
+        except zlib.error as exc:
+            raise DecodeError(f"not a valid gzip file ({exc})") from exc
+        in_member = True
+        pending = inflater.unconsumed_tail
+        if inflater.eof:  # one member ended; another may follow (concatenated gzip)
+            pending = inflater.unused_data + pending
+            inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            in_member = False
+            if not pending.strip(b"\x00"):  # padding after the last member
+                pending = b""
+        if out:
+            yield out
+    if in_member:
+        raise DecodeError("truncated gzip file (it ends inside compressed data)")
 
 
 def _read_file(reader, label: str, size: int) -> Iterator[bytes]:
@@ -148,7 +128,7 @@ def _read_file(reader, label: str, size: int) -> Iterator[bytes]:
 _ZSTD_FEED = 1024
 
 
-def _unzstd(counted: _Counted, label: str) -> Iterator[bytes]:
+def _unzstd(counted: _Counted) -> Iterator[bytes]:
     """The chunks of a Zstandard stream (every frame), refusing one that ends inside a frame."""
     import zstandard
 
@@ -164,7 +144,7 @@ def _unzstd(counted: _Counted, label: str) -> Iterator[bytes]:
         try:
             out = inflater.decompress(piece)
         except zstandard.ZstdError as exc:
-            raise DecodeError(f"not a valid {label} file ({exc})") from exc
+            raise DecodeError(f"not a valid Zstandard file ({exc})") from exc
         in_frame = True
         if inflater.eof:  # one frame ended; another may follow
             pending = inflater.unused_data + pending
@@ -173,16 +153,7 @@ def _unzstd(counted: _Counted, label: str) -> Iterator[bytes]:
         if out:
             yield out
     if in_frame:
-        raise DecodeError(f"truncated {label} file (it ends inside compressed data)")
-
-
-def gunzip(data: bytes, name: str, limits: Limits = LIMITS) -> bytes:
-    """`data` decompressed when `name` ends in .gz (within the limits), else `data`."""
-    if not name.endswith(".gz"):
-        return data
-    import io
-
-    return b"".join(gunzip_stream(io.BytesIO(data), limits))
+        raise DecodeError("truncated Zstandard file (it ends inside compressed data)")
 
 
 def looks_binary(data: bytes) -> bool:
