@@ -207,6 +207,17 @@ def _keys(texts: list[str], config: Config, engine=None) -> list[dict[str, np.nd
     return candidate_keys(texts, config.match, engine) if texts else []
 
 
+def _keys_by_id(new: list[DocumentResult], new_keys: list[dict[str, np.ndarray]],
+                partners: list[DocumentResult], config: Config, engine=None
+                ) -> dict[str, dict[str, np.ndarray]]:
+    """Every text's candidate keys by id: the new texts' (made for the store's join) and their
+    stored partners', made once for the match stage's two uses after it."""
+    keys = dict(zip([d.id for d in new], new_keys, strict=True))
+    keys.update(zip([d.id for d in partners],
+                    _keys([d.clean_text for d in partners], config, engine), strict=True))
+    return keys
+
+
 def _family_date(docs: list[DocumentResult]) -> date | None:
     from storytrace.cluster.stories import family_date
 
@@ -346,12 +357,8 @@ class Index:
             results = document_results(new, cleaned, engine=self.engine)
         with self._stage("match"):
             partners = self._partners(results)
-            keys = None  # each text's candidate keys, made once for the three uses here
-            if self._keys is not None:
-                keys = dict(zip([d.id for d in results], self._keys, strict=True))
-                keys.update(zip([d.id for d in partners],
-                                _keys([d.clean_text for d in partners], config, self.engine),
-                                strict=True))
+            keys = None if self._keys is None else \
+                _keys_by_id(results, self._keys, partners, config, self.engine)
             together = _candidates_only(partners, results, config, self.engine, keys)
             new_ids = {d.id for d in results}
             relations = _find_relations(together, new_ids, config, self.engine, keys)
@@ -738,9 +745,7 @@ class Index:
         result = document_results([doc], clean_corpus([doc], self.config.clean))[0]
         mine = _keys([result.clean_text], self.config)
         partners = self.store.documents(self._stored_candidates(mine)[0])
-        keys = {result.id: mine[0]}  # each text's candidate keys, made once
-        keys.update(zip([d.id for d in partners],
-                        _keys([d.clean_text for d in partners], self.config), strict=True))
+        keys = _keys_by_id([result], mine, partners, self.config)
         together = _candidates_only(partners, [result], self.config, keys=keys)
         partners = together[:-1]
         relations = _find_relations(together, {result.id}, self.config, keys=keys)
@@ -779,22 +784,21 @@ class Index:
         gone = {d.id for d in docs}
         cited = self._cited(gone)
         whole = {x for r in cited if r.kind in WHOLE_COPY_KINDS for x in (r.a, r.b)}
-        family_of = store.families_of(whole)
-        families = store.families({d.family for d in docs} | set(family_of.values()))
-        story_of = {d.family: d.story for d in docs}
-        story_of.update({family: self.store.documents([doc_id])[0].story
-                         for doc_id, family in family_of.items() if family not in story_of})
+        families = store.families({d.family for d in docs}
+                                  | set(store.families_of(whole).values()))
         store.remove_documents(list(gone))
         store.remove_relations((r.a, r.b) for r in cited)
         store.add_counts(*_counts(docs, -1))
         store.remove_families([f.id for f in families])
         left = {f.id: [m.id for m in f.members if m.id not in gone] for f in families}
         by_id = {d.id: d for d in store.documents([i for ids in left.values() for i in ids])}
+        story_of = {d.family: d.story for d in docs}  # a family's documents share its story
+        story_of.update({f.id: by_id[left[f.id][0]].story for f in families
+                         if f.id not in story_of})
         for family in families:
             if left[family.id]:
                 self._regroup_kept(family.id, left[family.id], story_of[family.id], by_id)
-        dirty = {d.story for d in docs if d.story} | {story_of[f.id] for f in families
-                                                       if story_of[f.id]}
+        dirty = {story for story in story_of.values() if story}
         if store.count("units"):
             self._unfeed(gone, dirty, by_id)
         else:

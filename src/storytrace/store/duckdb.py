@@ -345,9 +345,8 @@ class DuckDBStore(Store):
         self._ids_table("_gone", ids)
         self._do("DELETE FROM keys WHERE seq IN (SELECT seq FROM documents "
                  "JOIN _gone USING (id))")
-        if "extractions" in self._tables:
-            self._do("DELETE FROM extractions WHERE seq IN (SELECT seq FROM documents "
-                     "JOIN _gone USING (id))")
+        self._do("DELETE FROM extractions WHERE seq IN (SELECT seq FROM documents "
+                 "JOIN _gone USING (id))")
         self._remove_containment()
         self._do("DELETE FROM relations WHERE a IN (SELECT id FROM _gone) "
                          "OR b IN (SELECT id FROM _gone)")
@@ -726,18 +725,16 @@ class DuckDBStore(Store):
         if not extracted:
             return
         seqs = self.positions(extracted)
-        rows = [(seqs[doc_id], reference, json.dumps(
-                    {"mentions": [to_json_dict(m) for m in mentions], "names": names},
-                    ensure_ascii=False))
-                for doc_id, (reference, mentions, names) in extracted.items()
-                if doc_id in seqs]
-        table = pa.table({"seq": pa.array([r[0] for r in rows], pa.int64()),
-                          "reference": pa.array([r[1] for r in rows], pa.string()),
-                          "body": pa.array([r[2] for r in rows], pa.string())})
-        self.con.register("_extracted", table)
-        self._do("DELETE FROM extractions WHERE seq IN (SELECT seq FROM _extracted)")
-        self._do("INSERT INTO extractions SELECT seq, reference, body FROM _extracted")
-        self.con.unregister("_extracted")
+        kept = {doc_id: e for doc_id, e in extracted.items() if doc_id in seqs}
+        self._ids_table("_gone", kept)
+        self._do("DELETE FROM extractions WHERE seq IN (SELECT seq FROM documents "
+                 "JOIN _gone USING (id))")
+        self._insert("extractions", {
+            "seq": pa.array([seqs[doc_id] for doc_id in kept], pa.int64()),
+            "reference": pa.array([reference for reference, _, _ in kept.values()], pa.string()),
+            "body": pa.array([json.dumps({"mentions": [to_json_dict(m) for m in mentions],
+                                          "names": names}, ensure_ascii=False)
+                              for _, mentions, names in kept.values()], pa.string())})
 
     # -- input errors -------------------------------------------------------------------------
     def add_errors(self, errors: list[InputError]) -> None:
