@@ -112,13 +112,14 @@ def story_facts(documents: list[DocumentResult],
     mentions: list[tuple[str, FactMention]] = []
     story_names: list[str] = []
     story_date = _story_date(documents)
+    reference_of = references(documents)
     for doc in documents:
         text = doc.clean_text[:FACTS_MAX_CHARS]
         kept = (extracted or {}).get(doc.id)
-        if kept is not None and kept[0] == (doc.date or story_date):
+        if kept is not None and kept[0] == reference_of[doc.id]:
             found, stopped_at, names_in_text = list(kept[1]), None, kept[2]
         else:
-            found, stopped_at, names_in_text = _extracted(text, doc.date or story_date)
+            found, stopped_at, names_in_text = _extracted(text, reference_of[doc.id])
         if stopped_at is not None:
             doc.notes.append(
                 f"facts: time budget of {FACTS_SECONDS_PER_DOCUMENT:g} s spent; text after "

@@ -313,24 +313,15 @@ def _component_parts(tasks: list[tuple[int, int, str]], task_group: list[int],
                      share: int) -> list[tuple[list[int], list[int]]] | None:
     """(task indices, job indices) of each part of about `share` tasks and jobs, made of whole
     components; None when a component alone is more than MAX_COMPONENT_SHARES shares."""
-    parent = list(range(len(groups)))
+    from storytrace.cluster.components import group_of
 
-    def root(g: int) -> int:
-        while parent[g] != g:
-            parent[g] = parent[parent[g]]
-            g = parent[g]
-        return g
-
-    for x, y in candidates:
-        rx, ry = root(x), root(y)
-        if rx != ry:
-            parent[max(rx, ry)] = min(rx, ry)  # a component is named by its first group
-    group_of = {members[0]: g for g, members in enumerate(groups)}
+    component = group_of(range(len(groups)), candidates)  # named by its first group
+    group_at_head = {members[0]: g for g, members in enumerate(groups)}
     work: dict[int, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
     for t, g in enumerate(task_group):
-        work[root(g)][0].append(t)
+        work[component[g]][0].append(t)
     for j, (x, _) in enumerate(jobs):
-        work[root(group_of[x])][1].append(j)
+        work[component[group_at_head[x]]][1].append(j)
     if max(len(t) + len(j) for t, j in work.values()) > MAX_COMPONENT_SHARES * share:
         return None
     parts: list[tuple[list[int], list[int]]] = []
