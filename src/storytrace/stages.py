@@ -52,11 +52,11 @@ def _parts(items: list, engine: Engine | None) -> list[list] | None:
     """`items` in batches for the engine's workers (at least 4 a worker, so a slow batch does
     not leave the others idle; none under MIN_BATCH or over MAX_BATCH unless it must be); None
     when the engine has one worker."""
-    from storytrace.engines import split
+    from storytrace.engines import part_count, split
 
     if engine is None or engine.workers == 1 or not items:
         return None
-    return split(items, max(4 * engine.workers, -(-len(items) // MAX_BATCH)), MIN_BATCH)
+    return split(items, part_count(len(items), engine.workers, MAX_BATCH), MIN_BATCH)
 
 
 def clean_documents(docs: list[Document], options: CleanOptions,

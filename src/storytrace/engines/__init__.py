@@ -82,6 +82,13 @@ def batched(items: Iterable[B], size: int) -> Iterator[list[B]]:
         yield batch
 
 
+def part_count(n_items: int, workers: int, max_size: int) -> int:
+    """How many parts to cut `n_items` into for `workers`: at least 4 a worker, so one slow
+    part does not leave the others idle, and enough that none holds over `max_size` (the
+    parts in flight, two a worker, are held in memory)."""
+    return max(4 * workers, -(-n_items // max_size))
+
+
 def split(items: list[B], parts: int, min_size: int = 1) -> list[list[B]]:
     """`items` in at most `parts` consecutive lists of near-equal size (none under min_size
     unless there are fewer items), for a stage that holds its whole input already."""
@@ -97,4 +104,5 @@ def split(items: list[B], parts: int, min_size: int = 1) -> list[list[B]]:
     return out
 
 
-__all__ = ["ENGINES", "Engine", "batched", "default_workers", "get_engine", "split"]
+__all__ = ["ENGINES", "Engine", "batched", "default_workers", "get_engine", "part_count",
+           "split"]

@@ -65,7 +65,9 @@ def _parts(items: list, engine: Engine | None, min_size: int) -> list[list] | No
 
 
 def _part_count(n_items: int, engine: Engine) -> int:
-    return max(4 * engine.workers, -(-n_items // MAX_PART))
+    from storytrace.engines import part_count
+
+    return part_count(n_items, engine.workers, MAX_PART)
 
 
 def candidate_keys(texts: list[str], options: MatchOptions,
