@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,20 +51,48 @@ def _rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.open(encoding="utf-8")]
 
 
-def _storytrace(path: Path, n: int, single: int, batch: int, queries: int, work: Path) -> dict:
+def _build(index_path: Path, rows: list[dict], batch: int) -> dict:
+    """Add `rows` to the index at `index_path` in batches of `batch` (the rows it already
+    holds are skipped by the index itself, so an interrupted build resumes). Its record
+    (`<index>.build.json`: rows, seconds, peak RSS, commit) is kept beside the file, so a
+    later run that reuses the index (`--keep`) prints the rate of the run that built it."""
+    from dedup import _rss_mb
+
+    from storytrace.index import Index
+
+    record = index_path.with_name(index_path.name + ".build.json")
+    done = json.loads(record.read_text()) if record.exists() else {"documents": 0, "seconds": 0.0}
+    with Index.open(index_path) as index:
+        held = index.stats()["documents"]
+        if held < len(rows):
+            started = time.perf_counter()
+            for start in range(held, len(rows), batch):
+                index.add(rows[start:start + batch], batch_size=batch)
+                print(f"  built {min(start + batch, len(rows)):,}/{len(rows):,} "
+                      f"{time.perf_counter() - started:.0f} s, RSS peak {_rss_mb('VmHWM'):.0f} MB",
+                      file=sys.stderr, flush=True)
+            done = {"documents": done["documents"] + len(rows) - held,
+                    "seconds": done["seconds"] + time.perf_counter() - started,
+                    "rss_mb": max(done.get("rss_mb", 0.0), _rss_mb("VmHWM")),
+                    "commit": _commit(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+            index.store.checkpoint()
+            record.write_text(json.dumps(done))
+    return done
+
+
+def _storytrace(path: Path, n: int, single: int, batch: int, queries: int, work: Path,
+                keep: Path | None) -> dict:
     from dedup import _rss_mb
 
     from storytrace.index import Index
 
     rows = _rows(path)
     stored, held_out = rows[:n], rows[n:n + queries]
-    index_path = work / "bench.duckdb"
-    times: dict[str, float] = {}
+    built = _build(keep or work / "kept.duckdb", stored[:n - single], batch)
+    index_path = work / "bench.duckdb"  # the singles go to a copy: a kept index stays reusable
+    shutil.copy(keep or work / "kept.duckdb", index_path)
     single_seconds: list[float] = []
     with Index.open(index_path) as index:
-        started = time.perf_counter()
-        index.add(stored[:n - single], batch_size=batch)
-        times["batched"] = time.perf_counter() - started
         for row in stored[n - single:]:
             t0 = time.perf_counter()
             index.add([row])
@@ -75,15 +104,16 @@ def _storytrace(path: Path, n: int, single: int, batch: int, queries: int, work:
             latencies.append(time.perf_counter() - t0)
         counts = index.stats()
         index.store.checkpoint()
-    size = sum(p.stat().st_size for p in work.glob("bench.duckdb*"))
+    size = index_path.stat().st_size
     return {
-        "batched_rate": (n - single) / times["batched"],
+        "batched_rate": built["documents"] / built["seconds"],
+        "built": built,
         "single_rate": single / sum(single_seconds) if single else 0.0,
         "single_p50_ms": 1000 * float(np.percentile(single_seconds, 50)) if single else 0.0,
         "query_p50_ms": 1000 * float(np.percentile(latencies, 50)),
         "query_p99_ms": 1000 * float(np.percentile(latencies, 99)),
         "disk_mb": size / 1e6,
-        "rss_mb": _rss_mb("VmHWM"),
+        "rss_mb": max(_rss_mb("VmHWM"), built.get("rss_mb", 0.0)),
         "families": counts["families"],
         "stories": counts["stories"],
     }
@@ -127,11 +157,17 @@ def _datasketch(path: Path, n: int, queries: int) -> dict:
     }
 
 
-def worker(engine: str, path: str, n: int, single: int, batch: int, queries: int) -> None:
+def _commit() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                          check=False, text=True, cwd=HERE).stdout.strip()
+
+
+def worker(engine: str, path: str, n: int, single: int, batch: int, queries: int,
+           keep: Path | None) -> None:
     sys.path.insert(0, str(HERE))
     with tempfile.TemporaryDirectory() as tmp:
         if engine == "storytrace":
-            found = _storytrace(Path(path), n, single, batch, queries, Path(tmp))
+            found = _storytrace(Path(path), n, single, batch, queries, Path(tmp), keep)
         else:
             found = _datasketch(Path(path), n, queries)
     print(json.dumps(found))
@@ -143,31 +179,43 @@ def main() -> int:
     parser.add_argument("--single", type=int, default=200, help="last documents added singly")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--keep", type=Path,
+                        help="keep the batched index in this file and reuse it on a re-run "
+                             "(one size only): a 100,000-document build takes hours")
+    parser.add_argument("--engines", default="datasketch,storytrace")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         engine, path = args.worker
-        worker(engine, path, int(args.sizes), args.single, args.batch, args.queries)
+        worker(engine, path, int(args.sizes), args.single, args.batch, args.queries, args.keep)
         return 0
+    if args.keep and "," in args.sizes:
+        parser.error("--keep holds one index: give one size")
     header = (f"{'engine':<11} {'docs':>6} {'add/s batch':>11} {'add/s one':>9} "
               f"{'one p50 ms':>10} {'query p50':>9} {'query p99':>9} {'disk MB':>7} "
               f"{'RSS MB':>7} {'families':>8} {'stories':>7}")
     lines = [header]
     print(header)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")  # the code measured: HEAD at start
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            check=False, text=True, cwd=HERE).stdout.strip()
+    commit = _commit()
+    notes = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.sizes.split(",")):
             path = Path(tmp) / f"corpus-{n}.jsonl"
             _corpus(path, n, args.queries)
-            for engine in ("datasketch", "storytrace"):
+            for engine in args.engines.split(","):
                 done = subprocess.run(
                     [sys.executable, __file__, "--worker", engine, str(path), "--sizes", str(n),
                      "--single", str(args.single), "--batch", str(args.batch),
-                     "--queries", str(args.queries)],
-                    capture_output=True, text=True, check=True)
+                     "--queries", str(args.queries),
+                     *(["--keep", str(args.keep.resolve())] if args.keep else [])],
+                    stdout=subprocess.PIPE, text=True, check=True)
                 r = json.loads(done.stdout.strip().splitlines()[-1])
+                if "built" in r:
+                    b = r["built"]
+                    notes.append(f"# batched phase: {b['documents']:,} documents added in "
+                                 f"{b['seconds']:.0f} s by commit {b.get('commit', '?')} "
+                                 f"({b.get('date', '?')}); the rest by commit {commit}")
                 line = (f"{engine:<11} {n:>6} {r['batched_rate']:>11.1f} {r['single_rate']:>9.1f} "
                         f"{r['single_p50_ms']:>10.1f} {r['query_p50_ms']:>9.1f} "
                         f"{r['query_p99_ms']:>9.1f} {r['disk_mb']:>7.1f} {r['rss_mb']:>7.0f} "
@@ -179,8 +227,9 @@ def main() -> int:
     with RESULTS.open("a", encoding="utf-8") as out:
         out.write(f"\n# {stamp}, commit {commit}; command: PYTHONPATH=src python bench/index.py "
                   f"--sizes {args.sizes} --single {args.single} --batch {args.batch} "
-                  f"--queries {args.queries}\n")
-        out.write("\n".join(lines) + "\n")
+                  f"--queries {args.queries}"
+                  + (f" --keep {args.keep}" if args.keep else "") + "\n")
+        out.write("\n".join(lines + notes) + "\n")
     return 0
 
 
