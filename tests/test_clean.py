@@ -340,3 +340,82 @@ def test_a_document_emptied_by_corpus_repetition_says_so_and_keeps_its_lines():
         assert any("repeats in other documents" in note for note in cleaned[f"r{n}"].notes)
     for n in range(2):
         assert cleaned[f"o{n}"].text == others[n] and not cleaned[f"o{n}"].notes
+
+
+# The prose test as first written (every word split twice, the headline test on every line): the
+# line classifier's shortcuts must give its answers.
+def _plain_is_prose(text: str, stopwords: frozenset[str], min_words: int = 10) -> bool:
+    from storytrace.clean.lines import _WORD, _ends_sentence, _headline_start
+
+    if len(text.split()) < min_words:
+        return False
+    words = _WORD.findall(text)
+    if not words or _headline_start(words, stopwords):
+        return False
+    stop = sum(word.lower() in stopwords for word in words) / len(words)
+    return (_ends_sentence(text) and stop >= 0.15) or stop >= 0.30
+
+
+def _real_lines() -> list[str]:
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((DATA / "aeb" / "flat").glob("*.txt"))]
+    for name in ("multinews/dev.jsonl", "meter/docs.jsonl", "ecbplus/dev.jsonl"):
+        with (DATA / name).open(encoding="utf-8") as rows:
+            texts += [json.loads(row)["text"] for row in rows]
+    return list(dict.fromkeys(" ".join(line.split()) for t in texts for line in t.splitlines()
+                              if line.split()))
+
+
+def test_the_prose_shortcuts_judge_every_real_line_as_the_plain_rules_do():
+    from storytrace.clean.language import stopwords_for
+    from storytrace.clean.lines import _ascii_stopwords, _is_prose
+
+    lines = _real_lines()
+    assert len(lines) > 30_000
+    for language in ("en", "de"):
+        stopwords = stopwords_for(language)
+        ascii_stopwords = _ascii_stopwords(stopwords)
+        for line in lines:
+            n = len(line.split())
+            assert _is_prose(line, n, stopwords, 10, ascii_stopwords) == \
+                _plain_is_prose(line, stopwords), line
+
+
+_WORDS = st.sampled_from(["the", "The", "THE", "tHe", "of", "Of", "OF", "and", "And", "in", "IN",
+                          "a", "A", "Police", "SEEK", "tips", "Elk", "x9", "2021", "U.S.", "Poached",
+                          "river", "Monday", "crowds", "Mesa", "IRS", "bank", "Z",
+                          "don’t", "“Yes,”", "said.", "—", "(AP)", "café", "naïve", "_x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORDS, min_size=10, max_size=30), st.sampled_from(["", ".", "!", ":", "”"]))
+def test_the_prose_shortcuts_agree_with_the_plain_rules_on_any_mix_of_case(words, end):
+    from storytrace.clean.language import stopwords_for
+    from storytrace.clean.lines import _ascii_stopwords, _is_prose
+
+    line = " ".join(words) + end
+    stopwords = stopwords_for("en")
+    assert _is_prose(line, len(words), stopwords, 10, _ascii_stopwords(stopwords)) == \
+        _plain_is_prose(line, stopwords)
+
+
+def test_a_line_described_again_is_described_the_same():
+    """describe_lines keeps the lines it described; a repeat reads them back (with the corpus
+    verdict of this call)."""
+    from storytrace.clean import lines
+    from storytrace.clean.language import stopwords_for
+    from storytrace.clean.repeats import line_key
+
+    text = "\n".join(p.read_text(encoding="utf-8") for p in SEEDS)
+    options, stopwords = CleanOptions(), stopwords_for("en")
+    lines._described.clear()
+    cold = lines.describe_lines(text, options, stopwords)
+    warm = lines.describe_lines(text, options, stopwords)
+    assert warm == cold and all(a is not b for a, b in zip(warm, cold, strict=True))
+    repeated = {line_key(cold[3].text)}
+    marked = lines.describe_lines(text, options, stopwords, repeated)
+    assert [line.reason for line in marked] == [
+        "repeated-in-corpus" if line.reason is None and line_key(line.text) in repeated
+        else line.reason for line in cold]
+    lines._described.clear()
+    assert lines.describe_lines(text, options, stopwords, repeated) == marked

@@ -23,6 +23,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 from storytrace.clean.markers import marker_reason
@@ -127,6 +128,30 @@ def _ascii_stopwords(stopwords: frozenset[str]) -> frozenset[bytes]:
     return frozenset(word.encode("ascii") for word in stopwords if word.isascii())
 
 
+def _ascii_is_prose(raw: bytes, text: str, stopwords: frozenset[bytes]) -> bool:
+    """`_is_prose`'s test for a line of ASCII (wide punctuation aside), the same answer.
+
+    The stop-word share comes first and decides most lines; the headline test only runs on a
+    line that would otherwise be prose, and reads the words' own case only when two or more
+    of words 1-11 are stop words, not all of them in lower case.
+    """
+    lowered = raw.translate(_ASCII_LOWER_WORDS).split()
+    if not lowered:
+        return False
+    is_stop = list(map(stopwords.__contains__, lowered))
+    stop = sum(is_stop) / len(lowered)
+    if not ((stop >= 0.15 and _ends_sentence(text)) or stop >= 0.30):
+        return False
+    head = is_stop[1:12]
+    if sum(head) < 2:
+        return True
+    # maxsplit: words 1-11 exactly as a full split gives them; the rest of the line stays one
+    words = raw.translate(_ASCII_WORDS).split(None, 12)
+    if b"".join(compress(words[1:12], head)).islower():
+        return True
+    return not _headline_start(words[:12], stopwords)
+
+
 def _is_prose(
     text: str,
     n_words: int,
@@ -143,21 +168,48 @@ def _is_prose(
         for mark in _WIDE_PUNCTUATION:
             plain = plain.replace(mark, " ")
     if ascii_stopwords is not None and plain.isascii():
-        raw = plain.encode("ascii")
-        words: list[str] | list[bytes] = raw.translate(_ASCII_WORDS).split()
-        if not words or _headline_start(words, ascii_stopwords):
-            return False
-        lowered = raw.translate(_ASCII_LOWER_WORDS).split()
-        stop = sum(map(ascii_stopwords.__contains__, lowered)) / len(words)
-    else:
-        words = _WORD.findall(text)
-        if not words or _headline_start(words, stopwords):
-            return False
-        stop = sum(map(stopwords.__contains__, map(str.lower, words))) / len(words)
-    ends = _ends_sentence(text)
+        return _ascii_is_prose(plain.encode("ascii"), text, ascii_stopwords)
+    words = _WORD.findall(text)
+    if not words or _headline_start(words, stopwords):
+        return False
+    stop = sum(map(stopwords.__contains__, map(str.lower, words))) / len(words)
     # A sentence ending plus some function words, or many function words (no ending needed:
     # scraped paragraphs sometimes lose their last character).
-    return (ends and stop >= 0.15) or stop >= 0.30
+    return (stop >= 0.15 and _ends_sentence(text)) or stop >= 0.30
+
+
+# A line's description: (text, words, prose, bullet, attribution, marker reason).
+_Described = tuple[str, int, bool, bool, bool, str | None]
+# Lines described before, per (marker_max_words, prose_min_words, stop words). A line's
+# description depends on nothing else, and sites repeat their menus and footers page after page:
+# 49% of the AEB pages' non-empty lines repeat an earlier one, 10% on bench/dedup.py's corpus
+# (16,384 lines hold nearly all of those repeats: they come close together). Emptied when full.
+_CACHE_LINES = 16384
+_described: dict[tuple[int, int, frozenset[str]], dict[str, _Described]] = {}
+
+
+def _describe(
+    raw: str,
+    max_words: int,
+    min_words: int,
+    stopwords: Collection[str],
+    ascii_stopwords: frozenset[bytes] | None,
+) -> _Described:
+    """The description of one line that holds more than whitespace."""
+    parts = raw.split()
+    stripped = " ".join(parts)
+    first = stripped[0]
+    found = _BULLET.match(stripped) if first in _BULLET_STARTS or first.isdecimal() else None
+    bullet = found is not None
+    body = stripped[found.end() :] if found is not None else stripped
+    n = len(parts) - 1 if bullet else len(parts)
+    reason = marker_reason(body, n, max_words)
+    attribution = reason is None and n <= 40 and _is_attribution(body)
+    # without a stop list, short lines can be prose
+    prose = (n >= min_words or not stopwords) and _is_prose(
+        body, n, stopwords, min_words, ascii_stopwords
+    )
+    return stripped, n, prose, bullet, attribution, reason
 
 
 def describe_lines(
@@ -170,25 +222,29 @@ def describe_lines(
     lines = []
     max_words = options.marker_max_words
     min_words = options.prose_min_words
-    always_judge = not stopwords  # without a stop list, short lines can be prose
-    ascii_stopwords = _ascii_stopwords(stopwords) if isinstance(stopwords, frozenset) else None
+    cache: dict[str, _Described] | None = None
+    ascii_stopwords = None
+    if isinstance(stopwords, frozenset):
+        ascii_stopwords = _ascii_stopwords(stopwords)
+        key = (max_words, min_words, stopwords)
+        cache = _described.get(key)
+        if cache is None:
+            if len(_described) >= 8:
+                _described.clear()
+            cache = _described[key] = {}
     for raw in text.splitlines():
-        parts = raw.split()
-        if not parts:
+        if not raw or raw.isspace():  # what split() leaves nothing of
             continue
-        stripped = " ".join(parts)
-        first = stripped[0]
-        found = _BULLET.match(stripped) if first in _BULLET_STARTS or first.isdecimal() else None
-        bullet = found is not None
-        body = stripped[found.end() :] if found is not None else stripped
-        n = len(parts) - 1 if bullet else len(parts)
-        reason = marker_reason(body, n, max_words)
-        attribution = reason is None and n <= 40 and _is_attribution(body)
+        described = cache.get(raw) if cache is not None else None
+        if described is None:
+            described = _describe(raw, max_words, min_words, stopwords, ascii_stopwords)
+            if cache is not None:
+                if len(cache) >= _CACHE_LINES:
+                    cache.clear()
+                cache[raw] = described
+        stripped, n, prose, bullet, attribution, reason = described
         if reason is None and repeated and line_key(stripped) in repeated:
             reason = "repeated-in-corpus"
-        prose = (n >= min_words or always_judge) and _is_prose(
-            body, n, stopwords, min_words, ascii_stopwords
-        )
         lines.append(Line(stripped, n, prose, bullet, attribution, reason))
     return lines
 
