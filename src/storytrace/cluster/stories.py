@@ -58,7 +58,7 @@ import scipy.sparse as sp
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 
-from storytrace.cluster.bisect import divide
+from storytrace.cluster.bisect import clear_cut, divide
 from storytrace.cluster.components import connected_groups
 from storytrace.cluster.embeddings import Embedder, EmbeddingSpace
 from storytrace.cluster.incremental import Growable, IncrementalTfidf
@@ -658,7 +658,7 @@ class StoryClusterer:
             raw = _merge_mutual_neighbours(
                 raw, nearest, nearest_similarity,
                 MUTUAL_MIN_SIMILARITY_FACTOR * self.min_similarity,
-                lambda members: len(self._divide(block, members, similarities.days)) == 1,
+                lambda members: self._one_event(block, members, similarities.days),
             )  # fmt: skip
         lengths = np.array([len(doc.clean_text) for doc in reports])
         votes = _family_votes(raw, owner, similarities.informative, lengths, len(families))
@@ -677,6 +677,17 @@ class StoryClusterer:
             days[members] if SPLIT_SAME_DAYS else None,
         )  # fmt: skip
         return [members[part] for part in parts]
+
+    def _one_event(self, block, members: np.ndarray, days: np.ndarray) -> bool:
+        """Whether `_divide(block, members, days)` keeps `members` as one story: only its first
+        bisection is needed (`cluster.bisect.clear_cut`), not the recursion into the parts."""
+        if len(members) < 2 * SPLIT_MIN_PART:
+            return True
+        side = clear_cut(
+            block(members), np.arange(len(members)), self.split_neighbours, self.split_max_ncut,
+            SPLIT_MIN_PART, days[members] if SPLIT_SAME_DAYS else None,
+        )  # fmt: skip
+        return side is None
 
     # -- streaming --------------------------------------------------------------------------
     def partial_fit(self, families: list[list[DocumentResult]]) -> StoryClusterer:
@@ -745,8 +756,8 @@ class StoryClusterer:
                 labels = _merge_mutual_neighbours(
                     labels, nearest, nearest_similarity,
                     MUTUAL_MIN_SIMILARITY_FACTOR * self.min_similarity,
-                    lambda members: len(
-                        self._divide(self._seen_similarity, members, self._days.view())) == 1,
+                    lambda members: self._one_event(
+                        self._seen_similarity, members, self._days.view()),
                     None if MOVE_WEAK_REPORTS else self._prefetch,
                 )  # fmt: skip
         finally:
