@@ -47,15 +47,40 @@ def _corpus(path: Path, n: int, queries: int) -> None:
             out.write(json.dumps({"id": doc_id, "text": text}) + "\n")
 
 
-def _rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.open(encoding="utf-8")]
+def _rows(path: Path, start: int = 0, stop: int | None = None) -> list[dict]:
+    """Rows [start, stop) of the JSONL corpus (read line by line: only they are kept)."""
+    rows = []
+    with path.open(encoding="utf-8") as lines:
+        for n, line in enumerate(lines):
+            if stop is not None and n >= stop:
+                break
+            if n >= start:
+                rows.append(json.loads(line))
+    return rows
 
 
-def _build(index_path: Path, rows: list[dict], batch: int) -> dict:
-    """Add `rows` to the index at `index_path` in batches of `batch` (the rows it already
-    holds are skipped by the index itself, so an interrupted build resumes). Its record
-    (`<index>.build.json`: rows, seconds, peak RSS, commit) is kept beside the file, so a
-    later run that reuses the index (`--keep`) prints the rate of the run that built it."""
+def _batches(path: Path, start: int, stop: int, size: int):
+    """Rows [start, stop) of the JSONL corpus, `size` at a time (one batch in memory)."""
+    batch = []
+    with path.open(encoding="utf-8") as lines:
+        for n, line in enumerate(lines):
+            if n >= stop:
+                break
+            if n >= start:
+                batch.append(json.loads(line))
+                if len(batch) == size:
+                    yield batch
+                    batch = []
+    if batch:
+        yield batch
+
+
+def _build(index_path: Path, corpus: Path, count: int, batch: int) -> dict:
+    """Add the first `count` rows of `corpus` to the index at `index_path`, `batch` rows a
+    transaction, reading the file a batch at a time (a build interrupted between batches
+    resumes after the rows the index holds). Its record (`<index>.build.json`: rows, seconds,
+    peak RSS, commit) is kept beside the file, so a later run that reuses the index (`--keep`)
+    prints the rate of the run that built it."""
     from dedup import _rss_mb
 
     from storytrace.index import Index
@@ -63,15 +88,16 @@ def _build(index_path: Path, rows: list[dict], batch: int) -> dict:
     record = index_path.with_name(index_path.name + ".build.json")
     done = json.loads(record.read_text()) if record.exists() else {"documents": 0, "seconds": 0.0}
     with Index.open(index_path) as index:
-        held = index.stats()["documents"]
-        if held < len(rows):
+        held = first = index.stats()["documents"]
+        if held < count:
             started = time.perf_counter()
-            for start in range(held, len(rows), batch):
-                index.add(rows[start:start + batch], batch_size=batch)
-                print(f"  built {min(start + batch, len(rows)):,}/{len(rows):,} "
+            for rows in _batches(corpus, held, count, batch):
+                index.add(rows, batch_size=batch)
+                held += len(rows)
+                print(f"  built {held:,}/{count:,} "
                       f"{time.perf_counter() - started:.0f} s, RSS peak {_rss_mb('VmHWM'):.0f} MB",
                       file=sys.stderr, flush=True)
-            done = {"documents": done["documents"] + len(rows) - held,
+            done = {"documents": done["documents"] + count - first,
                     "seconds": done["seconds"] + time.perf_counter() - started,
                     "rss_mb": max(done.get("rss_mb", 0.0), _rss_mb("VmHWM")),
                     "commit": _commit(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
@@ -86,14 +112,14 @@ def _storytrace(path: Path, n: int, single: int, batch: int, queries: int, work:
 
     from storytrace.index import Index
 
-    rows = _rows(path)
-    stored, held_out = rows[:n], rows[n:n + queries]
-    built = _build(keep or work / "kept.duckdb", stored[:n - single], batch)
+    built = _build(keep or work / "kept.duckdb", path, n - single, batch)
+    rows = _rows(path, n - single, n + queries)  # the singles and the queries only
+    singles, held_out = rows[:single], rows[single:]
     index_path = work / "bench.duckdb"  # the singles go to a copy: a kept index stays reusable
     shutil.copy(keep or work / "kept.duckdb", index_path)
     single_seconds: list[float] = []
     with Index.open(index_path) as index:
-        for row in stored[n - single:]:
+        for row in singles:
             t0 = time.perf_counter()
             index.add([row])
             single_seconds.append(time.perf_counter() - t0)
