@@ -419,3 +419,20 @@ def test_a_line_described_again_is_described_the_same():
         else line.reason for line in cold]
     lines._described.clear()
     assert lines.describe_lines(text, options, stopwords, repeated) == marked
+
+
+_PIECES = st.sampled_from(["a", "b1", "1.", "’", "•", "-", "", " ", " ", " ", "  ", "\t", "\xa0",
+                           "\u2003", "\u3000", "\u200b", "\x1c", "\x85", "\r"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=10).map("".join), max_size=6))
+def test_describe_lines_normalises_whitespace_as_split_and_join_do(lines):
+    from storytrace.clean.language import stopwords_for
+    from storytrace.clean.lines import describe_lines
+
+    text = "\n".join(lines)
+    described = describe_lines(text, CleanOptions(), stopwords_for("en"))
+    expected = [line.split() for line in text.splitlines() if line.split()]
+    assert [line.text for line in described] == [" ".join(parts) for parts in expected]
+    assert [line.words + line.bullet for line in described] == [len(p) for p in expected]

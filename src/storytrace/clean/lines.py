@@ -138,11 +138,10 @@ def _ascii_is_prose(raw: bytes, text: str, stopwords: frozenset[bytes]) -> bool:
     lowered = raw.translate(_ASCII_LOWER_WORDS).split()
     if not lowered:
         return False
-    is_stop = list(map(stopwords.__contains__, lowered))
-    stop = sum(is_stop) / len(lowered)
+    stop = sum(map(stopwords.__contains__, lowered)) / len(lowered)
     if not ((stop >= 0.15 and _ends_sentence(text)) or stop >= 0.30):
         return False
-    head = is_stop[1:12]
+    head = list(map(stopwords.__contains__, lowered[1:12]))
     if sum(head) < 2:
         return True
     # maxsplit: words 1-11 exactly as a full split gives them; the rest of the line stays one
@@ -196,13 +195,19 @@ def _describe(
     ascii_stopwords: frozenset[bytes] | None,
 ) -> _Described:
     """The description of one line that holds more than whitespace."""
-    parts = raw.split()
-    stripped = " ".join(parts)
+    # The only whitespace a printable line can hold is the space (checked on every code point):
+    # with no space at either end or twice in a row, the line is already normalised.
+    if raw.isprintable() and raw[0] != " " and raw[-1] != " " and "  " not in raw:
+        stripped, n = raw, raw.count(" ") + 1
+    else:
+        parts = raw.split()
+        stripped, n = " ".join(parts), len(parts)
     first = stripped[0]
     found = _BULLET.match(stripped) if first in _BULLET_STARTS or first.isdecimal() else None
     bullet = found is not None
     body = stripped[found.end() :] if found is not None else stripped
-    n = len(parts) - 1 if bullet else len(parts)
+    if bullet:
+        n -= 1
     reason = marker_reason(body, n, max_words)
     attribution = reason is None and n <= 40 and _is_attribution(body)
     # without a stop list, short lines can be prose
