@@ -75,19 +75,22 @@ def _batches(path: Path, start: int, stop: int, size: int):
         yield batch
 
 
-def _build(index_path: Path, corpus: Path, count: int, batch: int) -> dict:
+def _build(index_path: Path, corpus: Path, count: int, batch: int, workers: int = 1) -> dict:
     """Add the first `count` rows of `corpus` to the index at `index_path`, `batch` rows a
     transaction, reading the file a batch at a time (a build interrupted between batches
     resumes after the rows the index holds). Its record (`<index>.build.json`: rows, seconds,
     peak RSS, commit) is kept beside the file, so a later run that reuses the index (`--keep`)
-    prints the rate of the run that built it."""
+    prints the rate of the run that built it. `workers` > 1: the local engine's process pool
+    (as `storytrace index add --workers N`)."""
     from dedup import _rss_mb
 
+    from storytrace.engines import get_engine
     from storytrace.index import Index
 
     record = index_path.with_name(index_path.name + ".build.json")
     done = json.loads(record.read_text()) if record.exists() else {"documents": 0, "seconds": 0.0}
-    with Index.open(index_path) as index:
+    engine = get_engine("local", workers) if workers > 1 else None
+    with Index.open(index_path, engine=engine) as index:
         held = first = index.stats()["documents"]
         if held < count:
             started = time.perf_counter()
@@ -100,19 +103,22 @@ def _build(index_path: Path, corpus: Path, count: int, batch: int) -> dict:
             done = {"documents": done["documents"] + count - first,
                     "seconds": done["seconds"] + time.perf_counter() - started,
                     "rss_mb": max(done.get("rss_mb", 0.0), _rss_mb("VmHWM")),
-                    "commit": _commit(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+                    "commit": _commit(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                    "workers": sorted({*done.get("workers", []), workers})}
             index.store.checkpoint()
             record.write_text(json.dumps(done))
+    if engine is not None:
+        engine.close()
     return done
 
 
 def _storytrace(path: Path, n: int, single: int, batch: int, queries: int, work: Path,
-                keep: Path | None) -> dict:
+                keep: Path | None, workers: int) -> dict:
     from dedup import _rss_mb
 
     from storytrace.index import Index
 
-    built = _build(keep or work / "kept.duckdb", path, n - single, batch)
+    built = _build(keep or work / "kept.duckdb", path, n - single, batch, workers)
     rows = _rows(path, n - single, n + queries)  # the singles and the queries only
     singles, held_out = rows[:single], rows[single:]
     index_path = work / "bench.duckdb"  # the singles go to a copy: a kept index stays reusable
@@ -189,11 +195,12 @@ def _commit() -> str:
 
 
 def worker(engine: str, path: str, n: int, single: int, batch: int, queries: int,
-           keep: Path | None) -> None:
+           keep: Path | None, workers: int) -> None:
     sys.path.insert(0, str(HERE))
     with tempfile.TemporaryDirectory() as tmp:
         if engine == "storytrace":
-            found = _storytrace(Path(path), n, single, batch, queries, Path(tmp), keep)
+            found = _storytrace(Path(path), n, single, batch, queries, Path(tmp), keep,
+                                workers)
         else:
             found = _datasketch(Path(path), n, queries)
     print(json.dumps(found))
@@ -209,11 +216,15 @@ def main() -> int:
                         help="keep the batched index in this file and reuse it on a re-run "
                              "(one size only): a 100,000-document build takes hours")
     parser.add_argument("--engines", default="datasketch,storytrace")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="the batched adds on the local engine's N processes (index add "
+                             "--workers N); single adds and queries stay in one process")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         engine, path = args.worker
-        worker(engine, path, int(args.sizes), args.single, args.batch, args.queries, args.keep)
+        worker(engine, path, int(args.sizes), args.single, args.batch, args.queries, args.keep,
+               args.workers)
         return 0
     if args.keep and "," in args.sizes:
         parser.error("--keep holds one index: give one size")
@@ -234,13 +245,15 @@ def main() -> int:
                     [sys.executable, __file__, "--worker", engine, str(path), "--sizes", str(n),
                      "--single", str(args.single), "--batch", str(args.batch),
                      "--queries", str(args.queries),
+                     "--workers", str(args.workers),
                      *(["--keep", str(args.keep.resolve())] if args.keep else [])],
                     stdout=subprocess.PIPE, text=True, check=True)
                 r = json.loads(done.stdout.strip().splitlines()[-1])
                 if "built" in r:
                     b = r["built"]
                     notes.append(f"# batched phase: {b['documents']:,} documents added in "
-                                 f"{b['seconds']:.0f} s by commit {b.get('commit', '?')} "
+                                 f"{b['seconds']:.0f} s on {b.get('workers', [1])} worker(s) "
+                                 f"by commit {b.get('commit', '?')} "
                                  f"({b.get('date', '?')}); the rest by commit {commit}")
                 line = (f"{engine:<11} {n:>6} {r['batched_rate']:>11.1f} {r['single_rate']:>9.1f} "
                         f"{r['single_p50_ms']:>10.1f} {r['query_p50_ms']:>9.1f} "
@@ -254,7 +267,8 @@ def main() -> int:
         out.write(f"\n# {stamp}, commit {commit}; command: PYTHONPATH=src python bench/index.py "
                   f"--sizes {args.sizes} --single {args.single} --batch {args.batch} "
                   f"--queries {args.queries}"
-                  + (f" --keep {args.keep}" if args.keep else "") + "\n")
+                  + (f" --keep {args.keep}" if args.keep else "")
+                  + (f" --workers {args.workers}" if args.workers > 1 else "") + "\n")
         out.write("\n".join(lines + notes) + "\n")
     return 0
 

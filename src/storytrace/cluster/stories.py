@@ -780,9 +780,10 @@ class StoryClusterer:
         summed, itself = np.zeros(n), np.zeros(n)
         weights = self._weights()
         for name, rows in self._prefetched[0].items():
-            totals = (stories @ rows)[labels]
-            summed += weights[name] * np.asarray(rows.multiply(totals).sum(axis=1)).ravel()
-            itself += weights[name] * np.asarray(rows.multiply(rows).sum(axis=1)).ravel()
+            summed += weights[name] * dot_with_row_of(rows, stories @ rows, labels)
+            itself += weights[name] * np.bincount(
+                np.repeat(np.arange(n), np.diff(rows.indptr)), rows.data**2, minlength=n
+            )  # fmt: skip
         summed = np.where(informative, summed - itself, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             own = np.where(sizes[labels] > 1, summed / (sizes[labels] - 1), np.nan)
@@ -1231,6 +1232,25 @@ class _Similarities:
             shape=(n, n),
         )
         return graph.maximum(graph.T).tocsr(), nearest, nearest_similarity
+
+
+def dot_with_row_of(rows: sp.csr_matrix, totals: sp.csr_matrix, owner: np.ndarray) -> np.ndarray:
+    """Each row i of `rows` dotted with row owner[i] of `totals` (same columns): the values of
+    `rows.multiply(totals[owner]).sum(axis=1)` without building totals[owner], where a big
+    story's totals row would be repeated once for each of its reports. Every stored value of
+    `rows` looks up its (owner, column) in `totals`' sorted (row, column) keys."""
+    totals = totals.tocsr()
+    totals.sum_duplicates()  # also sorts each row's columns: the keys below ascend
+    width = np.int64(totals.shape[1])
+    keys = np.repeat(np.arange(totals.shape[0], dtype=np.int64), np.diff(totals.indptr))
+    keys = keys * width + totals.indices
+    row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    wanted = np.asarray(owner, dtype=np.int64)[row_of] * width + rows.indices
+    if not len(keys):
+        return np.zeros(rows.shape[0])
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    products = np.where(keys[at] == wanted, rows.data * totals.data[at], 0.0)
+    return np.bincount(row_of, weights=products, minlength=rows.shape[0])
 
 
 def _compact_columns(x: sp.csr_matrix) -> sp.csr_matrix:
