@@ -160,6 +160,37 @@ def test_one_event_and_a_lone_outlier_are_not_cut():
     assert len(divide(outlier, np.arange(11), neighbours=8, max_ncut=0.5, min_part=2)) == 1
 
 
+def test_clear_cut_says_whether_divide_keeps_a_group_whole_and_names_the_same_side_always():
+    """The one-event check reads only the first bisection: it must agree with divide on every
+    case above, and the side it names must not depend on an eigenvector's sign."""
+    from storytrace.cluster.bisect import clear_cut
+
+    similarity, members = two_events(), np.arange(11)
+    days = np.array([700_000.0] * 6 + [700_000.0, 700_001, 700_000, 700_001, 700_000])
+    cases = [(similarity, None), (similarity, days), (two_events(inside=0.3, across=0.3), None),
+             (two_events(sizes=(10, 1)), None)]
+    for matrix, dated in cases:
+        side = clear_cut(matrix, members, 8, 0.5, 2, dated)
+        assert (side is None) == (len(divide(matrix, members, 8, 0.5, 2, dated)) == 1)
+    side = clear_cut(similarity, members, 8, 0.5, 2)
+    assert not side[0] and side.tolist() == [False] * 6 + [True] * 5
+    flipped = similarity[::-1, ::-1]  # member 0 is now in the other event
+    assert clear_cut(flipped, members, 8, 0.5, 2).tolist() == [False] * 5 + [True] * 6
+
+
+@given(st.integers(1, 40), st.integers(1, 30), st.integers(1, 6), st.integers(0, 2**31))
+@settings(max_examples=40, deadline=None)
+def test_dot_with_row_of_is_each_row_times_its_owners_totals(n, width, owners, seed):
+    from storytrace.cluster.stories import dot_with_row_of
+
+    rng = np.random.default_rng(seed)
+    rows = sp.random(n, width, density=0.3, format="csr", random_state=rng)
+    owner = rng.integers(0, owners, n)
+    totals = sp.random(owners, width, density=0.5, format="csr", random_state=rng)
+    expected = np.asarray(rows.multiply(totals[owner]).sum(axis=1)).ravel()
+    assert np.allclose(dot_with_row_of(rows, totals, owner), expected)
+
+
 def test_a_lone_family_joins_the_story_of_its_nearest_family_when_that_link_is_strong():
     from storytrace.cluster.stories import _attach_lone_families, _nearest
 
