@@ -114,6 +114,18 @@ def _clean(raw: str, doc_format: str, url: str | None, options) -> str:
     return out.text
 
 
+def _load_cleaner() -> None:
+    """Import the cleaner and compile what it compiles on first use (markers, stop words), here.
+
+    The local engine's workers are forked from this process when the first batch goes out: they
+    start with the cleaner ready instead of each importing it again (0.4 CPU s a worker, 10% of
+    a 5,000-document run at 2 workers).
+    """
+    from storytrace.clean import CleanOptions, clean_text
+
+    clean_text("The cleaner is ready for the first batch.", CleanOptions(detect_language=False))
+
+
 def _prepare(batch: list[tuple[str, str, str | None]], clean: bool, ngram: int, num_perm: int,
              bands: int, rows: int) -> _Prepared:
     """The per-document step of dedup over one batch of (raw, format, url): clean, encode,
@@ -199,6 +211,8 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
             in_flight.append((batch, raw_keys, first))
             yield [(d.raw, d.format, d.url) for d, f in zip(batch, first, strict=True) if f]
 
+    if options.clean:
+        _load_cleaner()
     prepared_batches = engine.map_batches(_prepare, to_prepare(), options.clean, options.ngram,
                                           options.num_perm, lsh.bands, lsh.rows)
     with open(stats.documents_path, "w+b") as documents, \
