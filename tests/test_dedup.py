@@ -2,10 +2,13 @@
 
 import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import rewrites
+from conftest import DATA, REPO
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -317,3 +320,35 @@ def test_an_unknown_engine_is_a_usage_error(tmp_path):
     _write_jsonl(path, [("a", "Some text of an article about the vote.")])
     result = _cli("dedup", path, "--out", tmp_path / "o", "--engine", "spark")
     assert result.exit_code == 2
+
+
+def test_kept_texts_are_the_cleaners_texts_of_the_demo_corpus_and_real_articles(tmp_path):
+    """dedup cleans as analyze does (without language detection, which only picks English's
+    stop words here): each kept text is clean_text's, byte for byte."""
+    from storytrace.clean import CleanOptions, clean_html, clean_text
+    from storytrace.ingest import iter_inputs
+
+    docs = [d for d in iter_inputs([REPO / "examples" / "corpus"]) if isinstance(d, Document)]
+    with (DATA / "multinews" / "dev.jsonl").open(encoding="utf-8") as rows:
+        docs += [Document(row["id"], row["text"], "multinews") for row in map(json.loads, rows)]
+    dedup(docs, tmp_path, DedupOptions(batch_size=16))
+    kept = {row["id"]: row["text"] for row in map(json.loads, (tmp_path / "documents.jsonl").open())}
+    options = CleanOptions(detect_language=False)
+    assert len(kept) > 250 and any(d.format == "html" for d in docs if d.id in kept)
+    for doc in docs:
+        if doc.id in kept:
+            clean = clean_html(doc.raw, options, url=doc.url) if doc.format == "html" else \
+                clean_text(doc.raw, options)
+            assert kept[doc.id] == clean.text, doc.id
+
+
+def test_deduplicating_plain_text_never_loads_the_html_extractor(tmp_path):
+    """trafilatura takes 0.2 s to import; a corpus of plain text does not pay for it."""
+    probe = ("import sys; from pathlib import Path; from storytrace.dedup import dedup; "
+             "from storytrace.model import Document; "
+             f"dedup([Document('a', 'The harbour strike ended on Sunday after nine days.', 't')],"
+             f" Path({str(tmp_path)!r})); print('trafilatura' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
