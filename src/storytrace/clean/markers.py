@@ -38,6 +38,10 @@ class _Markers:
     # Rows starting with `^`: how a line of any length starts (a widget's unmistakable shape),
     # each with the literal text a match starts with.
     anywhere: list[tuple[str, re.Pattern[str], str]]
+    # Those texts, and how many characters of a line hold the longest: a line whose start,
+    # lower-cased, begins with none of them matches no such row (one test a long line).
+    anywhere_prefixes: tuple[str, ...]
+    anywhere_chars: int
 
 
 @lru_cache(maxsize=1)
@@ -100,7 +104,9 @@ def _compiled() -> _Markers:
     endings = tuple(e for row in tail if row.endings is not None for e in row.endings)
     contains = tuple(row.contains[0] for row in tail if row.endings is None and row.contains)
     always = any(row.endings is None and not row.contains for row in tail)
-    return _Markers(by_first, other, reasons, tail, endings, contains, always, anywhere)
+    prefixes = tuple(prefix for _, _, prefix in anywhere)
+    return _Markers(by_first, other, reasons, tail, endings, contains, always, anywhere,
+                    prefixes, max(map(len, prefixes), default=0))
 
 
 def _literal_prefix(items: list[tuple[Any, Any]] | None) -> str:
@@ -305,9 +311,14 @@ def marker_reason(line: str, n_words: int, max_words: int) -> str | None:
     # so the line is tested as given, and a long sentence is never lower-cased.
     tail_applies = n_words >= 3 and line[-1:] not in ".!?"
     if n_words > max_words:
-        for reason, pattern, prefix in markers.anywhere:
-            if line[: len(prefix)].lower() == prefix and pattern.match(line.lower()):
-                return reason
+        # a row's test below passes only if this one does (lower-casing the longer start keeps
+        # the shorter one's lower case as its own start)
+        if markers.anywhere and line[: markers.anywhere_chars].lower().startswith(
+            markers.anywhere_prefixes
+        ):
+            for reason, pattern, prefix in markers.anywhere:
+                if line[: len(prefix)].lower() == prefix and pattern.match(line.lower()):
+                    return reason
         if not tail_applies:
             return None
     line = line.lower()
