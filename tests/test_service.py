@@ -170,3 +170,26 @@ def test_a_document_can_be_posted_as_plain_text_or_html(index: Index) -> None:
 def test_the_schema_documents_the_three_body_types(client: TestClient) -> None:
     body = client.get("/openapi.json").json()["paths"]["/api/documents"]["post"]["requestBody"]
     assert set(body["content"]) == {"application/json", "text/plain", "text/html"}
+
+
+def test_views_after_adds_are_those_of_the_whole_index_built_again() -> None:
+    """The served views are built once, then only the stories an add changed are remade:
+    after every add, each page and the story list read as a service started afresh on the
+    same index would show them."""
+    root = Path(__file__).resolve().parents[1]
+    index = Index(MemoryStore())
+    index.add([root / "examples" / "corpus"])
+    client = TestClient(create_app(index))
+    assert client.get("/").status_code == 200  # the views are built here
+    for path in sorted(SEEDS.glob("00*.txt")):
+        text = path.read_text(encoding="utf-8")
+        added = client.post("/api/documents", json={"id": path.stem, "text": text})
+        assert added.status_code == 201, added.text
+        fresh = TestClient(create_app(index))
+        listed = client.get("/api/stories", params={"limit": 500}).json()
+        assert listed == fresh.get("/api/stories", params={"limit": 500}).json()
+        assert client.get("/").text == fresh.get("/").text
+        for story in listed["stories"]:
+            page = f"/stories/{story['id']}"
+            assert client.get(page).text == fresh.get(page).text, page
+    assert len(listed["stories"]) > 2 and listed["stories"][0]["documents"] == 5

@@ -122,6 +122,7 @@ class AddSummary:
     relations: int = 0
     families_touched: int = 0
     stories_touched: int = 0
+    stories: list[str] = field(default_factory=list)  # ids rebuilt or removed, in id order
 
 
 @dataclass(slots=True)
@@ -377,7 +378,8 @@ class Index:
         summary.added += [d.id for d in results]
         summary.relations += len(relations)
         summary.families_touched += len(touched)
-        summary.stories_touched += stories
+        summary.stories = sorted({*summary.stories, *stories})
+        summary.stories_touched = len(summary.stories)
 
     def _partners(self, results: list[DocumentResult]) -> list[DocumentResult]:
         """The stored documents that share candidate keys with the new ones (`self._keys`
@@ -527,10 +529,10 @@ class Index:
         return families
 
     def _stories(self, touched: list[Family], new_ids: set[str],
-                 by_id: dict[str, DocumentResult]) -> int:
+                 by_id: dict[str, DocumentResult]) -> set[str]:
         """Feed the new reports of each touched family to the streaming clusterer (in date
         order), then give every family the story of most of its reports and rebuild the
-        stories whose families changed. Returns how many stories were rebuilt.
+        stories whose families changed. Returns the ids of the stories rebuilt or removed.
 
         A one-shot index (analyze) in batch mode clusters its single add's families at once."""
         store = self.store
@@ -547,7 +549,7 @@ class Index:
         changed.discard(None)
         changed.discard("")
         self._rebuild_stories(changed, after, by_id)
-        return len(changed)
+        return changed
 
     def _batch_labels(self, touched: list[Family], before: dict[str, str | None],
                       by_id: dict[str, DocumentResult]) -> dict[str, int]:
@@ -935,6 +937,20 @@ class Index:
             stats["index"] = {"path": store.path,
                               "format_version": store.get_meta("format_version")}
         return Result(documents, relations, families, stories, errors, stats)
+
+    def export_stories(self, ids: Iterable[str]) -> Result:
+        """The part of `export(retrace=False)` about some stories: those of `ids` still in the
+        index, their families and documents, and every relation of those documents (what a
+        view of the index needs to bring those stories up to date after an add)."""
+        store = self.store
+        stories = store.stories(ids)
+        families = store.families([f for s in stories for f in s.families])
+        documents = store.documents([m.id for f in families for m in f.members])
+        facts_notes = store.get_meta(_FACTS_NOTES, {})
+        for doc in documents:
+            doc.notes += [n for n in facts_notes.get(doc.id, ()) if n not in doc.notes]
+        relations = store.relations([d.id for d in documents]) if documents else []
+        return Result(documents, relations, families, stories, [], {})
 
     def _refresh_closeness(self, stories: list[Story], by_id: dict[str, DocumentResult]) -> None:
         """Each document's story_similarity and each story's confidence as the clusterer

@@ -17,6 +17,7 @@ import difflib
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,13 @@ from storytrace.report.tree import copy_tree, picture, short_label, timeline_pic
 from storytrace.report.views import (
     badge,
     copy_kind,
+    has_text,
     name_of,
     outlet_of,
     plain_value,
+    ranked,
     summarize,
+    summary_row,
     title_of,
 )
 
@@ -257,6 +261,60 @@ class Report:
         self.summary_of = {row.story.id: row for row in self.overview}
         self.all_outlets = sorted({o for o in self.outlets.values() if o}, key=str.lower)
         self.all_kinds = sorted({k for k in self.kinds.values() if k not in ("origin", "none")})
+
+    def update(self, part: Result, story_ids: Iterable[str]) -> None:
+        """Bring the views of some stories up to date, keeping every other view as it was (a
+        served index after an add: the cost is what those stories hold, not a rebuild of the
+        whole report). `part` holds those of `story_ids` still in the index, with their
+        families, documents and every relation of those documents (`Index.export_stories`);
+        the stories of `story_ids` not in it are gone. Documents keep their places (new ones
+        last, as the newest input) and stories are ordered as the index orders them."""
+        changed = set(story_ids)
+        kept_stories = {s.id: s for s in part.stories}
+        old_families = {f for i in changed if i in self.stories for f in self.stories[i].families}
+        new_families = {f.id: f for f in part.families}
+        for family_id in old_families - new_families.keys():
+            gone = self.families.pop(family_id, None)
+            for m in gone.members if gone is not None else ():
+                self.member_of.pop(m.id, None)
+        self.families.update(new_families)
+        self.member_of.update((m.id, m) for f in part.families for m in f.members)
+        touched = {d.id for d in part.documents}
+        for doc in part.documents:
+            self.docs[doc.id] = doc
+        # stories in the index's order: by the input place of their families' first members
+        position = {doc_id: n for n, doc_id in enumerate(self.docs)}
+        stories = {i: s for i, s in self.stories.items() if i not in changed} | kept_stories
+        self.stories = dict(sorted(stories.items(), key=lambda kv: min(
+            (position[self.families[f].members[0].id] for f in kv[1].families
+             if f in self.families), default=len(position))))
+        for doc in part.documents:
+            self.names[doc.id], self.outlets[doc.id] = name_of(doc), outlet_of(doc)
+            member, family = self.member_of.get(doc.id), self.families.get(doc.family)
+            self.badges[doc.id] = badge(member, family, doc)
+            self.kinds[doc.id] = copy_kind(member, family, doc)
+        relations = [r for r in self.result.relations if r.a not in touched
+                     and r.b not in touched] + part.relations
+        place = {story_id: n for n, story_id in enumerate(self.stories)}
+        rows = [row for row in self.overview if row.story.id not in changed]
+        for row in rows:
+            row.index = place[row.story.id]
+        for story in part.stories:
+            row = summary_row(story, place[story.id], self.docs, self.member_of, self.families)
+            if row is not None:
+                rows.append(row)
+        self.overview = ranked(rows)
+        self.summary_of = {row.story.id: row for row in self.overview}
+        self.empty = [d for d in self.empty if d.id not in touched] + [
+            d for d in part.documents if not has_text(d)]
+        self.all_outlets = sorted({o for o in self.outlets.values() if o}, key=str.lower)
+        self.all_kinds = sorted({k for k in self.kinds.values() if k not in ("origin", "none")})
+        stats = dict(self.result.stats)
+        counts = {"documents": len(self.docs), "families": len(self.families),
+                  "stories": len(self.stories), "relations": len(relations)}
+        stats.update({k: v for k, v in counts.items() if k in stats})
+        self.result = Result(list(self.docs.values()), relations, list(self.families.values()),
+                             list(self.stories.values()), self.result.errors, stats)
 
     def source_names(self, doc_ids: list[str]) -> list[tuple[str, str]]:
         """(first document id, short name) for a fact's documents: the outlet when known, a

@@ -219,33 +219,36 @@ def summarize(result: Result) -> tuple[list[StorySummary], list[DocumentResult]]
     docs = {d.id: d for d in result.documents}
     member_of = {m.id: m for f in result.families for m in f.members}
     families = {f.id: f for f in result.families}
-    rows = []
-    for index, story in enumerate(result.stories):
-        members = [docs[i] for i in story.documents if i in docs]
-        if not any(has_text(d) for d in members):
-            continue
-        kinds = Counter(
-            copy_kind(member_of.get(d.id), families.get(d.family), d) for d in members
-        )
-        outlets = sorted({o for d in members if (o := outlet_of(d))})
-        dates = sorted(d.date[:10] for d in members if d.date)
-        lead = next((name_of(d) for d in members if has_text(d)), "")
-        rows.append(
-            StorySummary(
-                story=story,
-                index=index,
-                documents=len(members),
-                copies=sum(
-                    1 for d in members if d.id in member_of and member_of[d.id].kind != "origin"
-                ),
-                outlets=outlets,
-                conflicts=len(story.conflicts),
-                kinds=sorted(k for k in kinds if k not in ("origin", "none")),
-                first=dates[0] if dates else None,
-                last=dates[-1] if dates else None,
-                lead=lead,
-            )
-        )
-    rows.sort(key=lambda r: (-r.documents, -r.copies, -r.outlet_count, -r.conflicts, r.index))
-    empty = [d for d in result.documents if not has_text(d)]
-    return rows, empty
+    rows = [row for index, story in enumerate(result.stories)
+            if (row := summary_row(story, index, docs, member_of, families)) is not None]
+    return ranked(rows), [d for d in result.documents if not has_text(d)]
+
+
+def summary_row(story: Story, index: int, docs: dict[str, DocumentResult],
+                member_of: dict[str, FamilyMember], families: dict[str, Family]
+                ) -> StorySummary | None:
+    """A story's overview row (`index`: its place in input order), or None when none of its
+    pages has article text."""
+    members = [docs[i] for i in story.documents if i in docs]
+    if not any(has_text(d) for d in members):
+        return None
+    kinds = Counter(copy_kind(member_of.get(d.id), families.get(d.family), d) for d in members)
+    dates = sorted(d.date[:10] for d in members if d.date)
+    return StorySummary(
+        story=story,
+        index=index,
+        documents=len(members),
+        copies=sum(1 for d in members if d.id in member_of and member_of[d.id].kind != "origin"),
+        outlets=sorted({o for d in members if (o := outlet_of(d))}),
+        conflicts=len(story.conflicts),
+        kinds=sorted(k for k in kinds if k not in ("origin", "none")),
+        first=dates[0] if dates else None,
+        last=dates[-1] if dates else None,
+        lead=next((name_of(d) for d in members if has_text(d)), ""),
+    )
+
+
+def ranked(rows: list[StorySummary]) -> list[StorySummary]:
+    """Overview rows by documents, copies, outlets and conflicts, then input order."""
+    return sorted(rows, key=lambda r: (-r.documents, -r.copies, -r.outlet_count, -r.conflicts,
+                                       r.index))
