@@ -436,3 +436,15 @@ def test_describe_lines_normalises_whitespace_as_split_and_join_do(lines):
     expected = [line.split() for line in text.splitlines() if line.split()]
     assert [line.text for line in described] == [" ".join(parts) for parts in expected]
     assert [line.words + line.bullet for line in described] == [len(p) for p in expected]
+
+
+def test_the_mojibake_prefilter_lets_through_every_character_a_match_starts_with():
+    """repair_text runs its regex only on texts whose UTF-8 holds a byte some match starts with;
+    every code point that can start a match must give one of those bytes."""
+    from storytrace.clean.repair import _CONTROL, _LEAD, _may_hold_mojibake
+
+    first = re.compile(f"[{_LEAD}&{_CONTROL}]")
+    starters = [chr(c) for c in range(0x110000) if first.match(chr(c))]
+    assert len(starters) > 60
+    assert all(_may_hold_mojibake(f"plain text {c} more text") for c in starters)
+    assert not _may_hold_mojibake("Plain news text, with “quotes” — and Gdańsk, 東京.\n\tEnd.")
