@@ -182,8 +182,10 @@ _Described = tuple[str, int, bool, bool, bool, str | None]
 # Lines described before, per (marker_max_words, prose_min_words, stop words). A line's
 # description depends on nothing else, and sites repeat their menus and footers page after page:
 # 49% of the AEB pages' non-empty lines repeat an earlier one, 10% on bench/dedup.py's corpus
-# (16,384 lines hold nearly all of those repeats: they come close together). Emptied when full.
+# (16,384 lines hold nearly all of those repeats). Emptied when full: about 12 MB of bench lines
+# a cache, and at most four caches (languages), all dropped when a fifth is wanted.
 _CACHE_LINES = 16384
+_CACHES = 4
 _described: dict[tuple[int, int, frozenset[str]], dict[str, _Described]] = {}
 
 
@@ -234,7 +236,7 @@ def describe_lines(
         key = (max_words, min_words, stopwords)
         cache = _described.get(key)
         if cache is None:
-            if len(_described) >= 8:
+            if len(_described) >= _CACHES:
                 _described.clear()
             cache = _described[key] = {}
     for raw in text.splitlines():
