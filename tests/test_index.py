@@ -686,3 +686,32 @@ def test_a_story_merged_again_in_a_new_process_extracts_only_its_new_documents(t
     with Index.open(path) as index:
         index.rm([docs[0].id])
         assert index.store.extractions([docs[0].id]) == {}
+
+
+def test_keys_held_in_memory_find_the_candidates_a_scan_of_the_tables_finds(tmp_path):
+    """`keys_in_memory`: the lookups read the key tables once, then only rows added since
+    (by this process or another), and all again after a removal; at every step they must
+    propose what scanning the tables proposes."""
+    from storytrace.index import _keys
+
+    docs = meter_in_date_order(120)
+    probes = [d.raw for d in docs[::7]]
+    path = tmp_path / "i.duckdb"
+    index = Index.open(path, keys_in_memory=True)
+
+    def proposed(flag):
+        index.store.keys_in_memory = flag
+        return index._stored_candidates(_keys(probes, index.config))
+
+    index.add(docs[:60])
+    assert proposed(True) == proposed(False) and any(proposed(True))
+    index.add(docs[60:90])  # rows past those read: read on the next lookup
+    assert proposed(True) == proposed(False)
+    other = Index.open(path, keys_in_memory=False)  # another writer of the same file
+    other.add(docs[90:])
+    assert proposed(True) == proposed(False)
+    index.rm([docs[3].id, docs[61].id])  # removed rows: everything is read again
+    assert proposed(True) == proposed(False)
+    assert {docs[3].id, docs[61].id}.isdisjoint(i for ids in proposed(True) for i in ids)
+    other.close()
+    index.close()

@@ -257,12 +257,17 @@ class Index:
 
     @classmethod
     def open(cls, path: str | Path, config: Config | None = None, read_only: bool = False,
-             embedder=None, engine=None, wait: float = WAIT_SECONDS) -> Index:
+             embedder=None, engine=None, wait: float = WAIT_SECONDS,
+             keys_in_memory: bool = False) -> Index:
         """The index in a DuckDB file (created by the first add). Another process may have the
         file open: a reader and a writer, or two writers, take turns between an add's
-        batches; `wait` is how long to wait for a turn (seconds) before a StoreError."""
-        return cls(DuckDBStore(path, read_only=read_only, wait=wait), config, embedder,
-                   engine=engine)
+        batches; `wait` is how long to wait for a turn (seconds) before a StoreError.
+        `keys_in_memory`: keep the candidate key tables in memory after the first lookup
+        (about 12 MB per 1,000 documents), so that each later query or add looks its keys up
+        instead of scanning the tables; for a process that answers many (`storytrace
+        serve`)."""
+        return cls(DuckDBStore(path, read_only=read_only, wait=wait,
+                               keys_in_memory=keys_in_memory), config, embedder, engine=engine)
 
     def close(self) -> None:
         """Write the story clusterer's checkpoint (when it moved on) and close the store."""
@@ -306,6 +311,7 @@ class Index:
                     self._add_batch(batch, summary)
             except BaseException:
                 self._forget()  # its ids are free again; the clusterer saw rolled-back units
+                self.store.forget_postings()
                 raise
             done += len(batch)
             if progress is not None and not self.one_shot:

@@ -261,12 +261,13 @@ def create_app(
     max_request_bytes: int = MAX_REQUEST_BYTES,
     max_document_chars: int = MAX_DOCUMENT_CHARS,
 ) -> FastAPI:
-    """The app over `index` (a `storytrace.index.Index`, or the path of an index file) or over
-    a finished `result` (always read-only)."""
+    """The app over `index` (a `storytrace.index.Index`, or the path of an index file, opened
+    with its candidate keys kept in memory: a service answers many queries) or over a
+    finished `result` (always read-only)."""
     if isinstance(index, (str, Path)):
         from storytrace.index import Index
 
-        index = Index.open(index, read_only=read_only)
+        index = Index.open(index, read_only=read_only, keys_in_memory=True)
     backend = Backend(index, result, read_only)
     app = FastAPI(
         title="storytrace",

@@ -127,6 +127,9 @@ class Store(ABC):
         errors."""
 
     # -- candidate keys -----------------------------------------------------------------------
+    def forget_postings(self) -> None:
+        """Drop what the store keeps in memory of its key tables (after a rollback)."""
+
     @abstractmethod
     def add_keys(self, keys: dict[str, dict[str, np.ndarray]]) -> None:
         """doc id -> channel -> uint64 keys."""

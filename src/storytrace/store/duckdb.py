@@ -47,6 +47,7 @@ from storytrace.store.base import (
     story_from_dict,
     to_json_dict,
 )
+from storytrace.store.postings import Postings
 
 _CHANNEL = {name: n for n, name in enumerate(KEY_CHANNELS)}
 
@@ -85,10 +86,14 @@ class DuckDBStore(Store):
     """The persistent store. `read_only=True` opens an existing file for queries only."""
 
     def __init__(self, path: str | Path = ":memory:", read_only: bool = False,
-                 wait: float = WAIT_SECONDS) -> None:
+                 wait: float = WAIT_SECONDS, keys_in_memory: bool = False) -> None:
         """`wait`: seconds to wait for a file that another process has open (see the module's
-        docstring), then a StoreError."""
+        docstring), then a StoreError. `keys_in_memory`: candidate lookups search the key
+        tables' rows held in memory (`store.postings`) instead of scanning the tables."""
         self.path = str(path)
+        self.keys_in_memory = keys_in_memory
+        # table -> (channel -> Postings, rows read up to this position, removals seen then)
+        self._postings: dict[str, tuple[dict[int, Postings], int, int]] = {}
         self.read_only = read_only
         self.wait = wait
         self._source = self.path  # what `con` connects to
@@ -342,6 +347,7 @@ class DuckDBStore(Store):
             "SELECT family, max(story) FROM documents GROUP BY family ORDER BY min(seq)").fetchall())
 
     def remove_documents(self, ids: list[str]) -> None:
+        self._rewrote_keys()
         self._ids_table("_gone", ids)
         self._do("DELETE FROM keys WHERE seq IN (SELECT seq FROM documents "
                  "JOIN _gone USING (id))")
@@ -394,11 +400,23 @@ class DuckDBStore(Store):
                                           "channel": np.concatenate(channel),
                                           "key": np.concatenate(key)}))
         least = {_CHANNEL[c]: n for c, n in min_shared.items()}
+        hits = "SELECT k.channel, k.key, k.seq FROM keys k JOIN wanted USING (channel, key)"
+        if self.keys_in_memory:  # the same rows, from memory
+            postings = self._postings_of("keys", "channel, key, seq")
+            found_rows = [(channel_no, *postings[channel_no].lookup(np.concatenate(
+                [k for k, c in zip(key, channel, strict=True) if c[0] == channel_no])))
+                for channel_no in sorted({int(c[0]) for c in channel}) if channel_no in postings]
+            self.con.register("_hits", pa.table({
+                "channel": np.concatenate([np.full(len(k), c, np.uint8)
+                                           for c, k, _ in found_rows] or [np.array([], np.uint8)]),
+                "key": np.concatenate([k for _, k, _ in found_rows] or [np.array([], np.uint64)]),
+                "seq": np.concatenate([s for _, _, s in found_rows] or [np.array([], np.int64)]),
+            }))
+            hits = "SELECT channel, key, seq FROM _hits"
         rows = self.con.execute(
-            """
+            f"""
             WITH wanted AS (SELECT DISTINCT channel, key FROM _q),
-                 hits AS (SELECT k.channel, k.key, k.seq FROM keys k
-                          JOIN wanted USING (channel, key)),
+                 hits AS ({hits}),
                  df AS (SELECT channel, key, count(*) AS n FROM hits GROUP BY channel, key),
                  shared AS (
                     SELECT q.q, h.channel, h.seq, count(*) AS c
@@ -414,6 +432,41 @@ class DuckDBStore(Store):
                 found[q][doc_id] = None
         return [list(f) for f in found]
 
+    def _postings_of(self, table: str, columns: str) -> dict[int, Postings]:
+        """The rows of `table` in memory, by channel: read once, then the rows at positions
+        past those read (appended since, by this process or another), and read again from
+        scratch after rows were removed or written for older positions (`key_rewrites` in
+        the meta table counts those changes)."""
+        removals = int(self.get_meta("key_rewrites", 0))
+        held = self._postings.get(table)
+        if held is None or held[2] != removals:
+            held = ({}, 0, removals)
+        postings, upto, _ = held
+        # the first read sorts in DuckDB (in parallel, spilling to disk if it must)
+        order = " ORDER BY channel, key" if not postings else ""
+        rows = self.con.execute(f"SELECT {columns} FROM {table} WHERE seq >= ?{order}",
+                                [upto]).fetchnumpy()
+        channel = np.asarray(rows["channel"], dtype=np.int64)
+        for channel_no in np.unique(channel).tolist():
+            mine = channel == channel_no
+            keys, seqs = rows["key"][mine], rows["seq"][mine]
+            if channel_no in postings:
+                postings[channel_no].extend(keys, seqs)
+            else:
+                postings[channel_no] = Postings(keys, seqs, ordered=bool(order))
+        upto = max(upto, int(np.max(rows["seq"])) + 1) if len(rows["seq"]) else upto
+        self._postings[table] = (postings, upto, removals)
+        return postings
+
+    def _rewrote_keys(self) -> None:
+        """Key rows were removed, or written for positions older than the newest: a copy held
+        in memory (`_postings_of`) must be read again."""
+        self.set_meta("key_rewrites", int(self.get_meta("key_rewrites", 0)) + 1)
+
+    def forget_postings(self) -> None:
+        """Drop the rows held in memory (after a rolled-back transaction)."""
+        self._postings = {}
+
     # -- containment keys ---------------------------------------------------------------------
     # A document's containment size is the number of its kept n-gram keys that at most
     # max_df documents hold. It is kept per document (containment_sizes) and moved when a key
@@ -427,6 +480,9 @@ class DuckDBStore(Store):
             return
         max_df = cap - 1
         self.set_meta("containment_max_df", max_df)
+        if self._one("SELECT count(*) FROM containment WHERE seq >= ?",
+                     [int(min(seq for _, seq in parts))])[0]:
+            self._rewrote_keys()  # an older format's keys computed after newer ones (backfill)
         self.con.register("_new", pa.table({
             "key": np.concatenate([values for values, _ in parts]),
             "seq": np.concatenate([np.full(len(v), seq, dtype=np.int64) for v, seq in parts])}))
@@ -524,10 +580,16 @@ class DuckDBStore(Store):
         wanted, column, qdf = np.unique(flat, return_inverse=True, return_counts=True)
         # One pass over the stored keys: the rows holding any wanted key (at most
         # cap = max_df + 1 a key), then the counting is done here.
-        self.con.register("_cq", pa.table({"key": wanted}))
-        hits = self.con.execute("SELECT c.key, c.seq FROM containment c JOIN _cq USING (key)"
-                                ).fetchnumpy()
-        self.con.unregister("_cq")
+        if self.keys_in_memory:
+            postings = self._postings_of("containment", "0 AS channel, key, seq")
+            hit_keys, hit_seqs = postings[0].lookup(wanted) if 0 in postings else (
+                np.array([], np.uint64), np.array([], np.int64))
+            hits = {"key": hit_keys, "seq": hit_seqs}
+        else:
+            self.con.register("_cq", pa.table({"key": wanted}))
+            hits = self.con.execute(
+                "SELECT c.key, c.seq FROM containment c JOIN _cq USING (key)").fetchnumpy()
+            self.con.unregister("_cq")
         hit_key = np.searchsorted(wanted, np.asarray(hits["key"], dtype=np.uint64))
         hit_seq = np.asarray(hits["seq"], dtype=np.int64)
         sdf = np.bincount(hit_key, minlength=len(wanted))
