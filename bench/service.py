@@ -43,7 +43,7 @@ def build(path: Path, n_docs: int, extra: int):
 
     from storytrace.index import Index
 
-    index = Index.open(path)
+    index = Index.open(path, keys_in_memory=True)  # as `storytrace serve` opens it
     held = index.stats()["documents"]
     docs, _, _ = build_corpus(max(n_docs, held) + extra)
     stored = docs[:n_docs]
