@@ -7,6 +7,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from conftest import DATA
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storytrace.ingest import FieldMap, read_inputs
 
@@ -203,3 +205,16 @@ def test_warc_and_parquet_in_a_compression_they_cannot_be_read_through_are_named
     reasons = {Path(e.source).name: e.reason for e in read.errors}
     assert "compressed with Zstandard" in reasons["crawl.warc.zst"]
     assert "compressed with gzip" in reasons["rows.parquet.gz"]
+
+
+@given(st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF,
+                                      exclude_categories=()), max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_text_passed_through_unchanged_holds_nothing_an_output_refuses(text):
+    """safe_text's byte-level shortcut may keep a text as it is only when the character test
+    finds nothing in it (controls, U+FFFE/U+FFFF, lone surrogates)."""
+    from storytrace.ingest.decode import _LINE_BREAKS, _UNSAFE, _plainly_safe
+
+    for sample in (text, text + "\x0b", "\ud83d" + text, text + "\ufffe", "\x1f" + text):
+        expected = _UNSAFE.search(sample) is None and _LINE_BREAKS.search(sample) is None
+        assert _plainly_safe(sample) == expected

@@ -253,10 +253,27 @@ _LINE_BREAKS = re.compile(r"[\x0b\x0c]")
 _UNSAFE = re.compile(r"[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+# The same test on UTF-8 bytes, where it is one C pass (3.5x faster than the two regular
+# expressions on bench texts; `safe_text` runs on every field of every document): a control
+# character is its own byte in UTF-8 (no other character's bytes are below 0x80), U+FFFE and
+# U+FFFF are the only characters encoded EF BF BE and EF BF BF, and a lone surrogate cannot
+# be encoded at all.
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
+def _plainly_safe(text: str) -> bool:
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return (len(data.translate(None, _CONTROL_BYTES)) == len(data)
+            and b"\xef\xbf\xbe" not in data and b"\xef\xbf\xbf" not in data)
+
+
 def safe_text(text: str) -> str:
     """`text` with what JSON, Parquet and HTML outputs cannot hold replaced: vertical tabs and
     form feeds by newlines, lone surrogates by U+FFFD, other control characters removed."""
-    if _UNSAFE.search(text) is None and _LINE_BREAKS.search(text) is None:
+    if _plainly_safe(text):
         return text
     text = _LINE_BREAKS.sub("\n", text)
     return _UNSAFE.sub(lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else "", text)
