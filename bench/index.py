@@ -49,22 +49,16 @@ def _corpus(path: Path, n: int, queries: int) -> None:
 
 def _rows(path: Path, start: int = 0, stop: int | None = None) -> list[dict]:
     """Rows [start, stop) of the JSONL corpus (read line by line: only they are kept)."""
-    rows = []
-    with path.open(encoding="utf-8") as lines:
-        for n, line in enumerate(lines):
-            if stop is not None and n >= stop:
-                break
-            if n >= start:
-                rows.append(json.loads(line))
-    return rows
+    return [row for batch in _batches(path, start, stop, 10_000) for row in batch]
 
 
-def _batches(path: Path, start: int, stop: int, size: int):
-    """Rows [start, stop) of the JSONL corpus, `size` at a time (one batch in memory)."""
+def _batches(path: Path, start: int, stop: int | None, size: int):
+    """Rows [start, stop) of the JSONL corpus (to its end when stop is None), `size` at a
+    time (one batch in memory)."""
     batch = []
     with path.open(encoding="utf-8") as lines:
         for n, line in enumerate(lines):
-            if n >= stop:
+            if stop is not None and n >= stop:
                 break
             if n >= start:
                 batch.append(json.loads(line))

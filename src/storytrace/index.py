@@ -725,6 +725,13 @@ class Index:
         if noted:
             self.store.set_meta(_FACTS_NOTES, self.store.get_meta(_FACTS_NOTES, {}) | noted)
 
+    def _with_facts_notes(self, documents: list[DocumentResult]) -> list[DocumentResult]:
+        """`documents` (read from the store) with the facts notes `_keep_facts_notes` kept."""
+        kept = self.store.get_meta(_FACTS_NOTES, {})
+        for doc in documents:
+            doc.notes += [n for n in kept.get(doc.id, ()) if n not in doc.notes]
+        return documents
+
     def _reuse(self, story_families: dict[str, list[Family]], story_of: dict[str, str],
                doc_ids: list[str], by_id: dict[str, DocumentResult]) -> None:
         """Partial reuse of a cited outlet's report, inside each rebuilt story."""
@@ -906,10 +913,7 @@ class Index:
         from storytrace.trace.wording import Vocabulary
 
         store = self.store
-        documents = store.documents()
-        facts_notes = store.get_meta(_FACTS_NOTES, {})
-        for doc in documents:
-            doc.notes += [n for n in facts_notes.get(doc.id, ()) if n not in doc.notes]
+        documents = self._with_facts_notes(store.documents())
         by_id = {d.id: d for d in documents}
         relations = store.relations()
         inside: dict[str, list[Relation]] = {}
@@ -951,10 +955,8 @@ class Index:
         store = self.store
         stories = store.stories(ids)
         families = store.families([f for s in stories for f in s.families])
-        documents = store.documents([m.id for f in families for m in f.members])
-        facts_notes = store.get_meta(_FACTS_NOTES, {})
-        for doc in documents:
-            doc.notes += [n for n in facts_notes.get(doc.id, ()) if n not in doc.notes]
+        documents = self._with_facts_notes(
+            store.documents([m.id for f in families for m in f.members]))
         relations = store.relations([d.id for d in documents]) if documents else []
         return Result(documents, relations, families, stories, [], {})
 

@@ -148,10 +148,11 @@ class Backend:
                     self.index.export(retrace=False)
                 self._report = Report(result, None)
                 self._report.links = ServedLinks(self._report.docs)
-                self._stale.clear()
             elif self._stale:
                 self._report.update(self.index.export_stories(self._stale), self._stale)
-                self._stale.clear()
+            else:
+                return self._report
+            self._stale.clear()
             for row in self._report.overview:
                 row.drawn = True  # every story has its own page here
             return self._report

@@ -30,24 +30,18 @@ class Postings:
         if not ordered:
             order = np.argsort(self.keys, kind="stable")
             self.keys, self.positions = self.keys[order], self.positions[order]
-        self._new_keys: list[np.ndarray] = []
-        self._new_positions: list[np.ndarray] = []
-        self._new_rows = 0
-
-    def __len__(self) -> int:
-        return len(self.keys) + self._new_rows
+        self._new_keys = np.array([], dtype=np.uint64)  # appended since the sort, unsorted
+        self._new_positions = np.array([], dtype=np.int64)
 
     def extend(self, keys: np.ndarray, positions: np.ndarray) -> None:
-        if not len(keys):
-            return
-        self._new_keys.append(np.asarray(keys, dtype=np.uint64))
-        self._new_positions.append(np.asarray(positions, dtype=np.int64))
-        self._new_rows += len(keys)
-        if self._new_rows > max(_MERGE_MIN, _MERGE_SHARE * len(self.keys)):
-            merged = Postings(np.concatenate([self.keys, *self._new_keys]),
-                              np.concatenate([self.positions, *self._new_positions]))
+        self._new_keys = np.concatenate([self._new_keys, np.asarray(keys, dtype=np.uint64)])
+        self._new_positions = np.concatenate(
+            [self._new_positions, np.asarray(positions, dtype=np.int64)])
+        if len(self._new_keys) > max(_MERGE_MIN, _MERGE_SHARE * len(self.keys)):
+            merged = Postings(np.concatenate([self.keys, self._new_keys]),
+                              np.concatenate([self.positions, self._new_positions]))
             self.keys, self.positions = merged.keys, merged.positions
-            self._new_keys, self._new_positions, self._new_rows = [], [], 0
+            self._new_keys, self._new_positions = merged._new_keys, merged._new_positions
 
     def lookup(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(key, position) of every row whose key is in `wanted` (the rows a SQL join of the
@@ -58,12 +52,9 @@ class Postings:
         total = int(counts.sum())
         rows = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
         rows += np.repeat(left, counts)
-        keys, positions = [self.keys[rows]], [self.positions[rows]]
-        for new_keys, new_positions in zip(self._new_keys, self._new_positions, strict=True):
-            hit = np.isin(new_keys, wanted)
-            keys.append(new_keys[hit])
-            positions.append(new_positions[hit])
-        return np.concatenate(keys), np.concatenate(positions)
+        new = np.isin(self._new_keys, wanted)
+        return (np.concatenate([self.keys[rows], self._new_keys[new]]),
+                np.concatenate([self.positions[rows], self._new_positions[new]]))
 
 
 __all__ = ["Postings"]
