@@ -218,3 +218,47 @@ def test_text_passed_through_unchanged_holds_nothing_an_output_refuses(text):
     for sample in (text, text + "\x0b", "\ud83d" + text, text + "\ufffe", "\x1f" + text):
         expected = _UNSAFE.search(sample) is None and _LINE_BREAKS.search(sample) is None
         assert _plainly_safe(sample) == expected
+
+
+_ANY_CHARACTER = st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF,
+                               exclude_categories=())
+
+
+@given(st.lists(st.text(alphabet=_ANY_CHARACTER, max_size=30), min_size=1, max_size=4),
+       st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_a_json_line_called_plainly_safe_holds_only_safe_strings(values, ascii_only):
+    """The JSONL reader skips safe_text on every field of a line `json_plainly_safe` passes:
+    that is right only if safe_text would change none of the line's strings, however they
+    were escaped (json.dumps with and without ensure_ascii, so raw and escaped characters)."""
+    from storytrace.ingest.decode import json_plainly_safe, safe_text
+
+    line = json.dumps({"id": values[0], "text": "".join(values), "title": values[-1]},
+                      ensure_ascii=ascii_only)
+    try:
+        data = line.encode("utf-8")  # the reader's condition: the line is strict UTF-8
+    except UnicodeEncodeError:
+        return
+    if json_plainly_safe(data):
+        assert all(safe_text(v) == v for v in json.loads(data).values())
+
+
+def test_jsonl_fields_come_out_safe_whether_a_line_takes_the_shortcut_or_not(tmp_path):
+    """Rows holding what no output can carry (escaped controls, a lone surrogate, U+FFFF)
+    and plain rows beside them: every field read is what safe_text makes of it."""
+    from storytrace.ingest.decode import safe_text
+
+    rows = [{"id": "plain", "text": "A plain “quoted” text.\nSecond line.", "title": "T"},
+            {"id": "form\x0cfeed", "text": "Page one\x0cpage two\x00.", "title": "t\x1f"},
+            {"id": "surrogate", "text": "Lone \ud83d half.", "url": "http://x/\ufffe"},
+            {"id": "escaped backslash", "text": "C:\\files\\\\u0000 and \\f", "title": None}]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    read = read_inputs([path], FieldMap())
+    assert not read.errors
+    for doc, row in zip(read.documents, rows, strict=True):
+        assert (doc.id, doc.raw) == (safe_text(row["id"]), safe_text(row["text"]))
+        assert doc.title == (safe_text(row["title"]) if row.get("title") else None)
+        assert doc.url == (safe_text(row["url"]) if row.get("url") else None)
+    assert read.documents[0].raw == rows[0]["text"]
+    assert read.documents[1].raw == "Page one\npage two."

@@ -27,6 +27,7 @@ from storytrace.ingest.decode import (
     compression,
     decode_text,
     decompress_stream,
+    json_plainly_safe,
     safe_text,
 )
 from storytrace.ingest.limits import LIMITS, Limits
@@ -355,21 +356,22 @@ def _lines(chunks: Iterator[bytes], max_line: int) -> Iterator[bytes | None]:
         yield b"".join(parts)
 
 
-def _decode_line(line: bytes) -> str:
+def _decode_line(line: bytes) -> tuple[str, bool]:
     """A JSONL line as text: UTF-8 as JSON requires, else (one bad byte must not cost the
-    row, nor the rows around it) Windows-1252, the usual legacy encoding of scraped news."""
+    row, nor the rows around it) Windows-1252, the usual legacy encoding of scraped news.
+    Also whether the line was strict UTF-8 (the condition of `json_plainly_safe`)."""
     try:
-        return line.decode("utf-8")
+        return line.decode("utf-8"), True
     except UnicodeDecodeError:
         pass
     try:
-        return line.decode("utf-8", "surrogatepass")
+        return line.decode("utf-8", "surrogatepass"), False
     except UnicodeDecodeError:
-        return line.decode("cp1252", "replace")
+        return line.decode("cp1252", "replace"), False
 
 
 def _read_jsonl(path: Path, fields: FieldMap, limits: Limits) -> Iterator[Document | InputError]:
-    source = str(path)
+    source = safe_text(str(path))  # once here, so a plainly safe row needs no test at all
     default = document_id(path)
     try:
         with path.open("rb") as stream:
@@ -394,7 +396,8 @@ def _read_jsonl(path: Path, fields: FieldMap, limits: Limits) -> Iterator[Docume
 def _row_document(raw: bytes, fields: FieldMap, source: str, record: str,
                   default_id: str, limits: Limits) -> Document | InputError:
     try:
-        row = json.loads(_decode_line(raw))
+        text, strict = _decode_line(raw)
+        row = json.loads(text)
     except json.JSONDecodeError as exc:
         return InputError(source, f"malformed JSON: {exc.msg}", record=record)
     except RecursionError:
@@ -404,7 +407,8 @@ def _row_document(raw: bytes, fields: FieldMap, source: str, record: str,
     if not isinstance(row, dict):
         return InputError(source, "a row must be a JSON object", record=record)
     try:
-        return document_from_row(row, fields, source, record, default_id, limits)
+        return document_from_row(row, fields, source, record, default_id, limits,
+                                 safe=strict and json_plainly_safe(raw))
     except Exception as exc:  # noqa: BLE001 - one odd row must not end the file
         return InputError(source, f"unusable row: {type(exc).__name__}: {_why(exc)}", record=record)
 
@@ -600,10 +604,12 @@ def _listed(names: Iterable[str], most: int = 12) -> str:
 
 def document_from_row(
     row: dict[str, Any], fields: FieldMap, source: str, record: str, default_id: str,
-    limits: Limits = LIMITS,
+    limits: Limits = LIMITS, safe: bool = False,
 ) -> Document | InputError:
     """One row of a JSONL/Parquet file (or a dict given to `analyze`) as a Document, or the
-    reason it is not one."""
+    reason it is not one. `safe`: the caller knows that `safe_text` would change none of the
+    row's strings, `source`, `record` or `default_id` (a plainly safe JSONL line)."""
+    keep = _unchanged if safe else safe_text
     is_html = fields.html is not None and row.get(fields.html) not in (None, "")
     wanted = fields.html if is_html else fields.text
     body = row.get(wanted)
@@ -639,17 +645,21 @@ def document_from_row(
         value = row.get(name) if name else None
         if value in (None, "") or not isinstance(value, str | int | float):
             return None
-        return safe_text(str(value))
+        return keep(str(value))
 
     return Document(
-        id=safe_text(doc_id),
-        raw=safe_text(body),
-        source=safe_text(f"{source}#{record}"),
+        id=keep(doc_id),
+        raw=keep(body),
+        source=keep(f"{source}#{record}"),
         format="html" if is_html else "text",
         url=optional(fields.url),
         title=optional(fields.title),
         date=_iso_date(row.get(fields.date) if fields.date else None),
     )
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 def _iso_date(value: Any) -> str | None:
