@@ -300,3 +300,19 @@ def test_index_add_on_two_workers_builds_the_same_index(tmp_path):
         result.pop("stats")
         exported.append(result)
     assert exported[0]["families"] and exported[0] == exported[1]
+
+
+def _with_shared(shared: dict, batch: list[int], scale: int) -> list[int]:
+    return [shared[x] * scale for x in batch]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_map_shared_gives_each_batch_the_shared_object_in_order(workers):
+    """What the outputs use: every batch reads one large object, sent to a worker once."""
+    shared = {x: x * x for x in range(1000)}
+    batches = [list(range(n, min(n + 37, 1000))) for n in range(0, 1000, 37)]
+    with get_engine("local", workers=workers) as engine:
+        got = list(engine.map_shared(_with_shared, shared, batches, 3))
+        assert got == [[3 * x * x for x in batch] for batch in batches]
+        # the engine's own pool still works after it (it was closed for the fork)
+        assert list(engine.map_batches(sum, [[1, 2], [3]])) == [3, 3]

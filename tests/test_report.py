@@ -26,7 +26,7 @@ from storytrace.model import (
 )
 from storytrace.report import write_html
 from storytrace.report.export import read_json, write_json, write_parquet
-from storytrace.report.html import compare, render_html
+from storytrace.report.html import compare, html_report, render_html
 from storytrace.report.tree import NODE_LABEL_CHARS, copy_tree, layers, short_label
 from storytrace.report.views import plain_value
 
@@ -646,3 +646,77 @@ def test_one_repeated_mark_does_not_make_a_lone_text_a_rewrite() -> None:
     heading = html[html.index('id="doc-paradigm"') :].split("</h4>", 1)[0]
     assert "source not in this pile" not in heading and ">no copies here</span>" in heading
     assert 'data-kind="origin"' in html[html.index('id="doc-paradigm"') - 10 :][:200]
+
+
+# ---------------------------------------------------------------- the outputs on several workers
+
+
+@pytest.fixture(scope="module")
+def multinews_result() -> Result:
+    """Multi-News dev (291 pages, some without article text) as analyze finds it."""
+    from conftest import DATA
+
+    import storytrace
+
+    return storytrace.analyze([DATA / "multinews" / "dev.jsonl"])
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("max_stories", [500, 7])
+def test_the_outputs_written_on_two_workers_are_one_process_files_byte_for_byte(
+        multinews_result: Result, tmp_path: Path, max_stories: int) -> None:
+    """result.json, the Parquet tables and report.html, drawn in parts on two workers (the
+    page apart from its stories, the stories in parts of several), are what the serial
+    writers write; with a few stories drawn, the listed ones and the families outside any
+    story are on the page too."""
+    from storytrace.engines import get_engine
+    from storytrace.report import write_outputs
+
+    write_json(multinews_result, tmp_path / "one" / "result.json")
+    write_parquet(multinews_result, tmp_path / "one" / "parquet")
+    write_html(multinews_result, tmp_path / "one" / "report.html", max_stories=max_stories)
+    with get_engine("local", workers=2) as engine:
+        write_outputs(multinews_result, tmp_path / "two", max_stories=max_stories,
+                      engine=engine)
+    one, two = _files(tmp_path / "one"), _files(tmp_path / "two")
+    assert sorted(two) == sorted(one) and "parquet/documents.parquet" in two
+    for name in one:
+        assert two[name] == one[name], name
+    html = one["report.html"].decode()
+    ranked = len(html_report(multinews_result).overview)  # the stories with article text
+    assert ranked > 100
+    assert html.count('<section class="story" id=') == min(max_stories, ranked)
+    assert ('id="more-stories"' in html) == (max_stories < ranked)
+
+
+def test_a_story_drawn_apart_is_the_story_the_page_template_draws(
+        multinews_result: Result) -> None:
+    """A story's section drawn alone (story_sections, in any process) is what the story macro
+    draws inside a page's template, and the page filled with them holds each in its place."""
+    from storytrace.report.html import (
+        drawn_stories,
+        environment,
+        fill_page,
+        html_report,
+        page_html,
+        story_sections,
+    )
+
+    report = html_report(multinews_result)
+    stories = drawn_stories(report)
+    assert len(stories) > 20
+    in_page = environment().from_string(
+        '{% import "macros.html.j2" as m with context %}'
+        '{% for view in views %}{{ m.story(view) }}\x00{% endfor %}'
+    ).render(report.context(views=[report.story_view(s) for s in stories]))
+    sections = story_sections(report, stories[:10]) + story_sections(report, stories[10:])
+    assert in_page.split("\x00")[:-1] == sections
+    page = fill_page(page_html(report, 2000, len(sections)), sections)
+    assert page == render_html(multinews_result)
+    assert page.index(sections[0]) < page.index(sections[1]) < page.index(sections[-1])
+    with pytest.raises(ValueError, match="story places"):
+        fill_page(page_html(report, 2000, len(sections)), sections[:-1])

@@ -309,10 +309,10 @@ def analyze(
                 _nothing_readable(read.errors, read.skipped, out_dir)
             try:
                 result = _run_pipeline(read, embedder, stories.value, runner)
+                note_skipped(result, read.skipped)
+                _write(result, work, parquet, html, report_stories, runner)
             finally:
                 runner.close()
-            note_skipped(result, read.skipped)
-            _write(result, work, parquet, html, report_stories)
     except OutputError as exc:
         raise _usage_error(str(exc)) from exc
     code = 1 if result.errors else 0
@@ -358,14 +358,12 @@ def _run_pipeline(read, embedder, story_mode: str, engine=None):
         )  # fmt: skip
 
 
-def _write(result, work: Path, parquet: bool, html: bool, report_stories: int) -> None:
-    from storytrace.report import write_html, write_json, write_parquet
+def _write(result, work: Path, parquet: bool, html: bool, report_stories: int,
+           engine=None) -> None:
+    from storytrace.report import write_outputs
 
-    write_json(result, work / "result.json")
-    if parquet:
-        write_parquet(result, work / "parquet")
-    if html:
-        write_html(result, work / "report.html", max_stories=report_stories)
+    write_outputs(result, work, parquet=parquet, html=html, max_stories=report_stories,
+                  engine=engine)
 
 
 def _load_embedder(path: Path):

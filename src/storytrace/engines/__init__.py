@@ -10,6 +10,13 @@ in the order of the batches. The same function runs in the same way under every 
 run at one worker, at N worker processes and on a Ray cluster gives the same answer
 (tests/test_engines.py compares them). The stages hand an engine of one worker, local or
 ray, no batches (stages._parts): they run in this process, as with no engine.
+
+    for html in engine.map_shared(draw_stories, report, parts):
+        ...                                        # draw_stories(report, part) per part
+
+`map_shared` is for work that reads one large object (the finished Result, to write the
+outputs): the object reaches each worker once, not once per batch. The local engine forks
+fresh workers that inherit it (nothing is pickled); Ray puts it in its object store once.
 """
 
 from __future__ import annotations
@@ -33,6 +40,12 @@ class Engine(Protocol):
     workers: int
 
     def map_batches(self, fn: Callable[..., R], batches: Iterable[B], *args: Any) -> Iterator[R]:
+        ...
+
+    def map_shared(self, fn: Callable[..., R], shared: Any, batches: Iterable[B],
+                   *args: Any) -> Iterator[R]:
+        """`fn(shared, batch, *args)` for each batch, in order; `shared` (read, never changed)
+        is sent to each worker once."""
         ...
 
     def close(self) -> None:

@@ -2,7 +2,8 @@
 
 Results come back in the order of the batches whatever order the workers finish in, and at
 most `2 * workers` batches are in flight, so a stream of batches (dedup) is read no faster
-than the workers take it: memory holds a few batches, never the pile.
+than the workers take it: memory holds a few batches, never the pile. `map_shared` forks a
+pool of its own, whose workers inherit the shared object instead of receiving it pickled.
 """
 
 from __future__ import annotations
@@ -33,6 +34,28 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+_shared: Any = None  # in a worker of map_shared's pool: the object its batches read
+
+
+def _start_shared(shared: Any) -> None:
+    """Worker initializer of map_shared's pool (`shared` came with the fork, not pickled)."""
+    global _shared
+    _shared = shared
+    _exit_with_parent()
+
+
+def _call_shared(fn: Callable[..., Any], batch: Any, *args: Any) -> Any:
+    return fn(_shared, batch, *args)
+
+
+def _fork_context():
+    # fork: a worker starts in milliseconds with the stages already imported; the workers only
+    # run stage functions over the plain data they are sent (and map_shared's, what they
+    # inherit).
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
 class LocalEngine:
     """`workers` processes (default: every core); 1 runs each batch in this process."""
 
@@ -44,11 +67,7 @@ class LocalEngine:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # fork: a worker starts in milliseconds with the stages already imported; the
-            # workers only run stage functions over the plain data they are sent.
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=_fork_context(),
                                              initializer=_exit_with_parent)
         return self._pool
 
@@ -66,6 +85,25 @@ class LocalEngine:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+    def map_shared(self, fn: Callable[..., Any], shared: Any, batches: Iterable[Any],
+                   *args: Any) -> Iterator[Any]:
+        batches = list(batches)  # descriptions of work on `shared`: small, all sent at once
+        if self.workers == 1 or len(batches) < 2:
+            for batch in batches:
+                yield fn(shared, batch, *args)
+            return
+        # Workers forked now hold `shared` as it is; map_batches's pool was forked before it
+        # existed. That pool is closed first: no thread of it runs while this process forks.
+        self.close()
+        pool = ProcessPoolExecutor(min(self.workers, len(batches)), mp_context=_fork_context(),
+                                   initializer=_start_shared, initargs=(shared,))
+        try:
+            pending = [pool.submit(_call_shared, fn, batch, *args) for batch in batches]
+            for future in pending:
+                yield future.result()
+        finally:
+            pool.shutdown(cancel_futures=True)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -22,6 +22,10 @@ def _call(fn: Callable[..., Any], batch: Any, *args: Any) -> Any:
     return fn(batch, *args)
 
 
+def _call_shared(fn: Callable[..., Any], shared: Any, batch: Any, *args: Any) -> Any:
+    return fn(shared, batch, *args)
+
+
 class RayEngine:
     """Batches as Ray tasks; `address` None starts Ray here with `workers` CPUs."""
 
@@ -38,6 +42,7 @@ class RayEngine:
         self.max_retries = max_retries
         self._started = False
         self._task = None
+        self._shared_task = None
 
     def _start(self):
         import ray
@@ -50,6 +55,7 @@ class RayEngine:
             self._started = True
         if self._task is None:
             self._task = ray.remote(num_cpus=1, max_retries=self.max_retries)(_call)
+            self._shared_task = ray.remote(num_cpus=1, max_retries=self.max_retries)(_call_shared)
         return ray
 
     def map_batches(self, fn: Callable[..., Any], batches: Iterable[Any],
@@ -64,6 +70,18 @@ class RayEngine:
         while pending:
             yield ray.get(pending.popleft())
 
+    def map_shared(self, fn: Callable[..., Any], shared: Any, batches: Iterable[Any],
+                   *args: Any) -> Iterator[Any]:
+        ray = self._start()
+        refs = [ray.put(a) for a in (shared, *args)]  # each in the object store once
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(self._shared_task.remote(fn, refs[0], batch, *refs[1:]))
+            if len(pending) >= 2 * self.workers:
+                yield ray.get(pending.popleft())
+        while pending:
+            yield ray.get(pending.popleft())
+
     def close(self) -> None:
         if self._started:
             import ray
@@ -71,6 +89,7 @@ class RayEngine:
             ray.shutdown()
             self._started = False
             self._task = None
+            self._shared_task = None
 
     def __enter__(self) -> Self:
         return self

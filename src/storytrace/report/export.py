@@ -17,11 +17,12 @@ from storytrace.model import (
 
 def write_json(result: Result, path: Path) -> None:
     """Write the result.json contract (`Result.to_dict()`), UTF-8, human-diffable."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(result.to_dict(), handle, ensure_ascii=False, indent=1)
-    tmp.replace(path)  # a reader never sees a half-written file
+    _write_bytes(path, result_json(result))
+
+
+def result_json(result: Result) -> bytes:
+    """result.json's bytes: `Result.to_dict()` as indented JSON, UTF-8."""
+    return json.dumps(result.to_dict(), ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def write_parquet(result: Result, directory: Path) -> list[Path]:
@@ -30,6 +31,16 @@ def write_parquet(result: Result, directory: Path) -> list[Path]:
     Nested lists stay nested (Arrow list/struct columns), so DuckDB or pandas can query them.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in parquet_tables(result).items():
+        target = directory / f"{name}.parquet"
+        target.write_bytes(data)
+        written.append(target)
+    return written
+
+
+def parquet_tables(result: Result) -> dict[str, bytes]:
+    """The bytes of each Parquet table `write_parquet` writes, by table name."""
     data = result.to_dict()
     tables = {
         "documents": data["documents"],
@@ -41,12 +52,19 @@ def write_parquet(result: Result, directory: Path) -> list[Path]:
         "conflicts": [dict(c, story=s["id"]) for s in data["stories"] for c in s["conflicts"]],
         "errors": data["errors"],
     }
-    written = []
+    found = {}
     for name, rows in tables.items():
-        target = directory / f"{name}.parquet"
-        pq.write_table(_table(name, rows), target)
-        written.append(target)
-    return written
+        sink = pa.BufferOutputStream()
+        pq.write_table(_table(name, rows), sink)
+        found[name] = sink.getvalue().to_pybytes()
+    return found
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)  # a reader never sees a half-written file
 
 
 # The columns of a table with no rows, so that DuckDB, pandas and Arrow still read it (a table

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from rapidfuzz.distance import Indel
 
 from storytrace.model import DocumentResult, Family, FamilyMember, Relation, Result, Story
@@ -448,12 +449,42 @@ def render_html(
     result: Result, max_stories: int = MAX_STORIES, max_relations: int = MAX_RELATIONS
 ) -> str:
     """The report as one HTML string (see `write_html`)."""
+    report = html_report(result, max_stories)
+    sections = story_sections(report, drawn_stories(report))
+    return fill_page(page_html(report, max_relations, len(sections)), sections)
+
+
+def html_report(result: Result, max_stories: int = MAX_STORIES) -> Report:
+    """The `Report` the static page draws, its overview rows marked drawn (the first
+    `max_stories`) or listed a line each."""
     report = Report(result)
     drawn_ids = {s.id for s in _shown_stories([row.story for row in report.overview], max_stories)[0]}
     for row in report.overview:
         row.drawn = row.story.id in drawn_ids
-    stories = [report.story_view(row.story) for row in report.overview if row.drawn]
-    more = [row.story for row in report.overview if not row.drawn]
+    return report
+
+
+def drawn_stories(report: Report) -> list[Story]:
+    """The stories the page draws in full, in the page's order (`html_report` marked them)."""
+    return [row.story for row in report.overview if row.drawn]
+
+
+def story_sections(report: Report, stories: list[Story]) -> list[str]:
+    """Each story's section of the page, as the page's template draws it: the parts of a
+    page that take most of its time (a story's diffs and its macro), and independent of each
+    other, so they can be drawn in any process that holds `report` (report/write.py)."""
+    macros = environment().get_template("macros.html.j2").make_module(report.context())
+    return [str(macros.story(report.story_view(story))) for story in stories]
+
+
+# Where `page_html` leaves each story's section for `fill_page`: a comment, which no text from
+# the documents can be (the templates escape every "<" of theirs).
+_SECTION = "<!--storytrace:story-section-->"
+
+
+def page_html(report: Report, max_relations: int = MAX_RELATIONS, sections: int = 0) -> str:
+    """The page around the stories' sections: `sections` places left for `fill_page`."""
+    result = report.result
     placed = {f for story in result.stories for f in story.families}
     empty_ids = {d.id for d in report.empty}
     loose = [
@@ -468,14 +499,22 @@ def render_html(
         .get_template("report.html.j2")
         .render(
             report.context(
-                stories=stories,
-                more_stories=more,
+                stories=[Markup(_SECTION)] * sections,
+                more_stories=[row.story for row in report.overview if not row.drawn],
                 relations=result.relations[:max_relations],
                 loose_families=loose,
                 unplaced_docs=unplaced_docs,
             )
         )
     )
+
+
+def fill_page(page: str, sections: list[str]) -> str:
+    """`page_html`'s page with each story's section in its place."""
+    parts = page.split(_SECTION)
+    if len(parts) != len(sections) + 1:
+        raise ValueError(f"the page has {len(parts) - 1} story places for {len(sections)} stories")
+    return "".join(part for pair in zip(parts, [*sections, ""], strict=True) for part in pair)
 
 
 def _shown_stories(stories: list[Story], limit: int) -> tuple[list[Story], list[Story]]:

@@ -1,0 +1,125 @@
+"""A run's outputs in one call: result.json, the Parquet tables and report.html, drawn in
+independent parts on an engine's workers when it has several.
+
+At 5,000 bench documents (bench/scale.py) the outputs cost one process ~10 CPU s, after every
+stage is done: report.html ~8 (its story sections ~7: each copy's word diff and the story's
+macro), result.json ~2. The parts need nothing from each other: result.json, the Parquet
+tables, the page around the stories, and the stories' sections in parts of about equal size.
+Each worker gets the finished Result once (`Engine.map_shared`) and sends back bytes or text,
+never writes a file (a Ray worker may be on another machine); this process joins the page and
+writes every file. The files are those the serial writers write, byte for byte
+(tests/test_report.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from storytrace.model import Result
+from storytrace.report.export import _write_bytes, parquet_tables, result_json
+from storytrace.report.html import (
+    MAX_RELATIONS,
+    MAX_STORIES,
+    Report,
+    drawn_stories,
+    fill_page,
+    html_report,
+    page_html,
+    story_sections,
+)
+
+if TYPE_CHECKING:
+    from storytrace.engines import Engine
+
+# Story sections per worker: stories differ in size by 100x, so parts of about equal document
+# counts, several a worker, keep one part of big stories from leaving the others idle.
+PARTS_PER_WORKER = 4
+
+
+@dataclass(slots=True)
+class _Outputs:
+    """What every part reads (sent to each worker once)."""
+
+    result: Result
+    report: Report | None
+    max_relations: int
+
+
+def write_outputs(result: Result, directory: Path, *, parquet: bool = True, html: bool = True,
+                  max_stories: int = MAX_STORIES, max_relations: int = MAX_RELATIONS,
+                  engine: Engine | None = None) -> None:
+    """Write result.json, the Parquet tables (`parquet`: in directory/parquet) and report.html
+    (`html`; `max_stories` drawn in full) into `directory`, on the engine's workers when it
+    has several. The same files at any number of workers."""
+    from storytrace.report import write_html, write_json, write_parquet
+
+    directory = Path(directory)
+    if engine is None or engine.workers == 1:
+        write_json(result, directory / "result.json")
+        if parquet:
+            write_parquet(result, directory / "parquet")
+        if html:
+            write_html(result, directory / "report.html", max_stories=max_stories,
+                       max_relations=max_relations)
+        return
+    report = html_report(result, max_stories) if html else None
+    stories = drawn_stories(report) if report is not None else []
+    parts: list[tuple[str, Any]] = [("json", None)]
+    if parquet:
+        parts.append(("parquet", None))
+    if report is not None:
+        parts.append(("page", len(stories)))
+        parts += [("stories", ids) for ids in _story_parts(stories, engine.workers)]
+    shared = _Outputs(result, report, max_relations)
+    sections: list[str] = []
+    page = None
+    for (kind, _), made in zip(parts, engine.map_shared(_draw, shared, parts), strict=True):
+        if kind == "json":
+            _write_bytes(directory / "result.json", made)
+        elif kind == "parquet":
+            (directory / "parquet").mkdir(parents=True, exist_ok=True)
+            for name, data in made.items():
+                (directory / "parquet" / f"{name}.parquet").write_bytes(data)
+        elif kind == "page":
+            page = made
+        else:
+            sections += made
+    if page is not None:
+        _write_bytes(directory / "report.html", fill_page(page, sections).encode("utf-8"))
+
+
+def _story_parts(stories: list, workers: int) -> list[list[str]]:
+    """The drawn stories' ids in consecutive parts of about equal document counts."""
+    total = sum(len(s.documents) for s in stories)
+    share = max(1, total // (PARTS_PER_WORKER * workers))
+    parts: list[list[str]] = []
+    part: list[str] = []
+    size = 0
+    for story in stories:
+        part.append(story.id)
+        size += len(story.documents)
+        if size >= share:
+            parts.append(part)
+            part, size = [], 0
+    if part:
+        parts.append(part)
+    return parts
+
+
+def _draw(outputs: _Outputs, part: tuple[str, Any]) -> Any:
+    """One part of the outputs: result.json's bytes, the Parquet tables' bytes, the page
+    around the stories, or some stories' sections."""
+    kind, what = part
+    if kind == "json":
+        return result_json(outputs.result)
+    if kind == "parquet":
+        return parquet_tables(outputs.result)
+    report = outputs.report
+    if kind == "page":
+        return page_html(report, outputs.max_relations, what)
+    return story_sections(report, [report.stories[i] for i in what])
+
+
+__all__ = ["write_outputs"]
