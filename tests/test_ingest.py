@@ -262,3 +262,18 @@ def test_jsonl_fields_come_out_safe_whether_a_line_takes_the_shortcut_or_not(tmp
         assert doc.url == (safe_text(row["url"]) if row.get("url") else None)
     assert read.documents[0].raw == rows[0]["text"]
     assert read.documents[1].raw == "Page one\npage two."
+
+
+@given(st.binary(max_size=120).map(lambda b: b.replace(b"\x00", b"\n")),
+       st.integers(min_value=0, max_value=30), st.integers(min_value=1, max_value=17))
+@settings(max_examples=400, deadline=None)
+def test_an_uncompressed_file_is_split_into_the_same_lines_as_a_stream(data, max_line, piece):
+    """A plain JSONL file is read by readline, a compressed one in chunks: both give the same
+    lines, and None in place of each line over the limit."""
+    import io
+
+    from storytrace.ingest.files import _file_lines, _lines
+
+    chunks = iter([data[i : i + piece] for i in range(0, len(data), piece)])
+    reader = io.BufferedReader(io.BytesIO(data), buffer_size=piece + 1)
+    assert list(_file_lines(reader, max_line)) == list(_lines(chunks, max_line))

@@ -223,6 +223,7 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
             lsh.flush()
             settled = lsh.settled(prepared.keys)  # the older buckets, for the whole batch
             lines = []
+            kept = []  # lexical mode: the batch's representatives' rows, written together
             n = -1  # position among the prepared (first-seen) documents of the batch
             for doc, raw_key, is_first in zip(batch, raw_keys, first, strict=True):
                 if not is_first:
@@ -258,8 +259,12 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
                         for h in sentence_hashes(text).tolist():
                             sentence_index.setdefault(h, rep)
                         _index_immutables(text, rep, immutable_index, options)
-                    documents.write(f'{{"id": {_quote(doc.id)}, "text": {_quote(text)}, '
-                                    f'"source": {_quote(doc.source)}}}\n'.encode())
+                    row = (f'{{"id": {_quote(doc.id)}, "text": {_quote(text)}, '
+                           f'"source": {_quote(doc.source)}}}\n')
+                    if full:
+                        documents.write(row.encode())
+                    else:
+                        kept.append(row)
                     stats.representatives += 1
                 else:
                     stats.duplicates += 1
@@ -270,6 +275,8 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
                 lines.append(f'{{"id": {_quote(doc.id)}, "representative": '
                              f'{_quote(rep_ids[rep])}, "kind": "{kind}"}}\n')
             stats.documents += len(batch)
+            if kept:
+                documents.write("".join(kept).encode())
             mapping.write("".join(lines))
     stats.seconds = round(time.perf_counter() - started, 3)
     return stats

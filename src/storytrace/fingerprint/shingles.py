@@ -212,13 +212,12 @@ def batch_shingles(texts: list[str] | list[bytes], n: int = 5) -> tuple[np.ndarr
                 chunk = np.take(loads, starts)
                 chunk |= _CASE_BITS
                 chunk &= _BYTE_MASKS.take(np.minimum(lengths, 8))
-            else:
-                chunk[:] = 0
-                rest = np.take(loads, starts[long_words] + 8)
-                rest |= _CASE_BITS
-                rest &= _BYTE_MASKS.take(np.minimum(lengths[long_words] - 8, 8))
-                chunk[long_words] = rest
-            word ^= chunk
+                word ^= chunk
+            else:  # the other words' second load is 0: only the long ones change
+                chunk = np.take(loads, starts[long_words] + 8)
+                chunk |= _CASE_BITS
+                chunk &= _BYTE_MASKS.take(np.minimum(lengths[long_words] - 8, 8))
+                word[long_words] ^= chunk
             word *= _MIX[4 + k]
             np.right_shift(word, np.uint64(31), out=shifted)
             word ^= shifted

