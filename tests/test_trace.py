@@ -451,3 +451,37 @@ def test_origins_and_parents_of_generated_copy_families_stay_above_their_floors(
     assert origins / families >= ORIGIN_FLOOR
     assert parents / copies >= PARENT_FLOOR
 
+
+
+def test_analyze_traces_each_family_against_the_whole_corpus_counts():
+    """analyze reads the corpus's word and page-line counts from its store (the store stage
+    counted them) rather than counting every document again: each family's origin, kinds,
+    parents and reasons are those trace_family gives with the counts of every document, on a
+    pile with spun and translated copies (where rarer words decide which side is the rewrite)
+    and repeated page lines."""
+    import sys
+
+    from conftest import REPO
+
+    from storytrace.model import Document
+    from storytrace.pipeline import analyze_documents
+
+    sys.path.insert(0, str(REPO / "bench"))
+    from dedup import build_corpus
+
+    texts, _, _ = build_corpus(400)
+    result = analyze_documents([Document(i, text, "bench") for i, text in texts])
+    by_id = {d.id: d for d in result.documents}
+    position = {doc_id: n for n, doc_id in enumerate(by_id)}
+    vocabulary = Vocabulary.from_documents(result.documents)
+    copies = [f for f in result.families if len(f.members) > 1]
+    assert len(copies) >= 40
+    spun = 0
+    for family in copies:
+        members = {m.id for m in family.members}
+        inside = [r for r in result.relations if r.a in members and r.b in members]
+        spun += any("rarer words" in reason for m in family.members for reason in m.reasons)
+        # input order, as the index traces them
+        docs = sorted((by_id[i] for i in members), key=lambda d: position[d.id])
+        assert trace_family(family.id, docs, inside, vocabulary) == family, family.id
+    assert spun >= 3

@@ -441,13 +441,13 @@ class Index:
         return f"{doc_id}~{n}"
 
     def _vocabulary(self, members: list[DocumentResult] = (), relations: list[Relation] = ()):
-        """The corpus counts trace reads. A one-shot index counts its documents in memory (as
-        analyze always did); a stored index asks the store, fetching at once the words of the
-        relations' substitutions and the members' removed lines, which is what trace reads."""
+        """The corpus counts trace reads, from the store (the store stage counted them): the
+        words of the relations' substitutions and the members' removed lines, fetched at once,
+        are what trace reads; any other count is fetched when read. A one-shot index (analyze)
+        holds the counts of all its documents too, so no pass over them counts them again
+        (~1 CPU s at 5,000 bench documents, in the main process)."""
         from storytrace.trace.wording import Vocabulary, page_line_key
 
-        if self._vocabulary_of is not None:
-            return Vocabulary.from_documents(self._vocabulary_of)
         words = _StoredCounts(self.store.word_counts)
         lines = _StoredCounts(self.store.line_counts)
         wanted = {w for r in relations for pair in r.metrics.get("substitution_pairs", [])
@@ -511,8 +511,14 @@ class Index:
         rank = {f.id: n for n, f in enumerate(old)}
         taken: set[str] = set()
         vocabulary = self._vocabulary([by_id[i] for i in members], inside)
+        group_of = {i: n for n, group in enumerate(groups) for i in group}
+        within: dict[int, list[Relation]] = {}  # each group's relations, in `inside`'s order
+        for r in inside:
+            n = group_of.get(r.a)
+            if n is not None and n == group_of.get(r.b):
+                within.setdefault(n, []).append(r)
         families, first = [], {}
-        for group in groups:
+        for n, group in enumerate(groups):
             previous = sorted({by_id[i].family for i in group if by_id[i].family in rank},
                               key=rank.__getitem__)
             keep = next((f for f in previous if f not in taken), None)
@@ -521,9 +527,7 @@ class Index:
             for retired in previous:
                 if retired != family_id:
                     store.rename_unit_family(retired, family_id)
-            in_group = set(group)
-            family = trace_family(family_id, [by_id[i] for i in group],
-                                  [r for r in inside if r.a in in_group and r.b in in_group],
+            family = trace_family(family_id, [by_id[i] for i in group], within.get(n, []),
                                   vocabulary)
             families.append(family)
             first[family_id] = position[group[0]]
