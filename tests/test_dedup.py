@@ -352,3 +352,23 @@ def test_deduplicating_plain_text_never_loads_the_html_extractor(tmp_path):
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.5, 0.8, 0.85, 0.95, 1.0])
+@pytest.mark.parametrize("num_perm", [16, 128])
+def test_lsh_bands_are_the_ones_that_minimise_the_error_around_the_threshold(threshold,
+                                                                            num_perm):
+    """optimal_bands computes once what does not depend on (bands, rows): the same choice as
+    computing every pair's error from scratch (so the same buckets, the same decisions)."""
+    grid = np.linspace(0.0, 1.0, 1001)
+    best, best_error = None, float("inf")
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            p = 1.0 - (1.0 - grid**rows) ** bands
+            below = grid <= threshold
+            false_pos = np.trapezoid(p[below], grid[below]) if below.sum() > 1 else 0.0
+            false_neg = np.trapezoid(1.0 - p[~below], grid[~below]) if (~below).sum() > 1 else 0.0
+            error = 0.5 * false_pos + 0.5 * false_neg
+            if error < best_error:
+                best, best_error = (bands, rows), error
+    assert optimal_bands.__wrapped__(threshold, num_perm) == best
