@@ -613,6 +613,86 @@ def test_incremental_tfidf_gives_the_batch_cosine_after_every_arrival(rows):
         assert np.allclose(index.weighted(members).toarray(), seen.toarray(), atol=1e-12)
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 30), max_size=12), min_size=2, max_size=15),
+       st.integers(0, 14))
+def test_incremental_tfidf_folded_and_saved_mid_stream_gives_the_same_cosines_bit_for_bit(
+        rows, saved_at):
+    """The inverted index folds its recent postings into a sorted base (as it does when they
+    grow, and again on load); the cosines, which are sums in a fixed order, stay identical to
+    an index that never folds, before and after a pickle round trip, and so do the weights.
+    An index saved by the layout before the fold (one array per row and per feature) loads
+    into the same state."""
+    import pickle
+    from array import array
+
+    from storytrace.cluster import incremental
+    from storytrace.cluster.incremental import Growable, IncrementalTfidf
+
+    n_features = 31
+    counts = sp.csr_matrix(
+        np.array([np.bincount(row, minlength=n_features) for row in rows], dtype=float)
+    )
+    plain, folding = IncrementalTfidf(n_features), IncrementalTfidf(n_features)
+    fold_at = incremental._MIN_FOLD_PAIRS
+    for k in range(len(rows)):
+        incremental._MIN_FOLD_PAIRS = 10**9
+        expected = plain.add(counts[k])
+        incremental._MIN_FOLD_PAIRS = -1  # fold once recent pairs pass a quarter of the base
+        try:
+            got = folding.add(counts[k])
+        finally:
+            incremental._MIN_FOLD_PAIRS = fold_at
+        assert np.array_equal(got, expected)
+        if k == saved_at:
+            folding = pickle.loads(pickle.dumps(folding))
+        members = np.arange(k + 1)
+        assert (plain.weighted(members) != folding.weighted(members)).nnz == 0
+
+    # the layout before: rows as (features, tfs) pairs, postings as one array per feature
+    old = IncrementalTfidf.__new__(IncrementalTfidf)
+    rows_old, postings = [], {}
+    view = plain._indptr.view()
+    for r in range(plain.n_rows):
+        f = plain._features.view()[view[r]:view[r + 1]].copy()
+        t = plain._tfs.view()[view[r]:view[r + 1]].copy()
+        rows_old.append((f, t))
+        for feature, tf in zip(f.tolist(), t.tolist(), strict=True):
+            postings.setdefault(feature, array("d")).extend((r, tf))
+    grown = {}
+    for name in ("_a", "_b", "_c"):
+        g = Growable(np.float64)
+        for value in getattr(plain, name).view():
+            g.append(value)
+        grown[name] = g
+    old.__setstate__({"_df": plain._df.copy(), "_postings": postings, "_rows": rows_old, **grown})
+    extra = sp.csr_matrix(np.bincount(rows[0], minlength=n_features)[None, :].astype(float))
+    assert np.array_equal(old.add(extra), plain.add(extra))
+
+
+def test_paragraph_counts_count_as_a_counter_of_the_keys_does():
+    from collections import Counter
+
+    from storytrace.cluster import incremental
+    from storytrace.cluster.incremental import ParagraphCounts
+
+    rng = np.random.default_rng(5)
+    families = [{f"paragraph {i}" for i in rng.integers(0, 40, 6)} for _ in range(60)]
+    counter, counts = Counter(), ParagraphCounts()
+    fold_at = incremental._MIN_FOLD_PARAGRAPHS
+    incremental._MIN_FOLD_PARAGRAPHS = 7  # fold now and then along the way
+    try:
+        for keys in families:
+            counter.update(keys)
+            counts.update(keys)
+            assert all(counts[k] == counter[k] for k in (f"paragraph {i}" for i in range(45)))
+    finally:
+        incremental._MIN_FOLD_PARAGRAPHS = fold_at
+    assert len(counts) == len(counter)
+    converted = ParagraphCounts.from_counter(counter)
+    assert all(converted[k] == counter[k] for k in counter)
+
+
 def test_streaming_takes_dated_families_in_date_order_whatever_the_input_order():
     """`cluster_stories(..., streaming=True)` decides as a live feed would: by date. Streaming
     decisions depend on arrival order, so the same dated reports in two input orders must

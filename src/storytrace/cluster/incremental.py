@@ -11,6 +11,13 @@ at a cost that grows only with the seen rows that share a feature with the new r
   is L^2 A - 2 L B + C over its sublinear tfs s_f (A = sum s^2, B = sum s^2 c, C = sum s^2 c^2);
 - when df_f grows, only the rows that hold f change their B and C, and they are exactly the
   rows the new row's dot products visit (an inverted index: feature -> rows, tfs).
+
+Both directions live in flat arrays, not one Python object per row or per feature: the rows
+as CSR (features and tfs by row), the inverted index as a CSC "base" over the rows up to some
+point plus one small `array` per feature for the rows added since. The recent part is folded
+into the base when it grows past a quarter of it. A saved index is the rows' arrays (the
+inverted index is sorted out of them again on load): at 55,000 reports (100,000 bench
+documents) it loads in seconds, against half a minute for two million per-feature objects.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from array import array
 
 import numpy as np
 import scipy.sparse as sp
+import xxhash
 
 
 class Growable:
@@ -36,8 +44,29 @@ class Growable:
         self.data[self.size] = value
         self.size += 1
 
+    def extend(self, values: np.ndarray) -> None:
+        end = self.size + len(values)
+        if end > len(self.data):
+            grown = np.zeros(max(end, 2 * len(self.data)), dtype=self.data.dtype)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size : end] = values
+        self.size = end
+
     def view(self) -> np.ndarray:
         return self.data[: self.size]
+
+    def __getstate__(self):  # the used part only: a saved index carries no spare capacity
+        return self.view().copy(), self.size
+
+    def __setstate__(self, state) -> None:
+        if isinstance(state, dict) or (isinstance(state, tuple) and isinstance(state[1], dict)):
+            slots = state[1] if isinstance(state, tuple) else state  # pickled before this method
+            self.data, self.size = slots["data"], slots["size"]
+            return
+        self.data, self.size = state
+        if not len(self.data):
+            self.data = np.zeros(8, dtype=self.data.dtype)
 
 
 class IncrementalTfidf:
@@ -46,15 +75,26 @@ class IncrementalTfidf:
 
     def __init__(self, n_features: int) -> None:
         self._df = np.zeros(n_features)
-        self._postings: dict[int, array] = {}  # feature -> (row, tf, row, tf, ...)
-        self._rows: list[tuple[np.ndarray, np.ndarray]] = []  # (features, sublinear tfs)
+        # The rows (CSR): row r holds _features/_tfs[_indptr[r]:_indptr[r + 1]].
+        self._indptr = Growable(np.int64)
+        self._indptr.append(0)
+        self._features = Growable(np.int32)
+        self._tfs = Growable(np.float64)
+        # The inverted index: feature f's (row, tf) pairs are _base[_base_at[f]:_base_at[f + 1]]
+        # for the rows before _base_rows, then the pairs in _recent[f] for the rows since.
+        self._base_at = np.zeros(n_features + 1, dtype=np.int64)
+        self._base = np.zeros((0, 2))
+        self._base_rows = 0
+        self._recent: dict[int, array] = {}
+        self._recent_pairs = 0
+        # Per row, A = sum s^2, B = sum s^2 c, C = sum s^2 c^2 (the module's note).
         self._a = Growable(np.float64)
         self._b = Growable(np.float64)
         self._c = Growable(np.float64)
 
     @property
     def n_rows(self) -> int:
-        return len(self._rows)
+        return self._indptr.size - 1
 
     def add(self, counts: sp.csr_matrix) -> np.ndarray:
         """Add one row (a 1 x n_features matrix of raw counts); its cosine with each earlier row."""
@@ -66,16 +106,29 @@ class IncrementalTfidf:
         c_new = np.log1p(self._df[features])
         big_l = np.log(2.0 + before) + 1.0  # with the new row: n = before + 1
 
-        # The earlier rows that share a feature with the new one, as flat (row, tf, which) lists.
-        # A feature's posting is one array.array of (row, tf) pairs (appends run in C); numpy
-        # reads it without a copy, and those views are dropped before the postings grow.
-        postings = self._postings
+        # The earlier rows that share a feature with the new one, as flat (row, tf, which) lists,
+        # feature by feature in the row's order (base rows, then recent ones), so the sums below
+        # add in one fixed order. A recent posting is one array.array of (row, tf) pairs
+        # (appends run in C); numpy reads it without a copy, and those views are dropped before
+        # the postings grow.
         present = np.flatnonzero(c_old > 0.0)  # features some earlier row has
-        parts = [np.frombuffer(postings[f], dtype=np.float64) for f in features[present].tolist()]
+        shared = features[present]
+        starts, ends = self._base_at[shared].tolist(), self._base_at[shared + 1].tolist()
+        base, recent = self._base, self._recent
+        parts, lengths = [], []
+        for feature, start, end in zip(shared.tolist(), starts, ends, strict=True):
+            held = end - start
+            if held:
+                parts.append(base[start:end])
+            posting = recent.get(feature)
+            if posting is not None:
+                parts.append(np.frombuffer(posting, dtype=np.float64).reshape(-1, 2))
+                held += len(posting) // 2
+            lengths.append(held)
         similarity = np.zeros(before)
         if parts:
-            pairs = np.concatenate(parts).reshape(-1, 2)
-            which = np.repeat(present, [len(part) // 2 for part in parts])
+            pairs = np.concatenate(parts)
+            which = np.repeat(present, lengths)
             del parts
             rows, shared_tfs = pairs[:, 0].astype(np.int64), pairs[:, 1]
             squared = shared_tfs**2
@@ -94,28 +147,144 @@ class IncrementalTfidf:
         self._a.append(squared.sum())
         self._b.append((squared * c_new).sum())
         self._c.append((squared * c_new**2).sum())
-        self._rows.append((features, tfs))
+        self._features.extend(features)
+        self._tfs.extend(tfs)
+        self._indptr.append(self._features.size)
         for feature, tf in zip(features.tolist(), tfs.tolist(), strict=True):
-            posting = postings.get(feature)
+            posting = recent.get(feature)
             if posting is None:
-                postings[feature] = array("d", (before, tf))
+                recent[feature] = array("d", (before, tf))
             else:
                 posting.extend((before, tf))
+        self._recent_pairs += len(features)
+        if self._recent_pairs > max(_MIN_FOLD_PAIRS, len(self._base) // 4):
+            self._fold()
         return similarity
+
+    def _fold(self) -> None:
+        """Fold the recent postings into the base: every row's pairs ordered by feature, rows
+        in order within a feature (a stable sort of the CSR's features), as the base and
+        recent parts read one after the other."""
+        features = self._features.view()
+        # A stable argsort by feature, as one sort of distinct int64 keys (feature, position):
+        # four times faster than numpy's stable sort of 32-bit values.
+        keys = (features.astype(np.int64) << 32) | np.arange(len(features), dtype=np.int64)
+        keys.sort()
+        order = keys & 0xFFFFFFFF
+        del keys
+        rows = np.repeat(np.arange(self.n_rows, dtype=np.float64), np.diff(self._indptr.view()))
+        self._base = np.column_stack([rows[order], self._tfs.view()[order]])
+        counts = np.bincount(features, minlength=len(self._df))
+        self._base_at = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self._base_rows = self.n_rows
+        self._recent, self._recent_pairs = {}, 0
 
     def weighted(self, rows: np.ndarray) -> sp.csr_matrix:
         """TF-IDF rows (unit length, current document frequencies) of the given seen rows."""
-        parts = [self._rows[row] for row in rows.tolist()]
-        sizes = np.array([len(features) for features, _ in parts], dtype=np.int64)
+        rows = np.asarray(rows, dtype=np.int64)
+        indptr_all = self._indptr.view()
+        starts = indptr_all[rows]
+        sizes = indptr_all[rows + 1] - starts
         indptr = np.concatenate([[0], np.cumsum(sizes)])
-        if not parts or not indptr[-1]:
+        if not len(rows) or not indptr[-1]:
             return sp.csr_matrix((len(rows), len(self._df)))
-        features = np.concatenate([features for features, _ in parts])
-        values = np.concatenate([tfs for _, tfs in parts])
+        at = np.repeat(starts - indptr[:-1], sizes) + np.arange(indptr[-1])
+        features = self._features.view()[at]
+        values = self._tfs.view()[at]
         values *= np.log((1.0 + self.n_rows) / (1.0 + self._df[features])) + 1.0
         norms = np.sqrt(np.add.reduceat(values**2, indptr[:-1][sizes > 0]))
         values /= np.repeat(norms, sizes[sizes > 0])
         return sp.csr_matrix((values, features, indptr), shape=(len(rows), len(self._df)))
 
+    def __getstate__(self) -> dict:
+        """The rows, document frequencies and norms; the inverted index is made again from
+        the rows on load (`_fold`), so a saved index holds each pair once."""
+        derived = ("_base", "_base_at", "_base_rows", "_recent", "_recent_pairs")
+        return {k: v for k, v in self.__dict__.items() if k not in derived}
 
-__all__ = ["Growable", "IncrementalTfidf"]
+    def __setstate__(self, state: dict) -> None:
+        if "_rows" in state:  # saved by the version that kept one array per row and feature
+            rows = state.pop("_rows")
+            state.pop("_postings")
+            sizes = [len(f) for f, _ in rows]
+            self.__dict__.update(state)
+            self._indptr = Growable(np.int64)
+            self._indptr.extend(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+            self._features, self._tfs = Growable(np.int32), Growable(np.float64)
+            if rows:
+                self._features.extend(np.concatenate([f for f, _ in rows]).astype(np.int32))
+                self._tfs.extend(np.concatenate([t for _, t in rows]))
+            self._fold()
+            return
+        self.__dict__.update(state)
+        self._fold()
+
+
+class ParagraphCounts:
+    """How many families each paragraph was seen in (a site's template recurs across them),
+    kept by 64-bit hash of the paragraph's key, not its text: a sorted base of (hash, count)
+    arrays plus a dict of the counts added since, folded in when it grows."""
+
+    def __init__(self) -> None:
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._recent: dict[int, int] = {}
+
+    @staticmethod
+    def _hash(key: str) -> int:
+        return xxhash.xxh3_64_intdigest(key.encode("utf-8", "surrogatepass"))
+
+    def __getitem__(self, key: str) -> int:
+        h = self._hash(key)
+        at = int(np.searchsorted(self._keys, np.uint64(h)))
+        held = int(self._counts[at]) if at < len(self._keys) and self._keys[at] == h else 0
+        return held + self._recent.get(h, 0)
+
+    def update(self, keys) -> None:
+        """Count each key once more (a family's distinct paragraph keys)."""
+        recent = self._recent
+        for key in keys:
+            h = self._hash(key)
+            recent[h] = recent.get(h, 0) + 1
+        if len(recent) > max(_MIN_FOLD_PARAGRAPHS, len(self._keys) // 4):
+            self._fold()
+
+    def _fold(self) -> None:
+        if not self._recent:
+            return
+        keys = np.concatenate([self._keys, np.fromiter(self._recent, np.uint64, len(self._recent))])
+        counts = np.concatenate([self._counts, np.fromiter(self._recent.values(), np.int64)])
+        self._keys, where = np.unique(keys, return_inverse=True)
+        self._counts = np.bincount(where, weights=counts, minlength=len(self._keys)).astype(
+            np.int64)
+        self._recent = {}
+
+    def __len__(self) -> int:
+        self._fold()
+        return len(self._keys)
+
+    def __getstate__(self) -> dict:
+        self._fold()
+        return {"keys": self._keys, "counts": self._counts}
+
+    def __setstate__(self, state: dict) -> None:
+        self._keys, self._counts, self._recent = state["keys"], state["counts"], {}
+
+    @classmethod
+    def from_counter(cls, counter) -> ParagraphCounts:
+        """The counts of a Counter of paragraph keys (as indexes saved before this class)."""
+        made = cls()
+        for key, n in counter.items():
+            h = cls._hash(key)
+            made._recent[h] = made._recent.get(h, 0) + n
+        made._fold()
+        return made
+
+
+_MIN_FOLD_PARAGRAPHS = 100_000
+# The recent postings are folded into the base once they hold more than this many pairs and a
+# quarter of the base (a fold sorts every pair: about a second per 10 million).
+_MIN_FOLD_PAIRS = 1_000_000
+
+
+__all__ = ["Growable", "IncrementalTfidf", "ParagraphCounts"]

@@ -61,7 +61,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorize
 from storytrace.cluster.bisect import clear_cut, divide
 from storytrace.cluster.components import connected_groups
 from storytrace.cluster.embeddings import Embedder, EmbeddingSpace
-from storytrace.cluster.incremental import Growable, IncrementalTfidf
+from storytrace.cluster.incremental import Growable, IncrementalTfidf, ParagraphCounts
 from storytrace.cluster.linkage import sparse_average_linkage
 from storytrace.model import DocumentResult
 
@@ -517,12 +517,17 @@ class StoryClusterer:
         self._n_families = 0
         self._space = EmbeddingSpace(self.embedder) if self.embedder else None
         self._n_stories = 0
-        self._paragraphs: Counter[str] = Counter()
+        self._paragraphs = ParagraphCounts()
         # Per family, the report that stands for each of its documents; per report, its mean
         # similarity to the other reports of its story (None until read after partial_fit).
         self._document_reports: list[list[int]] = []
         self._report_similarity: np.ndarray | None = np.zeros(0)
         self._prefetched: tuple[dict[str, sp.csr_matrix], np.ndarray] | None = None
+
+    def __setstate__(self, state: dict) -> None:
+        if isinstance(state.get("_paragraphs"), Counter):  # saved before ParagraphCounts
+            state["_paragraphs"] = ParagraphCounts.from_counter(state["_paragraphs"])
+        self.__dict__.update(state)
 
     # -- shared -----------------------------------------------------------------------------
     def _weights(self) -> dict[str, float]:
@@ -563,14 +568,20 @@ class StoryClusterer:
         mixed in, dates far apart damped, uninformative families at 0, a family with itself 1.
         `days` holds every family's date as a day number (NaN when it has none)."""
         total = self._mix(total, space, rows, cols)
-        total *= self._date_factors(days[rows], days[cols])
+        factors = self._date_factors(days[rows], days[cols])
+        if not isinstance(factors, float):
+            total *= factors
         total[~informative[rows], :] = 0.0
         total[:, ~informative[cols]] = 0.0
         total[rows[:, None] == cols[None, :]] = 1.0
         return np.clip(total, 0.0, 1.0)
 
-    def _date_factors(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Similarity multipliers for every (row, col) pair of day numbers; 1 where one is NaN."""
+    def _date_factors(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray | float:
+        """Similarity multipliers for every (row, col) pair of day numbers; 1 where one is NaN
+        (the scalar 1.0 when no pair is dated further apart than DATE_GRACE_DAYS: an undated
+        corpus then skips a rows x cols pass)."""
+        if not _spread_beyond_grace(rows, cols):
+            return 1.0
         days = np.maximum(0.0, np.abs(rows[:, None] - cols[None, :]) - DATE_GRACE_DAYS)
         factors = np.exp(-((days / self.date_scale_days) ** 2) / 2)
         return np.where(np.isnan(factors), 1.0, factors)
@@ -959,7 +970,12 @@ class StoryClusterer:
         for name, index in self._tfidf.items():
             if at_rows is not None and at_cols is not None:
                 part = prefetched[0][name]
-                total += weights[name] * (part[at_rows] @ part[at_cols].T).toarray()
+                if cols is None:  # the slice's own columns: a product pays for every column
+                    block = _compact_columns(part[at_rows])
+                    total += weights[name] * (block @ block.T).toarray()
+                else:
+                    both = _compact_columns(part[np.concatenate([at_rows, at_cols])])
+                    total += weights[name] * (both[: len(rows)] @ both[len(rows) :].T).toarray()
             elif cols is None:
                 part = _compact_columns(index.weighted(rows))
                 total += weights[name] * (part @ part.T).toarray()
@@ -1255,11 +1271,30 @@ def dot_with_row_of(rows: sp.csr_matrix, totals: sp.csr_matrix, owner: np.ndarra
 
 def _compact_columns(x: sp.csr_matrix) -> sp.csr_matrix:
     """The same rows over only the columns in use, in the same order. Hashed views have 2^20
-    columns, nearly all empty, and a transpose or product pays for every one of them."""
-    used, indices = np.unique(x.indices, return_inverse=True)
+    columns, nearly all empty, and a transpose or product pays for every one of them.
+    A few rows' columns are found by sorting their indices; many rows' (more stored values
+    than columns / 8) by marking the columns, which costs a pass over the width, not a sort."""
+    width = x.shape[1]
+    if x.nnz * 8 < width:
+        used, indices = np.unique(x.indices, return_inverse=True)
+        return sp.csr_matrix(
+            (x.data, indices.astype(x.indices.dtype), x.indptr), shape=(x.shape[0], len(used))
+        )
+    mark = np.zeros(width, dtype=bool)
+    mark[x.indices] = True
+    new_index = np.cumsum(mark, dtype=np.int64) - 1
     return sp.csr_matrix(
-        (x.data, indices.astype(x.indices.dtype), x.indptr), shape=(x.shape[0], len(used))
+        (x.data, new_index[x.indices].astype(x.indices.dtype), x.indptr),
+        shape=(x.shape[0], int(mark.sum())),
     )
+
+
+def _spread_beyond_grace(rows: np.ndarray, cols: np.ndarray) -> bool:
+    """Whether some dated row and dated col lie more than DATE_GRACE_DAYS apart."""
+    rows, cols = rows[~np.isnan(rows)], cols[~np.isnan(cols)]
+    if not len(rows) or not len(cols):
+        return False
+    return max(rows.max() - cols.min(), cols.max() - rows.min()) > DATE_GRACE_DAYS
 
 
 def _positions(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
