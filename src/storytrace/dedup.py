@@ -126,26 +126,23 @@ def _load_cleaner() -> None:
     clean_text("The cleaner is ready for the first batch.", CleanOptions(detect_language=False))
 
 
-def _prepare(batch: list[tuple[str, str, str | None]], clean: bool, ngram: int, num_perm: int,
-             bands: int, rows: int) -> _Prepared:
-    """The per-document step of dedup over one batch of (raw, format, url): clean, encode,
-    shingle, sign, band keys. Pure: an engine may run it in any process."""
+def _prepare(batch: list[tuple[str, str, str | None]] | list[bytes], clean: bool, ngram: int,
+             num_perm: int, bands: int, rows: int) -> _Prepared:
+    """The per-document step of dedup over one batch: clean, encode, shingle, sign, band keys.
+    Pure: an engine may run it in any process. The batch holds (raw, format, url) to clean,
+    or, without cleaning, the texts already encoded (`_raw_key` encoded them)."""
     if clean:
         from storytrace.clean import CleanOptions
 
         options = CleanOptions(detect_language=False)
         texts = [_clean(raw, fmt, url, options) for raw, fmt, url in batch]
-    else:
-        texts = [raw for raw, _, _ in batch]
-    # surrogatepass: a lone surrogate (only a Document made in Python can hold one; the
-    # readers replace them) is hashed, not a crash; the JSON lines escape it
-    encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+        encoded = [t.encode("utf-8", _UTF8_ERRORS) for t in texts]
+    else:  # the texts are the raw texts the caller has: not sent back
+        texts, encoded = None, batch
     values, owner = batch_shingles(encoded, ngram)
     has_shingles = (np.bincount(owner, minlength=len(batch)) > 0).tolist()
     keys = band_keys(signatures_flat(values, owner, len(batch), num_perm), bands, rows)
-    # Uncleaned texts are the ones the caller sent: not sent back.
-    return _Prepared(texts if clean else None,
-                     [xxhash.xxh3_64_intdigest(e.strip()) for e in encoded],
+    return _Prepared(texts, [xxhash.xxh3_64_intdigest(e.strip()) for e in encoded],
                      [len(e) for e in encoded], keys, has_shingles)
 
 
@@ -161,9 +158,24 @@ def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield batch
 
 
-def _raw_key(doc: Document) -> int:
-    return xxhash.xxh3_64_intdigest(
-        f"{doc.format}\0{doc.raw.strip()}".encode("utf-8", "surrogatepass"))
+# surrogatepass: a lone surrogate (only a Document made in Python can hold one; the readers
+# replace them) is hashed, not a crash; the JSON lines escape it
+_UTF8_ERRORS = "surrogatepass"
+_FORMAT_SEEDS = {"text": 0, "html": 1}
+
+
+def _raw_key(doc: Document) -> tuple[int, bytes]:
+    """A hash of the document's format and stripped raw text (equal for raw copies), and the
+    raw text encoded: without cleaning, that is what `_prepare` signs (one encoding, not two)."""
+    raw = doc.raw
+    encoded = raw.encode("utf-8", _UTF8_ERRORS)
+    stripped = encoded if not raw[:1].isspace() and not raw[-1:].isspace() else \
+        raw.strip().encode("utf-8", _UTF8_ERRORS)
+    seed = _FORMAT_SEEDS.get(doc.format)
+    if seed is None:  # a format the readers do not make: its name goes into the hash
+        stripped = f"{doc.format}\0".encode("utf-8", _UTF8_ERRORS) + stripped
+        seed = len(_FORMAT_SEEDS)
+    return xxhash.xxh3_64_intdigest(stripped, seed), encoded
 
 
 def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None = None,
@@ -203,13 +215,17 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
 
     def to_prepare() -> Iterator[list[tuple[str, str, str | None]]]:
         for batch in _batches(docs, options.batch_size):
-            raw_keys = [_raw_key(d) for d in batch]
+            keyed = [_raw_key(d) for d in batch]
+            raw_keys = [key for key, _ in keyed]
             first = []
             for key in raw_keys:
                 first.append(key not in raw_seen)
                 raw_seen.setdefault(key, None)
             in_flight.append((batch, raw_keys, first))
-            yield [(d.raw, d.format, d.url) for d, f in zip(batch, first, strict=True) if f]
+            if options.clean:
+                yield [(d.raw, d.format, d.url) for d, f in zip(batch, first, strict=True) if f]
+            else:
+                yield [encoded for (_, encoded), f in zip(keyed, first, strict=True) if f]
 
     if options.clean:
         _load_cleaner()
