@@ -277,6 +277,20 @@ def test_a_raw_copy_takes_its_first_documents_representative_without_being_clean
         assert rows[doc_id]["kind"] == expected
 
 
+@pytest.mark.parametrize("clean", [True, False])
+def test_a_raw_copy_is_the_same_format_and_text_up_to_surrounding_whitespace(tmp_path, clean):
+    """Leading and trailing whitespace (Unicode's too) does not make another raw text; the
+    same characters as HTML instead of plain text do."""
+    text = "\n".join(f"Paragraph {n}: the council voted on the harbour budget, which rises "
+                     f"by {n} percent, the mayor said." for n in range(8))
+    docs = [Document("a", text, "test"), Document("b", f"\u2003 {text}\n\u00a0", "test"),
+            Document("c", f"  {text}", "test", format="html"), Document("d", text, "test")]
+    stats = dedup(iter(docs), tmp_path, DedupOptions(clean=clean))
+    rows = {m["id"]: m for m in map(json.loads, (tmp_path / "mapping.jsonl").open())}
+    assert stats.raw_copies == 2  # b and d; c is a page
+    assert all(rows[i]["representative"] == "a" for i in "bd")
+
+
 def test_no_clean_keeps_the_text_as_given_and_the_default_drops_boilerplate(tmp_path):
     article = "\n".join(f"Paragraph {n}: the council voted on the harbour budget, which "
                         f"rises by {n} percent this year, the mayor said." for n in range(12))
