@@ -302,17 +302,18 @@ def test_index_add_on_two_workers_builds_the_same_index(tmp_path):
     assert exported[0]["families"] and exported[0] == exported[1]
 
 
-def _with_shared(shared: dict, batch: list[int], scale: int) -> list[int]:
-    return [shared[x] * scale for x in batch]
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_map_shared_gives_each_batch_the_shared_object_in_order(workers):
-    """What the outputs use: every batch reads one large object, sent to a worker once."""
-    shared = {x: x * x for x in range(1000)}
-    batches = [list(range(n, min(n + 37, 1000))) for n in range(0, 1000, 37)]
-    with get_engine("local", workers=workers) as engine:
-        got = list(engine.map_shared(_with_shared, shared, batches, 3))
-        assert got == [[3 * x * x for x in batch] for batch in batches]
-        # the engine's own pool still works after it (it was closed for the fork)
+@pytest.mark.parametrize(("name", "workers"), [("local", 1), ("local", 2), ("ray", 2)])
+def test_map_shared_gives_each_batch_the_shared_object_in_order(name, workers):
+    """What the facts stage and the outputs use: every batch reads one large object, sent to
+    a worker once; a second call reads its own object, not the first one's."""
+    if name == "ray":
+        pytest.importorskip("ray")
+    shared = {x: [x] * 50 for x in range(1000)}
+    keys = [*range(0, 1000, 7), -1]  # dict.get(shared, key, default): the default for -1
+    with get_engine(name, workers=workers) as engine:
+        got = list(engine.map_shared(dict.get, shared, keys, "none"))
+        assert got == [[x] * 50 for x in keys[:-1]] + ["none"]
+        other = {x: -x for x in range(1000)}
+        assert list(engine.map_shared(dict.get, other, keys, 0)) == [-x for x in keys[:-1]] + [0]
+        # the engine's own batches still run after it (the local pool was closed for the fork)
         assert list(engine.map_batches(sum, [[1, 2], [3]])) == [3, 3]

@@ -14,9 +14,10 @@ ray, no batches (stages._parts): they run in this process, as with no engine.
     for html in engine.map_shared(draw_stories, report, parts):
         ...                                        # draw_stories(report, part) per part
 
-`map_shared` is for work that reads one large object (the finished Result, to write the
-outputs): the object reaches each worker once, not once per batch. The local engine forks
-fresh workers that inherit it (nothing is pickled); Ray puts it in its object store once.
+`map_shared` is for work that reads one large object (the documents whose stories' facts are
+merged; the finished Result, to write the outputs): the object reaches each worker once, not
+once per batch. The local engine forks fresh workers that inherit it (nothing is pickled);
+Ray puts it in its object store once and each worker process reads it from there once.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ class Engine(Protocol):
 
     def map_shared(self, fn: Callable[..., R], shared: Any, batches: Iterable[B],
                    *args: Any) -> Iterator[R]:
-        """`fn(shared, batch, *args)` for each batch, in order; `shared` (read, never changed)
-        is sent to each worker once."""
+        """`fn(shared, batch, *args)` for each batch, in order; `shared` is sent to each worker
+        once (each holds its own copy: what `fn` changes in it stays there)."""
         ...
 
     def close(self) -> None:

@@ -22,8 +22,21 @@ def _call(fn: Callable[..., Any], batch: Any, *args: Any) -> Any:
     return fn(batch, *args)
 
 
-def _call_shared(fn: Callable[..., Any], shared: Any, batch: Any, *args: Any) -> Any:
-    return fn(shared, batch, *args)
+# In a Ray worker process: the object of the latest map_shared call it ran a task of, by its
+# object id. A task gets the id inside a list (Ray would fetch and unpickle a bare one for
+# every task) and reads it from the object store once per process.
+_shared: dict[str, Any] = {}
+
+
+def _call_shared(fn: Callable[..., Any], boxed: list, batch: Any, *args: Any) -> Any:
+    import ray
+
+    (ref,) = boxed
+    key = ref.hex()
+    if key not in _shared:
+        _shared.clear()  # one shared object at a time: an earlier call's is done with
+        _shared[key] = ray.get(ref)
+    return fn(_shared[key], batch, *args)
 
 
 class RayEngine:
@@ -73,10 +86,11 @@ class RayEngine:
     def map_shared(self, fn: Callable[..., Any], shared: Any, batches: Iterable[Any],
                    *args: Any) -> Iterator[Any]:
         ray = self._start()
-        refs = [ray.put(a) for a in (shared, *args)]  # each in the object store once
+        boxed = [ray.put(shared)]  # in the object store once; read once per worker process
+        refs = [ray.put(a) for a in args]
         pending: deque = deque()
         for batch in batches:
-            pending.append(self._shared_task.remote(fn, refs[0], batch, *refs[1:]))
+            pending.append(self._shared_task.remote(fn, boxed, batch, *refs))
             if len(pending) >= 2 * self.workers:
                 yield ray.get(pending.popleft())
         while pending:
