@@ -10,11 +10,13 @@ word ciphers), written as JSONL. Every run is the command a user types, in a new
 `storytrace dedup corpus.jsonl --out DIR --workers N`), so its time includes reading the file
 and writing the outputs. Printed per run: seconds per stage (result.json stats.seconds, wall
 clock of the stage in the main process, which waits for its workers), documents per second,
-the CPU seconds of all its processes and of the main process alone (result.json
-stats.seconds.main_cpu: at several workers, the work they did not take, which bounds the
-speedup), the peak RSS of its largest process, and the same-run ratio against the 1-worker
-run. The answers of the runs are
-compared: families and stories must be the same at any number of workers.
+the CPU seconds of all its processes and of the main process alone (the --json summary's
+main_cpu_seconds: imports, reading, every stage's part there and the outputs; at several
+workers, the work they did not take), the bound that leaves on the wall clock of a quiet
+machine (main CPU + the workers' CPU / workers: no wait, no imbalance), the peak RSS of its
+largest process, and the same-run ratio against the 1-worker run. The answers of the runs are
+compared: families, stories and the rest of result.json but its statistics must be the same at
+any number of workers.
 
 The machine is shared: the header and footer print the load average; a load above the core
 count means the runs had less than the cores they were given.
@@ -23,6 +25,7 @@ count means the runs had less than the cores they were given.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -67,13 +70,16 @@ def _run(command: list[str], workdir: Path) -> dict:
 
 
 def _answer(result_path: Path) -> tuple:
-    """What must not change with the engine: families (members, kinds, parents, origin) and
-    stories (families, documents)."""
+    """What must not change with the engine: families (members, kinds, parents, origin),
+    stories (families, documents) and everything else result.json holds but the run's
+    statistics (documents, relations, facts, conflicts: compared by a digest of them)."""
     result = json.loads(result_path.read_text(encoding="utf-8"))
     families = [(f["id"], f["origin"], [(m["id"], m["kind"], m["parent"]) for m in f["members"]])
                 for f in result["families"]]
     stories = [(s["id"], s["families"], s["documents"]) for s in result["stories"]]
-    return families, stories, result["stats"]
+    stats = result.pop("stats")
+    digest = hashlib.sha256(json.dumps(result, ensure_ascii=False).encode()).hexdigest()
+    return families, stories, stats, digest
 
 
 def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path) -> None:
@@ -87,7 +93,7 @@ def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path) -> None
           f"{time.perf_counter() - started:.0f} s)")
     header = (f"{'engine':<10}{'workers':>8} " + " ".join(f"{s:>8}" for s in STAGES)
               + f"{'total s':>9}{'wall s':>8}{'docs/s':>8}{'CPU s':>8}{'main CPU':>9}"
-                f"{'RSS MB':>8}"
+                f"{'bound s':>8}{'RSS MB':>8}"
                 f"{'ratio':>7}  same answer")
     print(header, flush=True)
     runs = [("local", w) for w in workers] + ([("ray", max(workers))] if ray else [])
@@ -96,21 +102,25 @@ def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path) -> None
         out = tmp / f"analyze-{engine}-{n_workers}"
         found = _run([_storytrace(), "analyze", str(path), "--out", str(out), "--workers",
                       str(n_workers), "--engine", engine, "--no-parquet", "--json"], tmp)
-        families, stories, stats = _answer(out / "result.json")
+        families, stories, stats, digest = _answer(out / "result.json")
         seconds = stats["seconds"]
+        summary = json.loads(found["stdout"].splitlines()[-1])
+        main_cpu = summary.get("main_cpu_seconds", seconds.get("main_cpu", 0.0))
+        bound = main_cpu + (found["cpu"] - main_cpu) / n_workers
         if first is None:
-            first = (found["seconds"], families, stories)
-        same = "-" if n == 0 else str(families == first[1] and stories == first[2])
+            first = (found["seconds"], families, stories, digest)
+        same = "-" if n == 0 else str(families == first[1] and stories == first[2]
+                                      and digest == first[3])
         print(f"{engine:<10}{n_workers:>8} "
               + " ".join(f"{seconds.get(s, 0.0):>8.1f}" for s in STAGES)
               + f"{seconds['total']:>9.1f}{found['seconds']:>8.1f}"
                 f"{n_docs / found['seconds']:>8.1f}{found['cpu']:>8.0f}"
-                f"{seconds.get('main_cpu', 0.0):>9.0f}{found['rss_mb']:>8.0f}"
+                f"{main_cpu:>9.1f}{bound:>8.1f}{found['rss_mb']:>8.0f}"
                 f"{first[0] / found['seconds']:>7.2f}  {same}", flush=True)
         shutil.rmtree(out)
     print(f"({len(first[1])} families, {len(first[2])} stories; ratio: wall clock of the first "
-          "run / this run's; main CPU: the analyze process alone, without its workers; RSS: "
-          "the largest process)")
+          "run / this run's; main CPU: the analyze process alone, without its workers; bound: "
+          "main CPU + the workers' CPU / workers; RSS: the largest process)")
     path.unlink()
 
 

@@ -235,6 +235,8 @@ def test_quiet_json_summary_and_stale_outputs_replaced(tmp_path):
     result = json.loads((out / "result.json").read_text(encoding="utf-8"))
     assert summary["documents"] == len(result["documents"]) and summary["exit_code"] == 0
     assert summary["errors"] == 0 and summary["report"] is None
+    # the command's own CPU (imports, reading, writing): what bench/scale.py bounds runs by
+    assert 0 < summary["main_cpu_seconds"] < 600
     assert not (out / "parquet").exists()  # the first run's tables are gone, not left beside
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
 

@@ -387,6 +387,9 @@ def _summary(result, out_dir: Path, seconds: float, html: bool, skipped, code: i
         "errors": len(result.errors),
         "skipped": len(skipped),
         "seconds": round(seconds, 3),
+        # this process alone since it started (imports, reading, outputs; not its workers'):
+        # with several workers, the part of the run they did not take (bench/scale.py)
+        "main_cpu_seconds": round(time.process_time(), 3),
         "result": str(out_dir / "result.json"),
         "report": str(out_dir / "report.html") if html else None,
         "exit_code": code,
