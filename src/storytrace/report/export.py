@@ -60,10 +60,12 @@ def parquet_tables(result: Result) -> dict[str, bytes]:
     return found
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def _write_bytes(path: Path, data: bytes | list[bytes]) -> None:
+    """Write `data` (or its pieces, one after the other) to `path`, whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
+    with tmp.open("wb") as out:
+        out.writelines([data] if isinstance(data, bytes) else data)
     tmp.replace(path)  # a reader never sees a half-written file
 
 

@@ -24,9 +24,9 @@ from storytrace.report.html import (
     MAX_STORIES,
     Report,
     drawn_stories,
-    fill_page,
     html_report,
     page_html,
+    page_pieces,
     story_sections,
 )
 
@@ -73,7 +73,7 @@ def write_outputs(result: Result, directory: Path, *, parquet: bool = True, html
         parts.append(("page", len(stories)))
         parts += [("stories", ids) for ids in _story_parts(stories, engine.workers)]
     shared = _Outputs(result, report, max_relations)
-    sections: list[str] = []
+    sections: list[bytes] = []
     page = None
     for (kind, _), made in zip(parts, engine.map_shared(_draw, shared, parts), strict=True):
         if kind == "json":
@@ -87,7 +87,7 @@ def write_outputs(result: Result, directory: Path, *, parquet: bool = True, html
         else:
             sections += made
     if page is not None:
-        _write_bytes(directory / "report.html", fill_page(page, sections).encode("utf-8"))
+        _write_bytes(directory / "report.html", page_pieces(page, sections))
 
 
 def _story_parts(stories: list, workers: int) -> list[list[str]]:
@@ -109,8 +109,8 @@ def _story_parts(stories: list, workers: int) -> list[list[str]]:
 
 
 def _draw(outputs: _Outputs, part: tuple[str, Any]) -> Any:
-    """One part of the outputs: result.json's bytes, the Parquet tables' bytes, the page
-    around the stories, or some stories' sections."""
+    """One part of the outputs, as bytes: result.json, the Parquet tables, the page around
+    the stories, or some stories' sections (UTF-8)."""
     kind, what = part
     if kind == "json":
         return result_json(outputs.result)
@@ -118,8 +118,8 @@ def _draw(outputs: _Outputs, part: tuple[str, Any]) -> Any:
         return parquet_tables(outputs.result)
     report = outputs.report
     if kind == "page":
-        return page_html(report, outputs.max_relations, what)
-    return story_sections(report, [report.stories[i] for i in what])
+        return page_html(report, outputs.max_relations, what).encode("utf-8")
+    return [s.encode("utf-8") for s in story_sections(report, [report.stories[i] for i in what])]
 
 
 __all__ = ["write_outputs"]
