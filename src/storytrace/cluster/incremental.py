@@ -80,10 +80,12 @@ class IncrementalTfidf:
         self._indptr.append(0)
         self._features = Growable(np.int32)
         self._tfs = Growable(np.float64)
-        # The inverted index: feature f's (row, tf) pairs are _base[_base_at[f]:_base_at[f + 1]]
-        # for the rows before _base_rows, then the pairs in _recent[f] for the rows since.
+        # The inverted index: feature f's rows and tfs are _base_row/_base_tf[_base_at[f]:
+        # _base_at[f + 1]] for the rows before _base_rows, then the (row, tf) pairs in
+        # _recent[f] for the rows since.
         self._base_at = np.zeros(n_features + 1, dtype=np.int64)
-        self._base = np.zeros((0, 2))
+        self._base_row = np.zeros(0, dtype=np.int64)
+        self._base_tf = np.zeros(0)
         self._base_rows = 0
         self._recent: dict[int, array] = {}
         self._recent_pairs = 0
@@ -106,31 +108,39 @@ class IncrementalTfidf:
         c_new = np.log1p(self._df[features])
         big_l = np.log(2.0 + before) + 1.0  # with the new row: n = before + 1
 
-        # The earlier rows that share a feature with the new one, as flat (row, tf, which) lists,
-        # feature by feature in the row's order (base rows, then recent ones), so the sums below
-        # add in one fixed order. A recent posting is one array.array of (row, tf) pairs
-        # (appends run in C); numpy reads it without a copy, and those views are dropped before
-        # the postings grow.
+        # The earlier rows that share a feature with the new one, as flat (row, tf, which)
+        # arrays: the base rows' (gathered at once), then the recent rows' (a recent
+        # posting is one array.array of (row, tf) pairs: appends run in C, numpy reads it
+        # without a copy, and those views are dropped before the postings grow). A row is
+        # either a base row or a recent one, so each row's pairs come in the order of the new
+        # row's features either way: the sums below add in one fixed order.
         present = np.flatnonzero(c_old > 0.0)  # features some earlier row has
         shared = features[present]
-        starts, ends = self._base_at[shared].tolist(), self._base_at[shared + 1].tolist()
-        base, recent = self._base, self._recent
-        parts, lengths = [], []
-        for feature, start, end in zip(shared.tolist(), starts, ends, strict=True):
-            held = end - start
-            if held:
-                parts.append(base[start:end])
-            posting = recent.get(feature)
-            if posting is not None:
-                parts.append(np.frombuffer(posting, dtype=np.float64).reshape(-1, 2))
-                held += len(posting) // 2
-            lengths.append(held)
+        starts = self._base_at[shared]
+        lengths = self._base_at[shared + 1] - starts
+        row_parts, tf_parts, which_parts = [], [], []
+        if lengths.any():
+            base_rows, base_tfs = _gather([self._base_row, self._base_tf], starts, lengths)
+            row_parts, tf_parts = [base_rows], [base_tfs]
+            which_parts.append(np.repeat(present, lengths))
+        if self._recent:
+            recent, found, sizes, pieces = self._recent, [], [], []
+            for k, feature in enumerate(shared.tolist()):
+                posting = recent.get(feature)
+                if posting is not None:
+                    pieces.append(np.frombuffer(posting, dtype=np.float64))
+                    found.append(k)
+                    sizes.append(len(posting) // 2)
+            if pieces:
+                pairs = np.concatenate(pieces).reshape(-1, 2)
+                del pieces
+                row_parts.append(pairs[:, 0].astype(np.int64))
+                tf_parts.append(pairs[:, 1])
+                which_parts.append(np.repeat(present[found], sizes))
         similarity = np.zeros(before)
-        if parts:
-            pairs = np.concatenate(parts)
-            which = np.repeat(present, lengths)
-            del parts
-            rows, shared_tfs = pairs[:, 0].astype(np.int64), pairs[:, 1]
+        if row_parts:
+            rows, shared_tfs = np.concatenate(row_parts), np.concatenate(tf_parts)
+            which = np.concatenate(which_parts)
             squared = shared_tfs**2
             b, c = self._b.view(), self._c.view()
             b += np.bincount(rows, squared * (c_new - c_old)[which], minlength=before)
@@ -150,6 +160,7 @@ class IncrementalTfidf:
         self._features.extend(features)
         self._tfs.extend(tfs)
         self._indptr.append(self._features.size)
+        recent = self._recent
         for feature, tf in zip(features.tolist(), tfs.tolist(), strict=True):
             posting = recent.get(feature)
             if posting is None:
@@ -157,7 +168,7 @@ class IncrementalTfidf:
             else:
                 posting.extend((before, tf))
         self._recent_pairs += len(features)
-        if self._recent_pairs > max(_MIN_FOLD_PAIRS, len(self._base) // 4):
+        if self._recent_pairs > max(_MIN_FOLD_PAIRS, len(self._base_row) // 4):
             self._fold()
         return similarity
 
@@ -172,8 +183,8 @@ class IncrementalTfidf:
         keys.sort()
         order = keys & 0xFFFFFFFF
         del keys
-        rows = np.repeat(np.arange(self.n_rows, dtype=np.float64), np.diff(self._indptr.view()))
-        self._base = np.column_stack([rows[order], self._tfs.view()[order]])
+        rows = np.repeat(np.arange(self.n_rows, dtype=np.int64), np.diff(self._indptr.view()))
+        self._base_row, self._base_tf = rows[order], self._tfs.view()[order]
         counts = np.bincount(features, minlength=len(self._df))
         self._base_at = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self._base_rows = self.n_rows
@@ -199,7 +210,7 @@ class IncrementalTfidf:
     def __getstate__(self) -> dict:
         """The rows, document frequencies and norms; the inverted index is made again from
         the rows on load (`_fold`), so a saved index holds each pair once."""
-        derived = ("_base", "_base_at", "_base_rows", "_recent", "_recent_pairs")
+        derived = ("_base_row", "_base_tf", "_base_at", "_base_rows", "_recent", "_recent_pairs")
         return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict) -> None:
@@ -218,6 +229,20 @@ class IncrementalTfidf:
             return
         self.__dict__.update(state)
         self._fold()
+
+
+def _gather(arrays: list[np.ndarray], starts: np.ndarray, lengths: np.ndarray) -> list:
+    """Each array's elements [starts[i], starts[i] + lengths[i]) for every i, in order, as one
+    array per input (one index for all segments: a cumulative sum of unit steps that jumps at
+    each segment's start)."""
+    keep = lengths > 0
+    starts, lengths = starts[keep], lengths[keep]
+    ends = np.cumsum(lengths)
+    step = np.ones(int(ends[-1]), dtype=np.int64)
+    step[0] = starts[0]
+    step[ends[:-1]] = starts[1:] - (starts[:-1] + lengths[:-1]) + 1
+    at = np.cumsum(step)
+    return [a.take(at) for a in arrays]
 
 
 class ParagraphCounts:
