@@ -693,6 +693,25 @@ def test_paragraph_counts_count_as_a_counter_of_the_keys_does():
     assert all(converted[k] == counter[k] for k in counter)
 
 
+def test_batch_stories_counted_on_two_workers_are_the_one_process_stories(monkeypatch):
+    """`fit(families, engine)` counts the texts on the engine's workers: the same stories and
+    the same similarity of each document to its story as counting them here."""
+    from storytrace.cluster import stories
+    from storytrace.engines import get_engine
+
+    rows = [json.loads(line) for line in (DATA / "ecbplus" / "dev.jsonl").open(encoding="utf-8")]
+    families = [[result(r["id"], t)] for r, t in zip(rows, cleaned(rows), strict=True)]
+    alone = StoryClusterer().fit(families)
+    monkeypatch.setattr(stories, "_COUNT_BATCH", 40)  # several batches a worker
+    engine = get_engine("local", 2)
+    try:
+        together = StoryClusterer().fit(families, engine)
+    finally:
+        engine.close()
+    assert np.array_equal(alone.labels_, together.labels_)
+    assert alone.story_similarity_ == together.story_similarity_
+
+
 def test_streaming_takes_dated_families_in_date_order_whatever_the_input_order():
     """`cluster_stories(..., streaming=True)` decides as a live feed would: by date. Streaming
     decisions depend on arrival order, so the same dated reports in two input orders must

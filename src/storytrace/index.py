@@ -571,7 +571,7 @@ class Index:
         rank = {f: n for n, f in enumerate(before)}
         order = sorted(touched, key=lambda f: rank[f.id])
         stories = assign_stories([[by_id[m.id] for m in f.members] for f in order],
-                                 self.embedder, False)
+                                 self.embedder, False, self.engine)
         self._batch_closeness = {
             m.id: value for f, values in zip(order, stories.story_similarity, strict=True)
             for m, value in zip(f.members, values, strict=True)}

@@ -63,6 +63,7 @@ from storytrace.cluster.components import connected_groups
 from storytrace.cluster.embeddings import Embedder, EmbeddingSpace
 from storytrace.cluster.incremental import Growable, IncrementalTfidf, ParagraphCounts
 from storytrace.cluster.linkage import sparse_average_linkage
+from storytrace.engines import Engine, part_count, split
 from storytrace.model import DocumentResult
 
 # --- Tuned constants --------------------------------------------------------------------------
@@ -329,6 +330,24 @@ _VIEWS = {"words": content_words, "names": names, "numbers": immutables}
 _HASHER = HashingVectorizer(
     analyzer=_tokens_as_given, n_features=_N_FEATURES, alternate_sign=False, norm=None
 )
+_COUNT_BATCH = 500  # texts counted per engine batch (`StoryClusterer._count`)
+
+
+def _count_texts(texts: list[str], min_content_words: int
+                 ) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
+    """Each view's hashed raw counts of `texts`, and which have enough content words."""
+    counts, n_words = {}, []
+
+    def tokenized(name: str):  # one text's tokens at a time: a corpus of them is big
+        for text in texts:
+            tokens = _VIEWS[name](text)
+            if name == "words":
+                n_words.append(len(tokens))
+            yield tokens
+
+    for name in _VIEWS:
+        counts[name] = _HASHER.transform(tokenized(name)).tocsr()
+    return counts, np.array(n_words, dtype=int) >= min_content_words
 
 
 def report_date(doc: DocumentResult) -> date | None:
@@ -533,20 +552,17 @@ class StoryClusterer:
     def _weights(self) -> dict[str, float]:
         return {"words": self.word_weight, "names": self.name_weight, "numbers": self.number_weight}
 
-    def _count(self, texts: list[str]) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
-        """Each view's hashed raw counts, and which texts have enough content words."""
-        counts, n_words = {}, []
-
-        def tokenized(name: str):  # one text's tokens at a time: a corpus of them is big
-            for text in texts:
-                tokens = _VIEWS[name](text)
-                if name == "words":
-                    n_words.append(len(tokens))
-                yield tokens
-
-        for name in _VIEWS:
-            counts[name] = _HASHER.transform(tokenized(name)).tocsr()
-        return counts, np.array(n_words, dtype=int) >= self.min_content_words
+    def _count(self, texts: list[str], engine: Engine | None = None
+               ) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
+        """Each view's hashed raw counts, and which texts have enough content words (on the
+        engine's workers when it has several: each text is counted on its own)."""
+        if engine is None or engine.workers == 1 or len(texts) < 2 * _COUNT_BATCH:
+            return _count_texts(texts, self.min_content_words)
+        parts = split(texts, part_count(len(texts), engine.workers, _COUNT_BATCH))
+        done = list(engine.map_batches(_count_texts, parts, self.min_content_words))
+        counts = {name: sp.vstack([part[0][name] for part in done], format="csr")
+                  for name in _VIEWS}
+        return counts, np.concatenate([part[1] for part in done])
 
     def _mix(self, lexical: np.ndarray, space: EmbeddingSpace | None, rows=None, cols=None):
         """The TF-IDF similarity with the embedding cosine mixed in (when there is an embedder)."""
@@ -593,9 +609,10 @@ class StoryClusterer:
         reports, owner, _ = _reports(families)
         return self._similarities(reports, owner).matrix()
 
-    def _similarities(self, reports: list[DocumentResult], owner: np.ndarray) -> _Similarities:
+    def _similarities(self, reports: list[DocumentResult], owner: np.ndarray,
+                      engine: Engine | None = None) -> _Similarities:
         texts = _strip_template([doc.clean_text for doc in reports], owner)
-        counts, informative = self._count(texts)
+        counts, informative = self._count(texts, engine)
         views = []
         for name, weight in self._weights().items():
             if weight == 0:
@@ -609,7 +626,8 @@ class StoryClusterer:
         days = np.array([_day_number(report_date(doc)) for doc in reports])
         return _Similarities(self, [(w, v.weighted()) for w, v in views], days, informative, space)
 
-    def fit(self, families: list[list[DocumentResult]]) -> StoryClusterer:
+    def fit(self, families: list[list[DocumentResult]], engine: Engine | None = None
+            ) -> StoryClusterer:
         """Cluster all families at once: average linkage, then split look-alike events.
 
         The reports (every family's documents) are clustered. Average linkage over `similarity`
@@ -619,6 +637,7 @@ class StoryClusterer:
         vocabulary. A report left alone then joins its nearest report's story when that link is
         strong, and stories linked by mutual nearest reports join unless the joined story would
         be cut again. Last, each family goes to the story of most of its reports.
+        With an engine of several workers the texts are counted there (the same counts).
         """
         self._reset()
         reports, owner, self._document_reports = _reports(families)
@@ -630,7 +649,7 @@ class StoryClusterer:
                 self._report_similarity = _story_similarity(owner, block)
             return self
         n = len(reports)
-        similarities = self._similarities(reports, owner)
+        similarities = self._similarities(reports, owner, engine)
         if n <= self.dense_limit:
             similarity = similarities.matrix()
             coarse = AgglomerativeClustering(
@@ -1340,6 +1359,7 @@ def assign_stories(
     families: list[list[DocumentResult]],
     embedder: Embedder | None = None,
     streaming: bool = False,
+    engine: Engine | None = None,
 ) -> StoryAssignment:
     """Group families (lists of documents) that report the same event, with each story's
     confidence and each document's similarity to its story.
@@ -1348,7 +1368,7 @@ def assign_stories(
     (earliest date of each family; families without a date after the dated ones, in input
     order), the decisions a live stream would have made.
     """
-    clusterer, order = _clustered(families, embedder, streaming)
+    clusterer, order = _clustered(families, embedder, streaming, engine)
     labels = _in_input_order(clusterer.labels_, order)
     similarity: list[list[float | None]] = [[] for _ in families]
     for position, values in zip(order, clusterer.story_similarity_, strict=True):
@@ -1380,13 +1400,14 @@ def cluster_stories(
 
 
 def _clustered(
-    families: list[list[DocumentResult]], embedder: Embedder | None, streaming: bool
+    families: list[list[DocumentResult]], embedder: Embedder | None, streaming: bool,
+    engine: Engine | None = None,
 ) -> tuple[StoryClusterer, list[int]]:
     """A clusterer fitted on the families (streaming: in date order) and the order used."""
     clusterer = StoryClusterer(embedder=embedder)
     order = list(range(len(families)))
     if not streaming:
-        return clusterer.fit(families), order
+        return clusterer.fit(families, engine), order
     days = [family_date(f) for f in families]
     order.sort(key=lambda i: (days[i] is None, days[i] or date.min, i))
     return clusterer.partial_fit([families[i] for i in order]), order
