@@ -448,3 +448,24 @@ def test_the_mojibake_prefilter_lets_through_every_character_a_match_starts_with
     assert len(starters) > 60
     assert all(_may_hold_mojibake(f"plain text {c} more text") for c in starters)
     assert not _may_hold_mojibake("Plain news text, with “quotes” — and Gdańsk, 東京.\n\tEnd.")
+
+
+def test_repeated_lines_counted_from_line_keys_made_on_two_workers_clean_alike():
+    """clean_documents on two workers makes each document's line keys there and counts them
+    here: the same clean texts, and the same lines removed, as clean_corpus in one process."""
+    from storytrace.engines import get_engine
+    from storytrace.stages import clean_documents
+
+    rows = [json.loads(line) for line in (DATA / "multinews" / "dev.jsonl").open(encoding="utf-8")]
+    wrapper = "Subscribe to our newsletter for the latest updates\nShare this story"
+    docs = [Document(id=r["id"], raw=f"{r['text']}\n{wrapper}" if k % 3 else r["text"],
+                     source=r["id"]) for k, r in enumerate(rows[:120])]
+    alone = clean_corpus(docs)
+    assert any(r.reason == "repeated-in-corpus" for c in alone for r in c.removed)
+    engine = get_engine("local", 2)
+    try:
+        together = clean_documents(docs, CleanOptions(), engine)
+    finally:
+        engine.close()
+    assert [c.text for c in together] == [c.text for c in alone]
+    assert [c.removed for c in together] == [c.removed for c in alone]

@@ -38,13 +38,31 @@ def _is_prose(line: str) -> bool:
     return len(line.split()) >= _PROSE_WORDS and line.rstrip("\"'”’)»")[-1:] in ".!?…"
 
 
-def repeated_lines(texts: Sequence[str], options: CleanOptions | None = None) -> frozenset[int]:
+def document_lines(text: str) -> tuple[set[int], set[int]]:
+    """The keys of a document's lines, and of those that are prose (one document's part of
+    `repeated_lines`, which a stage may compute on its workers)."""
+    keys: set[int] = set()
+    prose: set[int] = set()
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        key = line_key(line)
+        keys.add(key)
+        if _is_prose(line):
+            prose.add(key)
+    return keys, prose
+
+
+def repeated_lines(texts: Sequence[str], options: CleanOptions | None = None,
+                   lines: Sequence[tuple[set[int], set[int]]] | None = None) -> frozenset[int]:
     """Keys (see `line_key`) of the lines that are boilerplate by repetition in `texts`.
 
     A line is repeated when at least `repeat_min_docs` documents and `repeat_min_share` of the
     corpus hold it, and those documents are not copies of one another: no two of them share
     another line of prose (a line in the same set of documents, such as the second line of a
-    two-line footer, is part of the same wrapper and does not count).
+    two-line footer, is part of the same wrapper and does not count). `lines`: each text's
+    `document_lines`, when they were computed already.
     """
     options = options or CleanOptions()
     threshold = max(options.repeat_min_docs, math.ceil(options.repeat_min_share * len(texts)))
@@ -53,16 +71,8 @@ def repeated_lines(texts: Sequence[str], options: CleanOptions | None = None) ->
     per_doc: list[set[int]] = []
     prose_keys: set[int] = set()
     doc_count: Counter[int] = Counter()
-    for text in texts:
-        keys = set()
-        for raw in text.splitlines():
-            line = raw.strip()
-            if not line:
-                continue
-            key = line_key(line)
-            keys.add(key)
-            if _is_prose(line):
-                prose_keys.add(key)
+    for keys, prose in (lines if lines is not None else map(document_lines, texts)):
+        prose_keys |= prose
         doc_count.update(keys)
         per_doc.append(keys)
 
