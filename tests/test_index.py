@@ -715,3 +715,18 @@ def test_keys_held_in_memory_find_the_candidates_a_scan_of_the_tables_finds(tmp_
     assert {docs[3].id, docs[61].id}.isdisjoint(i for ids in proposed(True) for i in ids)
     other.close()
     index.close()
+
+
+def test_records_go_to_the_store_as_asdict_would_write_them(seeds_result):
+    """The store's own record-to-dict conversion (no deep copy of the leaves) writes the same
+    JSON as dataclasses.asdict for every kind of record the pipeline makes."""
+    from dataclasses import asdict
+
+    from storytrace.store.base import to_json_dict
+
+    records = [*seeds_result.documents, *seeds_result.relations, *seeds_result.families,
+               *seeds_result.stories, *seeds_result.errors]
+    assert {type(r).__name__ for r in records} >= {"DocumentResult", "Relation", "Family", "Story"}
+    for record in records:
+        assert json.dumps(to_json_dict(record), ensure_ascii=False) == \
+            json.dumps(asdict(record), ensure_ascii=False)
