@@ -694,15 +694,21 @@ def test_paragraph_counts_count_as_a_counter_of_the_keys_does():
 
 
 def test_batch_stories_counted_on_two_workers_are_the_one_process_stories(monkeypatch):
-    """`fit(families, engine)` counts the texts on the engine's workers: the same stories and
-    the same similarity of each document to its story as counting them here."""
+    """`fit(families, engine)` finds the reports of families of several members and counts
+    the texts on the engine's workers: the same reports, stories and similarity of each
+    document to its story as doing it here."""
     from storytrace.cluster import stories
     from storytrace.engines import get_engine
 
     rows = [json.loads(line) for line in (DATA / "ecbplus" / "dev.jsonl").open(encoding="utf-8")]
     families = [[result(r["id"], t)] for r, t in zip(rows, cleaned(rows), strict=True)]
-    alone = StoryClusterer().fit(families)
     monkeypatch.setattr(stories, "_COUNT_BATCH", 40)  # several batches a worker
+    monkeypatch.setattr(stories, "_STANDING_BATCH", 10)
+    # and families of several members, whose reports are found on the workers too: each
+    # document with a copy of itself cut to its first half (a truncated reprint)
+    families += [[result(f"{d.id}-copy", d.clean_text[: len(d.clean_text) // 2]), d]
+                 for d in (family[0] for family in families[:60])]
+    alone = StoryClusterer().fit(families)
     engine = get_engine("local", 2)
     try:
         together = StoryClusterer().fit(families, engine)
@@ -710,6 +716,8 @@ def test_batch_stories_counted_on_two_workers_are_the_one_process_stories(monkey
         engine.close()
     assert np.array_equal(alone.labels_, together.labels_)
     assert alone.story_similarity_ == together.story_similarity_
+    assert alone._document_reports == together._document_reports
+    assert any(len(set(reports)) == 1 for reports in alone._document_reports[-60:])
 
 
 def test_streaming_takes_dated_families_in_date_order_whatever_the_input_order():

@@ -331,6 +331,7 @@ _HASHER = HashingVectorizer(
     analyzer=_tokens_as_given, n_features=_N_FEATURES, alternate_sign=False, norm=None
 )
 _COUNT_BATCH = 500  # texts counted per engine batch (`StoryClusterer._count`)
+_STANDING_BATCH = 100  # families of several members weighed per engine batch (`_reports`)
 
 
 def _count_texts(texts: list[str], min_content_words: int
@@ -377,12 +378,21 @@ def family_reports(family: list[DocumentResult]) -> list[DocumentResult]:
 def _standing_reports(family: list[DocumentResult]) -> list[int]:
     """For each member of a family, the member that is its report (`family_reports`): itself,
     or the longer member whose content words hold nearly all of its own."""
-    if len(family) == 1:
+    return _standing_texts([doc.clean_text for doc in family])
+
+
+def _standing_batch(families: list[list[str]]) -> list[list[int]]:
+    return [_standing_texts(texts) for texts in families]
+
+
+def _standing_texts(texts: list[str]) -> list[int]:
+    """`_standing_reports` of a family given as its members' clean texts."""
+    if len(texts) == 1:
         return [0]
-    words = [set(content_words(doc.clean_text)) for doc in family]
+    words = [set(content_words(text)) for text in texts]
     kept: list[int] = []
-    stand_for = list(range(len(family)))
-    for i in sorted(range(len(family)), key=lambda i: -len(words[i])):
+    stand_for = list(range(len(texts)))
+    for i in sorted(range(len(texts)), key=lambda i: -len(words[i])):
         own = words[i]
         holder = next(
             (k for k in kept if len(own & words[k]) >= REDUNDANT_CONTAINMENT * len(own)), None
@@ -395,15 +405,22 @@ def _standing_reports(family: list[DocumentResult]) -> list[int]:
 
 
 def _reports(
-    families: list[list[DocumentResult]],
+    families: list[list[DocumentResult]], engine: Engine | None = None,
 ) -> tuple[list[DocumentResult], np.ndarray, list[list[int]]]:
     """The reports of every family (`family_reports`), in order, the family of each, and for
-    every document of every family the index of the report that stands for it."""
+    every document of every family the index of the report that stands for it (the families
+    of several members weighed on the engine's workers when it has several)."""
     reports: list[DocumentResult] = []
     owner: list[int] = []
     document_reports: list[list[int]] = []
+    several = [[doc.clean_text for doc in family] for family in families if len(family) > 1]
+    if engine is None or engine.workers == 1 or len(several) < 2 * _STANDING_BATCH:
+        weighed = iter(map(_standing_texts, several))
+    else:
+        parts = split(several, part_count(len(several), engine.workers, _STANDING_BATCH))
+        weighed = (s for part in engine.map_batches(_standing_batch, parts) for s in part)
     for n, family in enumerate(families):
-        stand_for = _standing_reports(family)
+        stand_for = [0] if len(family) == 1 else next(weighed)
         index = {}
         for k, doc in enumerate(family):
             if stand_for[k] == k:
@@ -640,7 +657,7 @@ class StoryClusterer:
         With an engine of several workers the texts are counted there (the same counts).
         """
         self._reset()
-        reports, owner, self._document_reports = _reports(families)
+        reports, owner, self._document_reports = _reports(families, engine)
         if len(families) <= 1:
             self._family_labels = np.zeros(len(families), dtype=int)
             self._report_similarity = np.full(len(reports), np.nan)
