@@ -374,7 +374,7 @@ class Index:
             if self._keys is not None:
                 self._store_keys({d.id: k for d, k in zip(results, self._keys, strict=True)})
             store.add_relations(relations, "match")
-            store.add_counts(*_counts(results, +1))
+            store.add_counts(*_counts(results, +1, self.engine))
         if self.one_shot:
             self._vocabulary_of = results
         by_id = {d.id: d for d in together}
@@ -1041,16 +1041,34 @@ class Index:
         return problems
 
 
-def _counts(docs: list[DocumentResult], sign: int) -> tuple[dict[str, int], dict[str, int]]:
-    """Document counts of words and removed page lines, as `Vocabulary.from_documents`."""
+def _counts(docs: list[DocumentResult], sign: int, engine=None
+            ) -> tuple[dict[str, int], dict[str, int]]:
+    """Document counts of words and removed page lines, as `Vocabulary.from_documents`
+    (counted per part on the engine's workers when it has several, and the parts summed)."""
+    from storytrace.stages import _parts
+
+    texts = [(doc.clean_text, [line.text for line in doc.removed]) for doc in docs]
+    parts = _parts(texts, engine)
+    if parts is None:
+        words, lines = _count_texts(texts)
+    else:
+        words, lines = Counter(), Counter()
+        for part_words, part_lines in engine.map_batches(_count_texts, parts):
+            words.update(part_words)
+            lines.update(part_lines)
+    return ({k: sign * v for k, v in words.items()}, {k: sign * v for k, v in lines.items()})
+
+
+def _count_texts(texts: list[tuple[str, list[str]]]) -> tuple[Counter[str], Counter[str]]:
+    """`_counts` of some documents given as (clean text, removed lines' texts)."""
     from storytrace.trace.wording import page_line_key
 
     words: Counter[str] = Counter()
     lines: Counter[str] = Counter()
-    for doc in docs:
-        words.update(set(_WORD.findall(doc.clean_text.lower())))
-        lines.update({page_line_key(line.text) for line in doc.removed})
-    return ({k: sign * v for k, v in words.items()}, {k: sign * v for k, v in lines.items()})
+    for text, removed in texts:
+        words.update(set(_WORD.findall(text.lower())))
+        lines.update({page_line_key(line) for line in removed})
+    return words, lines
 
 
 def _read_items(inputs: Iterable[Document | dict[str, Any] | str | Path],
