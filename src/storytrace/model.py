@@ -259,8 +259,13 @@ class Result:
 # -- the records back from their JSON form (result.json, the index's stored rows) -------------
 def _pick(cls: type, row: dict[str, Any], **nested: Any) -> Any:
     """`cls` from a dict; fields a later version added, which this one lacks, are ignored."""
-    names = {f.name for f in fields(cls)}
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))
     return cls(**{k: v for k, v in row.items() if k in names} | nested)
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}  # per record class, its fields' names
 
 
 def document_from_dict(d: dict[str, Any]) -> DocumentResult:
