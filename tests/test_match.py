@@ -445,3 +445,26 @@ def test_focus_gives_the_relations_of_the_focused_texts_as_a_full_run_does():
         expected = [(r.a, r.b, r.kind, r.score) for r in full if doc_id in (r.a, r.b)]
         focused = find_relations(texts, dates=dates, focus={doc_id})
         assert [(r.a, r.b, r.kind, r.score) for r in focused] == expected, doc_id
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 25), max_size=10), min_size=1, max_size=25),
+       st.integers(1, 3), st.integers(2, 6), st.integers(1, 4), st.booleans())
+def test_shared_pairs_with_arrays_are_the_loops_pairs_counts_and_order(
+        docs, min_shared, max_df, max_per_doc, mapping):
+    """The numpy `shared_pairs` keeps the same pairs, with the same counts, in the same order
+    as the posting-list loop it replaces: the per-document cap depends on that order."""
+    import importlib
+
+    module = importlib.import_module("storytrace.fingerprint.immutables")
+    rng = np.random.default_rng(len(docs))
+    arrays = [rng.permutation(np.array(sorted(d), dtype=np.uint64)) for d in docs]
+    items = [(int(k) * 7 + 3, a) for k, a in zip(rng.permutation(len(docs)), arrays,
+                                                 strict=True)] if mapping \
+        else list(enumerate(arrays))
+    loop = module._shared_pairs_loop(items, min_shared, max_df, max_per_doc)
+    vectorised = module._shared_pairs_arrays(items, min_shared, max_df, max_per_doc)
+    assert list(vectorised.items()) == list(loop.items())
+    shingles = dict(items) if mapping else arrays
+    assert list(module.shared_pairs(shingles, min_shared, max_df, max_per_doc).items()) == \
+        list(loop.items())

@@ -90,7 +90,16 @@ def shared_pairs(
     Hashes found in more than `max_df` documents (boilerplate, stock phrases) are ignored,
     and each document keeps its `max_per_doc` strongest partners, so the work stays linear.
     """
-    items = shingles.items() if isinstance(shingles, Mapping) else enumerate(shingles)
+    items = list(shingles.items() if isinstance(shingles, Mapping) else enumerate(shingles))
+    if all(len(np.unique(hashes)) == len(hashes) for _, hashes in items):
+        return _shared_pairs_arrays(items, min_shared, max_df, max_per_doc)
+    return _shared_pairs_loop(items, min_shared, max_df, max_per_doc)
+
+
+def _shared_pairs_loop(items: list, min_shared: int, max_df: int, max_per_doc: int
+                       ) -> dict[tuple[int, int], int]:
+    """`shared_pairs` as its definition reads: a posting list per hash, pairs counted in the
+    order the hashes were first seen, the strongest kept first (ties in that order)."""
     postings: dict[int, list[int]] = defaultdict(list)
     for doc, hashes in items:
         for h in hashes.tolist():
@@ -110,6 +119,57 @@ def shared_pairs(
             kept[(a, b)] = c
             per_doc[a] += 1
             per_doc[b] += 1
+    return kept
+
+
+def _shared_pairs_arrays(items: list, min_shared: int, max_df: int, max_per_doc: int
+                        ) -> dict[tuple[int, int], int]:
+    """`_shared_pairs_loop` with numpy, for documents whose hashes are distinct: the same
+    pairs, counts and order. A pair's place in the loop's order is where it first occurs:
+    the rank of the first-seen hash two of its documents share, then its position in that
+    hash's documents."""
+    ids = [doc for doc, _ in items]
+    sizes = np.array([len(hashes) for _, hashes in items], dtype=np.int64)
+    if not sizes.sum():
+        return {}
+    hashes = np.concatenate([np.asarray(h, dtype=np.uint64) for _, h in items if len(h)])
+    owner = np.repeat(np.arange(len(items), dtype=np.int64), sizes)
+    distinct, first, which = np.unique(hashes, return_index=True, return_inverse=True)
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(distinct))
+    by_rank = np.argsort(rank[which], kind="stable")  # entries hash by hash, documents in order
+    group = rank[which][by_rank]
+    owner = owner[by_rank]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    counts = np.diff(np.r_[starts, len(group)])
+    firsts, seconds, orders = [], [], []
+    for size in range(2, max_df + 1):
+        at = starts[counts == size]
+        if not len(at):
+            continue
+        members = owner[at[:, None] + np.arange(size)]  # (groups, size), documents in order
+        i, j = np.triu_indices(size, 1)  # the loop's (i, j) order
+        firsts.append(members[:, i].ravel())
+        seconds.append(members[:, j].ravel())
+        orders.append((group[at][:, None] * (max_df * max_df) + i * max_df + j).ravel())
+    if not firsts:
+        return {}
+    a, b, order = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(orders)
+    by_order = np.argsort(order, kind="stable")
+    keys = a[by_order] * len(items) + b[by_order]
+    pair_keys, first_at, pair_counts = np.unique(keys, return_index=True, return_counts=True)
+    strong = pair_counts >= min_shared
+    pair_keys, first_at, pair_counts = pair_keys[strong], first_at[strong], pair_counts[strong]
+    ranked = np.lexsort((first_at, -pair_counts))  # strongest first, ties in the loop's order
+    per_doc = np.zeros(len(items), dtype=np.int64)
+    kept: dict[tuple[int, int], int] = {}
+    for key, count in zip(pair_keys[ranked].tolist(), pair_counts[ranked].tolist(),
+                          strict=True):
+        x, y = divmod(key, len(items))
+        if per_doc[x] < max_per_doc and per_doc[y] < max_per_doc:
+            kept[(ids[x], ids[y])] = count
+            per_doc[x] += 1
+            per_doc[y] += 1
     return kept
 
 
