@@ -251,7 +251,6 @@ class Index:
         self._units_mapped = 0
         self._batch_closeness: dict[str, float | None] | None = None
         self._dirty_stories: set[str] = set()
-        self._vocabulary_of: list[DocumentResult] | None = None
         self.timings: dict[str, float] = {}
         self._progress: Progress | None = None
 
@@ -375,8 +374,6 @@ class Index:
                 self._store_keys({d.id: k for d, k in zip(results, self._keys, strict=True)})
             store.add_relations(relations, "match")
             store.add_counts(*_counts(results, +1, self.engine))
-        if self.one_shot:
-            self._vocabulary_of = results
         by_id = {d.id: d for d in together}
         touched = self._families(results, relations, by_id)
         stories = self._stories(touched, new_ids, by_id)

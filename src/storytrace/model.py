@@ -7,7 +7,8 @@ fields are only ever added, never renamed or removed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from functools import cache
 from typing import Any
 
 # Relation kinds between two documents, from "the same bytes" to "reuses some passages"
@@ -257,15 +258,18 @@ class Result:
 
 
 # -- the records back from their JSON form (result.json, the index's stored rows) -------------
+@cache
+def field_names(cls: type) -> dict[str, None] | None:
+    """A dataclass's field names in order (a dict: ordered, and quick to ask `in`); None for
+    a class that is not a dataclass. Looked up once per class: records are read and written
+    by the thousand."""
+    return dict.fromkeys(f.name for f in fields(cls)) if is_dataclass(cls) else None
+
+
 def _pick(cls: type, row: dict[str, Any], **nested: Any) -> Any:
     """`cls` from a dict; fields a later version added, which this one lacks, are ignored."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))
+    names = field_names(cls)
     return cls(**{k: v for k, v in row.items() if k in names} | nested)
-
-
-_FIELD_NAMES: dict[type, frozenset[str]] = {}  # per record class, its fields' names
 
 
 def document_from_dict(d: dict[str, Any]) -> DocumentResult:

@@ -223,22 +223,16 @@ def story_records(story_families: dict[str, list[Family]], by_id: dict[str, Docu
     if engine is None or engine.workers == 1 or len(items) < 2:
         return [story_record(story_id, families, by_id, extracted)
                 for story_id, families in items]
+    from storytrace.engines import weighted_parts
+
     # Stories differ in size by 100x: consecutive parts of about equal document counts, 4 per
     # worker, so one part of big stories does not leave the other workers idle. The documents
     # reach each worker once (map_shared: the local engine's workers inherit them), not
     # pickled with each part: at 5,000 bench documents that was ~0.4 CPU s here and more in
     # the workers.
-    total = sum(len(f.members) for _, families in items for f in families)
-    share = max(1, min(MAX_BATCH, total // (4 * engine.workers)))
-    parts, part, size = [], [], 0
-    for story_id, families in items:
-        part.append((story_id, families))
-        size += sum(len(f.members) for f in families)
-        if size >= share:
-            parts.append(part)
-            part, size = [], 0
-    if part:
-        parts.append(part)
+    sizes = [sum(len(f.members) for f in families) for _, families in items]
+    share = max(1, min(MAX_BATCH, sum(sizes) // (4 * engine.workers)))
+    parts = weighted_parts(items, sizes, share)
     stories: list[Story] = []
     for part in engine.map_shared(_story_batch, (by_id, extracted), parts):
         for story, notes in part:

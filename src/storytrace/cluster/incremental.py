@@ -81,12 +81,11 @@ class IncrementalTfidf:
         self._features = Growable(np.int32)
         self._tfs = Growable(np.float64)
         # The inverted index: feature f's rows and tfs are _base_row/_base_tf[_base_at[f]:
-        # _base_at[f + 1]] for the rows before _base_rows, then the (row, tf) pairs in
-        # _recent[f] for the rows since.
+        # _base_at[f + 1]] for the rows folded in, then the (row, tf) pairs in _recent[f] for
+        # the rows added since.
         self._base_at = np.zeros(n_features + 1, dtype=np.int64)
         self._base_row = np.zeros(0, dtype=np.int64)
         self._base_tf = np.zeros(0)
-        self._base_rows = 0
         self._recent: dict[int, array] = {}
         self._recent_pairs = 0
         # Per row, A = sum s^2, B = sum s^2 c, C = sum s^2 c^2 (the module's note).
@@ -187,7 +186,6 @@ class IncrementalTfidf:
         self._base_row, self._base_tf = rows[order], self._tfs.view()[order]
         counts = np.bincount(features, minlength=len(self._df))
         self._base_at = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        self._base_rows = self.n_rows
         self._recent, self._recent_pairs = {}, 0
 
     def weighted(self, rows: np.ndarray) -> sp.csr_matrix:
@@ -199,9 +197,7 @@ class IncrementalTfidf:
         indptr = np.concatenate([[0], np.cumsum(sizes)])
         if not len(rows) or not indptr[-1]:
             return sp.csr_matrix((len(rows), len(self._df)))
-        at = np.repeat(starts - indptr[:-1], sizes) + np.arange(indptr[-1])
-        features = self._features.view()[at]
-        values = self._tfs.view()[at]
+        features, values = _gather([self._features.view(), self._tfs.view()], starts, sizes)
         values *= np.log((1.0 + self.n_rows) / (1.0 + self._df[features])) + 1.0
         norms = np.sqrt(np.add.reduceat(values**2, indptr[:-1][sizes > 0]))
         values /= np.repeat(norms, sizes[sizes > 0])
@@ -210,7 +206,7 @@ class IncrementalTfidf:
     def __getstate__(self) -> dict:
         """The rows, document frequencies and norms; the inverted index is made again from
         the rows on load (`_fold`), so a saved index holds each pair once."""
-        derived = ("_base_row", "_base_tf", "_base_at", "_base_rows", "_recent", "_recent_pairs")
+        derived = ("_base_row", "_base_tf", "_base_at", "_recent", "_recent_pairs")
         return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict) -> None:
@@ -306,6 +302,7 @@ class ParagraphCounts:
         return made
 
 
+# ParagraphCounts folds its recent counts in past this many keys and a quarter of its base.
 _MIN_FOLD_PARAGRAPHS = 100_000
 # The recent postings are folded into the base once they hold more than this many pairs and a
 # quarter of the base (a fold sorts every pair: about a second per 10 million).

@@ -63,7 +63,7 @@ from storytrace.cluster.components import connected_groups
 from storytrace.cluster.embeddings import Embedder, EmbeddingSpace
 from storytrace.cluster.incremental import Growable, IncrementalTfidf, ParagraphCounts
 from storytrace.cluster.linkage import sparse_average_linkage
-from storytrace.engines import Engine, part_count, split
+from storytrace.engines import Engine, parts_for
 from storytrace.model import DocumentResult
 
 # --- Tuned constants --------------------------------------------------------------------------
@@ -414,10 +414,10 @@ def _reports(
     owner: list[int] = []
     document_reports: list[list[int]] = []
     several = [[doc.clean_text for doc in family] for family in families if len(family) > 1]
-    if engine is None or engine.workers == 1 or len(several) < 2 * _STANDING_BATCH:
-        weighed = iter(map(_standing_texts, several))
+    parts = parts_for(several, engine, _STANDING_BATCH, _STANDING_BATCH)
+    if parts is None:
+        weighed = map(_standing_texts, several)
     else:
-        parts = split(several, part_count(len(several), engine.workers, _STANDING_BATCH))
         weighed = (s for part in engine.map_batches(_standing_batch, parts) for s in part)
     for n, family in enumerate(families):
         stand_for = [0] if len(family) == 1 else next(weighed)
@@ -573,9 +573,9 @@ class StoryClusterer:
                ) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
         """Each view's hashed raw counts, and which texts have enough content words (on the
         engine's workers when it has several: each text is counted on its own)."""
-        if engine is None or engine.workers == 1 or len(texts) < 2 * _COUNT_BATCH:
+        parts = parts_for(texts, engine, _COUNT_BATCH, _COUNT_BATCH)
+        if parts is None:
             return _count_texts(texts, self.min_content_words)
-        parts = split(texts, part_count(len(texts), engine.workers, _COUNT_BATCH))
         done = list(engine.map_batches(_count_texts, parts, self.min_content_words))
         counts = {name: sp.vstack([part[0][name] for part in done], format="csr")
                   for name in _VIEWS}
@@ -601,20 +601,15 @@ class StoryClusterer:
         mixed in, dates far apart damped, uninformative families at 0, a family with itself 1.
         `days` holds every family's date as a day number (NaN when it has none)."""
         total = self._mix(total, space, rows, cols)
-        factors = self._date_factors(days[rows], days[cols])
-        if not isinstance(factors, float):
-            total *= factors
+        if _spread_beyond_grace(days[rows], days[cols]):  # else every factor is 1
+            total *= self._date_factors(days[rows], days[cols])
         total[~informative[rows], :] = 0.0
         total[:, ~informative[cols]] = 0.0
         total[rows[:, None] == cols[None, :]] = 1.0
         return np.clip(total, 0.0, 1.0)
 
-    def _date_factors(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray | float:
-        """Similarity multipliers for every (row, col) pair of day numbers; 1 where one is NaN
-        (the scalar 1.0 when no pair is dated further apart than DATE_GRACE_DAYS: an undated
-        corpus then skips a rows x cols pass)."""
-        if not _spread_beyond_grace(rows, cols):
-            return 1.0
+    def _date_factors(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Similarity multipliers for every (row, col) pair of day numbers; 1 where one is NaN."""
         days = np.maximum(0.0, np.abs(rows[:, None] - cols[None, :]) - DATE_GRACE_DAYS)
         factors = np.exp(-((days / self.date_scale_days) ** 2) / 2)
         return np.where(np.isnan(factors), 1.0, factors)
@@ -998,26 +993,14 @@ class StoryClusterer:
         weighed them all)."""
         weights = self._weights()
         total = np.zeros((len(rows), len(rows if cols is None else cols)))
+        seen = rows if cols is None else np.concatenate([rows, cols])
         prefetched = getattr(self, "_prefetched", None)  # (clusterers pickled before it lack it)
-        at_rows = _positions(prefetched[1], rows) if prefetched is not None else None
-        at_cols = at_rows if cols is None else (
-            _positions(prefetched[1], cols) if prefetched is not None else None
-        )  # fmt: skip
+        at = _positions(prefetched[1], seen) if prefetched is not None else None
         for name, index in self._tfidf.items():
-            if at_rows is not None and at_cols is not None:
-                part = prefetched[0][name]
-                if cols is None:  # the slice's own columns: a product pays for every column
-                    block = _compact_columns(part[at_rows])
-                    total += weights[name] * (block @ block.T).toarray()
-                else:
-                    both = _compact_columns(part[np.concatenate([at_rows, at_cols])])
-                    total += weights[name] * (both[: len(rows)] @ both[len(rows) :].T).toarray()
-            elif cols is None:
-                part = _compact_columns(index.weighted(rows))
-                total += weights[name] * (part @ part.T).toarray()
-            else:
-                both = _compact_columns(index.weighted(np.concatenate([rows, cols])))
-                total += weights[name] * (both[: len(rows)] @ both[len(rows) :].T).toarray()
+            # Over the block's own columns only: a product pays for every column.
+            both = _compact_columns(index.weighted(seen) if at is None else prefetched[0][name][at])
+            theirs = both if cols is None else both[len(rows):]
+            total += weights[name] * (both[: len(rows)] @ theirs.T).toarray()
         cols = rows if cols is None else cols
         return self._finish(
             total, rows, cols, self._days.view(), self._informative.view(), self._space

@@ -118,5 +118,33 @@ def split(items: list[B], parts: int, min_size: int = 1) -> list[list[B]]:
     return out
 
 
+def parts_for(items: list[B], engine: Engine | None, min_size: int, max_size: int
+              ) -> list[list[B]] | None:
+    """`items` in consecutive parts for the engine's workers (`part_count` of them, none under
+    `min_size` unless there are fewer items), or None when the engine has one worker or there
+    are under `2 * min_size` items: the caller then runs in this process, nothing shipped."""
+    if engine is None or engine.workers == 1 or len(items) < 2 * min_size:
+        return None
+    return split(items, part_count(len(items), engine.workers, max_size), min_size)
+
+
+def weighted_parts(items: list[B], weights: Iterable[int], share: int) -> list[list[B]]:
+    """`items` in consecutive parts, each closed once its items' weights reach `share` (work
+    whose items differ in size, e.g. stories of 2 and of 200 documents, in parts of about
+    equal weight)."""
+    parts: list[list[B]] = []
+    part: list[B] = []
+    size = 0
+    for item, weight in zip(items, weights, strict=True):
+        part.append(item)
+        size += weight
+        if size >= share:
+            parts.append(part)
+            part, size = [], 0
+    if part:
+        parts.append(part)
+    return parts
+
+
 __all__ = ["ENGINES", "Engine", "batched", "default_workers", "get_engine", "part_count",
-           "split"]
+           "parts_for", "split", "weighted_parts"]

@@ -59,11 +59,9 @@ def _parts(items: list, engine: Engine | None, min_size: int) -> list[list] | No
     """`items` in consecutive parts for the engine's workers (at least 4 a worker, so one slow
     part does not leave the others idle, and none over MAX_PART unless it must), or None when
     the engine has one worker: the caller then runs in this process with nothing shipped."""
-    from storytrace.engines import split
+    from storytrace.engines import parts_for
 
-    if engine is None or engine.workers == 1 or len(items) < 2 * min_size:
-        return None
-    return split(items, _part_count(len(items), engine), min_size)
+    return parts_for(items, engine, min_size, MAX_PART)
 
 
 def _part_count(n_items: int, engine: Engine) -> int:

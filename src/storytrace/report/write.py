@@ -92,20 +92,11 @@ def write_outputs(result: Result, directory: Path, *, parquet: bool = True, html
 
 def _story_parts(stories: list, workers: int) -> list[list[str]]:
     """The drawn stories' ids in consecutive parts of about equal document counts."""
-    total = sum(len(s.documents) for s in stories)
-    share = max(1, total // (PARTS_PER_WORKER * workers))
-    parts: list[list[str]] = []
-    part: list[str] = []
-    size = 0
-    for story in stories:
-        part.append(story.id)
-        size += len(story.documents)
-        if size >= share:
-            parts.append(part)
-            part, size = [], 0
-    if part:
-        parts.append(part)
-    return parts
+    from storytrace.engines import weighted_parts
+
+    sizes = [len(s.documents) for s in stories]
+    share = max(1, sum(sizes) // (PARTS_PER_WORKER * workers))
+    return weighted_parts([s.id for s in stories], sizes, share)
 
 
 def _draw(outputs: _Outputs, part: tuple[str, Any]) -> Any:

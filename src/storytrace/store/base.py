@@ -15,7 +15,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from storytrace.model import (
     Story,
     document_from_dict,
     family_from_dict,
+    field_names,
     relation_from_dict,
     story_from_dict,
 )
@@ -265,9 +265,7 @@ def _plain(value: Any) -> Any:
         return value
     if kind is list:
         return [v if type(v) in _LEAVES else _plain(v) for v in value]
-    names = _FIELD_NAMES.get(kind)
-    if names is None and is_dataclass(value) and not isinstance(value, type):
-        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+    names = field_names(kind)
     if names is not None:
         return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, list):
@@ -280,7 +278,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 _LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
