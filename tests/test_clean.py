@@ -384,7 +384,10 @@ def test_the_prose_shortcuts_judge_every_real_line_as_the_plain_rules_do():
 _WORDS = st.sampled_from(["the", "The", "THE", "tHe", "of", "Of", "OF", "and", "And", "in", "IN",
                           "a", "A", "Police", "SEEK", "tips", "Elk", "x9", "2021", "U.S.", "Poached",
                           "river", "Monday", "crowds", "Mesa", "IRS", "bank", "Z",
-                          "don’t", "“Yes,”", "said.", "—", "(AP)", "café", "naïve", "_x"])
+                          "don’t", "“Yes,”", "said.", "—", "(AP)", "café", "naïve", "_x",
+                          # non-ASCII characters that are not word characters, and some that are
+                          "…", "©2019", "•", "\u200b", "\x80", "â\x80\x94", "½", "ﬁnal",
+                          "\u212a", "İstanbul", "\ud800"])
 
 
 @settings(max_examples=300, deadline=None)
@@ -397,6 +400,19 @@ def test_the_prose_shortcuts_agree_with_the_plain_rules_on_any_mix_of_case(words
     stopwords = stopwords_for("en")
     assert _is_prose(line, len(words), stopwords, 10, _ascii_stopwords(stopwords)) == \
         _plain_is_prose(line, stopwords)
+
+
+def test_a_line_takes_the_ascii_words_path_only_when_no_word_character_is_outside_ascii():
+    """_only_ascii_words reads a line's non-ASCII characters from its UTF-8 without the ASCII
+    bytes: checked for every code point, against the regex's own word characters."""
+    import re
+
+    from storytrace.clean.lines import _only_ascii_words
+
+    word = re.compile(r"\w")
+    for code in range(0x80, 0x110000):
+        char = chr(code)
+        assert _only_ascii_words(f"said the {char}x.") == (word.match(char) is None), hex(code)
 
 
 def test_a_line_described_again_is_described_the_same():
