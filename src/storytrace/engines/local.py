@@ -1,9 +1,10 @@
 """The local engine: batches in this process (one worker) or in a pool of worker processes.
 
 Results come back in the order of the batches whatever order the workers finish in, and at
-most `2 * workers` batches are in flight, so a stream of batches (dedup) is read no faster
-than the workers take it: memory holds a few batches, never the pile. `map_shared` forks a
-pool of its own, whose workers inherit the shared object instead of receiving it pickled.
+most `IN_FLIGHT * workers` batches are in flight, so a stream of batches (dedup) is read no
+faster than the workers take it: memory holds a few batches, never the pile. `map_shared`
+forks a pool of its own, whose workers inherit the shared object instead of receiving it
+pickled.
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Self
 
 from storytrace.engines import default_workers
+
+# Batches in flight a worker. Results are yielded in batch order, so while the oldest batch
+# runs long the other workers go on only with the batches already sent: at 2 a worker, one slow
+# batch left its sibling idle. bench/dedup.py's 313 batches at 2 workers (per-batch times as
+# measured, replayed as sleeps through this pool, so the machine's load does not enter): 2 ->
+# 5.9-6.0 s, 4 -> 5.3 s, 8 -> 5.3 s, the work itself 5.2 s a worker (its slowest batch, with
+# ftfy repairs, takes 9x the median).
+IN_FLIGHT = 4
 
 
 def _exit_with_parent() -> None:
@@ -81,7 +90,7 @@ class LocalEngine:
         pending: deque[Future] = deque()
         for batch in batches:
             pending.append(pool.submit(fn, batch, *args))
-            if len(pending) >= 2 * self.workers:
+            if len(pending) >= IN_FLIGHT * self.workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
