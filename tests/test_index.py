@@ -717,6 +717,34 @@ def test_keys_held_in_memory_find_the_candidates_a_scan_of_the_tables_finds(tmp_
     index.close()
 
 
+def test_a_query_with_the_keys_in_memory_answers_as_a_scan_of_the_tables_does(tmp_path):
+    """What `storytrace serve` and a long-lived Python caller run (keys in memory, counted
+    with numpy) gives the same relations, family and story as a fresh `index query` (the
+    tables scanned by DuckDB), after adds and after a removal; a read-only store reads the
+    tables once and keeps them."""
+    docs = meter_in_date_order(120)
+    probes = [d.raw for d in docs[1::9]] + ["A text that shares nothing with the index."]
+    path = tmp_path / "i.duckdb"
+
+    def answers(index, flag):
+        index.store.keys_in_memory = flag
+        return [index.query(text).to_dict() for text in probes]
+
+    with Index.open(path, keys_in_memory=True) as index:
+        index.add(docs[:80])
+        held = answers(index, True)
+        assert held == answers(index, False)
+        assert any(a["relations"] for a in held) and any(a["family"] for a in held)
+        index.add(docs[80:])
+        index.rm([docs[10].id])
+        held = answers(index, True)
+        assert held == answers(index, False)
+        assert all(docs[10].id not in (r["a"], r["b"]) for a in held for r in a["relations"])
+    with Index.open(path, read_only=True, keys_in_memory=True) as index:
+        assert answers(index, True) == held
+        assert answers(index, True) == held  # from the rows read by the first
+
+
 def test_records_go_to_the_store_as_asdict_would_write_them(seeds_result):
     """The store's own record-to-dict conversion (no deep copy of the leaves) writes the same
     JSON as dataclasses.asdict for every kind of record the pipeline makes."""

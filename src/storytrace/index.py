@@ -399,19 +399,15 @@ class Index:
         pair it with: shared LSH buckets, immutables or sentences, and containment of the
         smaller text's word n-grams in the other's (a brief cut from a long wire story)."""
         options, store = self.config.match, self.store
-        found = [[] for _ in keys]
-        if store.count("keys"):
-            found = store.candidates(
-                keys, {"minhash": 1, "immutables": options.min_shared_immutables,
-                       "sentences": options.min_shared_sentences},
-                options.max_immutable_df, options.max_candidates_per_doc)
-        if store.count("containment"):
-            contained = store.contained(
-                [k["containment"] for k in keys], options.min_containment,
-                options.min_shared_immutables, options.max_immutable_df,
-                options.max_candidates_per_doc)
-            found = [list(dict.fromkeys([*a, *b])) for a, b in zip(found, contained, strict=True)]
-        return found
+        found = store.candidates(
+            keys, {"minhash": 1, "immutables": options.min_shared_immutables,
+                   "sentences": options.min_shared_sentences},
+            options.max_immutable_df, options.max_candidates_per_doc)
+        contained = store.contained(
+            [k["containment"] for k in keys], options.min_containment,
+            options.min_shared_immutables, options.max_immutable_df,
+            options.max_candidates_per_doc)
+        return [list(dict.fromkeys([*a, *b])) for a, b in zip(found, contained, strict=True)]
 
     def _store_keys(self, keys: dict[str, dict[str, np.ndarray]]) -> None:
         """Keep new documents' candidate keys (stored documents must be in the store)."""

@@ -60,8 +60,7 @@ _WRITES = re.compile(r"\s*(INSERT|DELETE|UPDATE|ALTER)\b", re.IGNORECASE)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
 CREATE TABLE IF NOT EXISTS blobs (key VARCHAR, value BLOB);
-CREATE TABLE IF NOT EXISTS documents (seq BIGINT, id VARCHAR, hash UBIGINT, family VARCHAR,
-                                      story VARCHAR, body VARCHAR, story_similarity DOUBLE);
+CREATE TABLE IF NOT EXISTS documents {documents};
 CREATE TABLE IF NOT EXISTS keys (channel UTINYINT, key UBIGINT, seq BIGINT);
 CREATE TABLE IF NOT EXISTS containment (key UBIGINT, seq BIGINT);
 CREATE TABLE IF NOT EXISTS containment_sizes (seq BIGINT, n BIGINT);
@@ -75,6 +74,13 @@ CREATE TABLE IF NOT EXISTS lines (line VARCHAR, n BIGINT);
 CREATE TABLE IF NOT EXISTS errors (source VARCHAR, reason VARCHAR, record VARCHAR);
 CREATE TABLE IF NOT EXISTS extractions (seq BIGINT, reference VARCHAR, body VARCHAR);
 """
+# Document bodies stay uncompressed: DuckDB's ZSTD (its choice for long strings) decompresses
+# 2,048 bodies to read one, 11-15 ms a document read at 100,000 documents (a query reads each
+# candidate's), against about 1 ms uncompressed; the cost is disk: the body column is 4-5 times
+# larger (20,000 bench documents: 23 MB ZSTD, 114 MB uncompressed).
+_DOCUMENTS = ("(seq BIGINT, id VARCHAR, hash UBIGINT, family VARCHAR, story VARCHAR, "
+              "body VARCHAR USING COMPRESSION uncompressed, story_similarity DOUBLE)")
+_SCHEMA = _SCHEMA.format(documents=_DOCUMENTS)
 # Made after an older file's upgrade: DuckDB cannot ALTER a table that has an index.
 _INDEXES = "CREATE INDEX IF NOT EXISTS documents_id ON documents (id);"
 
@@ -92,8 +98,11 @@ class DuckDBStore(Store):
         tables' rows held in memory (`store.postings`) instead of scanning the tables."""
         self.path = str(path)
         self.keys_in_memory = keys_in_memory
-        # table -> (channel -> Postings, rows read up to this position, removals seen then)
-        self._postings: dict[str, tuple[dict[int, Postings], int, int]] = {}
+        # table -> (channel -> Postings, rows read up to this position, removals seen then,
+        # the file's state then: see _memory_state)
+        self._postings: dict[str, tuple[dict[int, Postings], int, int, Any]] = {}
+        self._id_at: dict[int, str] = {}  # position -> id of the documents the postings name
+        self._key_writes = 0  # key rows this store added or removed (its own writes)
         self.read_only = read_only
         self.wait = wait
         self._source = self.path  # what `con` connects to
@@ -124,6 +133,7 @@ class DuckDBStore(Store):
         elif version is not None and int(version) < FORMAT_VERSION and not read_only:
             self._upgrade()
         if not read_only:
+            self._uncompress_bodies()
             self._do(_INDEXES)
         columns = {r[0] for r in self.con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = 'documents'").fetchall()}
@@ -198,6 +208,22 @@ class DuckDBStore(Store):
         if version < 3 and self._one("SELECT count(*) FROM documents")[0]:
             self.set_meta("containment_pending", True)
         self.set_meta("format_version", FORMAT_VERSION)
+
+    def _uncompress_bodies(self) -> None:
+        """A file written before the bodies were kept uncompressed (_DOCUMENTS) gets its documents
+        table rewritten, once, in one transaction (DuckDB sets a column's compression only
+        when the table is made): 20-40 s at 100,000 documents."""
+        ddl = self._one("SELECT sql FROM duckdb_tables() WHERE table_name = 'documents'")[0]
+        if "USING COMPRESSION" in ddl.upper():
+            return
+        self._do("BEGIN TRANSACTION")
+        self._do("DROP INDEX IF EXISTS documents_id")
+        self._do(f"CREATE OR REPLACE TABLE _documents {_DOCUMENTS}")
+        self._do("INSERT INTO _documents SELECT seq, id, hash, family, story, body, "
+                 "story_similarity FROM documents ORDER BY seq")
+        self._do("DROP TABLE documents")
+        self._do("ALTER TABLE _documents RENAME TO documents")
+        self._do("COMMIT")
 
     def _do(self, sql: str, params: list | None = None) -> None:
         """Run a statement that returns no rows (DuckDB wants every result consumed)."""
@@ -280,6 +306,10 @@ class DuckDBStore(Store):
 
     # -- documents ----------------------------------------------------------------------------
     def content_hashes(self, ids: Iterable[str]) -> dict[str, int]:
+        ids = list(ids)
+        if len(ids) == 1:  # a query's: a filter in the scan, 0.4 ms at 100,000 documents
+            return dict(self.con.execute("SELECT id, hash FROM documents WHERE id = ?",
+                                         ids).fetchall())
         self._ids_table("_want", ids)
         rows = self.con.execute(
             "SELECT d.id, d.hash FROM documents d JOIN _want USING (id)").fetchall()
@@ -311,6 +341,9 @@ class DuckDBStore(Store):
             rows = self.con.execute(
                 f"SELECT {columns} FROM documents ORDER BY seq").fetchall()
         else:
+            ids = list(ids)
+            if not ids:  # the join would still read the whole table (14 ms at 100,000)
+                return []
             self._ids_table("_want", ids)
             rows = self.con.execute(
                 f"SELECT {columns} FROM documents JOIN _want USING (id) "
@@ -348,6 +381,7 @@ class DuckDBStore(Store):
 
     def remove_documents(self, ids: list[str]) -> None:
         self._rewrote_keys()
+        self._key_writes += 1
         self._ids_table("_gone", ids)
         self._do("DELETE FROM keys WHERE seq IN (SELECT seq FROM documents "
                  "JOIN _gone USING (id))")
@@ -383,6 +417,7 @@ class DuckDBStore(Store):
                               "seq": np.concatenate(seq)})
             self.con.register("_keys", table)
             self._do("INSERT INTO keys SELECT * FROM _keys")
+            self._key_writes += 1
 
     def candidates(self, keys: list[dict[str, np.ndarray]], min_shared: dict[str, int],
                    max_df: int, limit: int) -> list[list[str]]:
@@ -393,30 +428,19 @@ class DuckDBStore(Store):
                     query.append(np.full(len(values), q, dtype=np.int64))
                     channel.append(np.full(len(values), _CHANNEL[name], dtype=np.uint8))
                     key.append(np.asarray(values, dtype=np.uint64))
-        found: list[dict[str, None]] = [{} for _ in keys]
         if not key:
             return [[] for _ in keys]
-        self.con.register("_q", pa.table({"q": np.concatenate(query),
-                                          "channel": np.concatenate(channel),
-                                          "key": np.concatenate(key)}))
+        query, channel, key = np.concatenate(query), np.concatenate(channel), np.concatenate(key)
         least = {_CHANNEL[c]: n for c, n in min_shared.items()}
-        hits = "SELECT k.channel, k.key, k.seq FROM keys k JOIN wanted USING (channel, key)"
-        if self.keys_in_memory:  # the same rows, from memory
-            postings = self._postings_of("keys", "channel, key, seq")
-            found_rows = [(channel_no, *postings[channel_no].lookup(np.concatenate(
-                [k for k, c in zip(key, channel, strict=True) if c[0] == channel_no])))
-                for channel_no in sorted({int(c[0]) for c in channel}) if channel_no in postings]
-            self.con.register("_hits", pa.table({
-                "channel": np.concatenate([np.full(len(k), c, np.uint8)
-                                           for c, k, _ in found_rows] or [np.array([], np.uint8)]),
-                "key": np.concatenate([k for _, k, _ in found_rows] or [np.array([], np.uint64)]),
-                "seq": np.concatenate([s for _, _, s in found_rows] or [np.array([], np.int64)]),
-            }))
-            hits = "SELECT channel, key, seq FROM _hits"
+        if self.keys_in_memory:
+            return self._candidates_in_memory(len(keys), query, channel, key, least, max_df,
+                                              limit)
+        self.con.register("_q", pa.table({"q": query, "channel": channel, "key": key}))
         rows = self.con.execute(
-            f"""
+            """
             WITH wanted AS (SELECT DISTINCT channel, key FROM _q),
-                 hits AS ({hits}),
+                 hits AS (SELECT k.channel, k.key, k.seq FROM keys k
+                          JOIN wanted USING (channel, key)),
                  df AS (SELECT channel, key, count(*) AS n FROM hits GROUP BY channel, key),
                  shared AS (
                     SELECT q.q, h.channel, h.seq, count(*) AS c
@@ -425,6 +449,8 @@ class DuckDBStore(Store):
             SELECT q, channel, d.id, c FROM shared JOIN documents d USING (seq)
             ORDER BY q, channel, c DESC, seq
             """, [max_df]).fetchall()
+        self.con.unregister("_q")
+        found: list[dict[str, None]] = [{} for _ in keys]
         taken: dict[tuple[int, int], int] = {}
         for q, channel_no, doc_id, shared in rows:
             if shared >= least.get(channel_no, 1) and taken.get((q, channel_no), 0) < limit:
@@ -432,31 +458,125 @@ class DuckDBStore(Store):
                 found[q][doc_id] = None
         return [list(f) for f in found]
 
-    def _postings_of(self, table: str, columns: str) -> dict[int, Postings]:
-        """The rows of `table` in memory, by channel: read once, then the rows at positions
-        past those read (appended since, by this process or another), and read again from
-        scratch after rows were removed or written for older positions (`key_rewrites` in
-        the meta table counts those changes)."""
-        removals = int(self.get_meta("key_rewrites", 0))
-        held = self._postings.get(table)
-        if held is None or held[2] != removals:
-            held = ({}, 0, removals)
-        postings, upto, _ = held
-        # the first read sorts in DuckDB (in parallel, spilling to disk if it must)
-        order = " ORDER BY channel, key" if not postings else ""
-        rows = self.con.execute(f"SELECT {columns} FROM {table} WHERE seq >= ?{order}",
-                                [upto]).fetchnumpy()
-        channel = np.asarray(rows["channel"], dtype=np.int64)
+    def _candidates_in_memory(self, n_queries: int, query: np.ndarray, channel: np.ndarray,
+                              key: np.ndarray, least: dict[int, int], max_df: int, limit: int
+                              ) -> list[list[str]]:
+        """`candidates` over the postings held in memory, counted with numpy: the same
+        documents in the same order as the SQL above (a DuckDB join over the hits cost 7 ms of
+        a 40 ms query at 100,000 documents)."""
+        postings = self._postings_of("keys")
+        found: list[dict[str, None]] = [{} for _ in range(n_queries)]
         for channel_no in np.unique(channel).tolist():
+            if channel_no not in postings:
+                continue
             mine = channel == channel_no
-            keys, seqs = rows["key"][mine], rows["seq"][mine]
+            q_of_row, key_of_row = query[mine], key[mine]
+            hit_keys, hit_seqs = postings[channel_no].lookup(key_of_row)
+            wanted = np.unique(key_of_row)
+            hit_key = np.searchsorted(wanted, hit_keys)
+            df = np.bincount(hit_key, minlength=len(wanted))  # stored documents holding a key
+            if channel_no != 0:  # a common immutable or sentence proposes nobody
+                rare = df[hit_key] < max_df
+                hit_key, hit_seqs = hit_key[rare], hit_seqs[rare]
+            # every (query row, hit of its key) pair, as the join of _q with the hits
+            order = np.argsort(hit_key, kind="stable")
+            hit_seqs = hit_seqs[order].astype(np.int64)
+            starts = np.searchsorted(hit_key[order], np.arange(len(wanted) + 1))
+            row_key = np.searchsorted(wanted, key_of_row)
+            per_row = starts[row_key + 1] - starts[row_key]
+            first = np.repeat(starts[row_key] - (np.cumsum(per_row) - per_row), per_row)
+            pair_q = np.repeat(q_of_row, per_row)
+            pair_seq = hit_seqs[first + np.arange(len(first))]
+            if not len(pair_q):
+                continue
+            # shared keys per (query, document), then each query's best `limit` documents:
+            # most shared first, then the older document
+            width = int(pair_seq.max()) + 1
+            pair, shared = np.unique(pair_q * width + pair_seq, return_counts=True)
+            enough = shared >= least.get(channel_no, 1)
+            pair, shared = pair[enough], shared[enough]
+            pair_q, pair_seq = pair // width, pair % width
+            ids = self._ids_at(pair_seq)
+            stored = np.array([i is not None for i in ids], dtype=bool)
+            order = np.lexsort((pair_seq[stored], -shared[stored], pair_q[stored]))
+            pair_q = pair_q[stored][order]
+            ids = [ids[k] for k in np.flatnonzero(stored)[order].tolist()]
+            group_start = np.searchsorted(pair_q, pair_q)  # sorted: where each query's run begins
+            rank = np.arange(len(pair_q)) - group_start
+            for k in np.flatnonzero(rank < limit).tolist():
+                found[int(pair_q[k])][ids[k]] = None
+        return [list(f) for f in found]
+
+    def _ids_at(self, seqs: np.ndarray) -> list[str | None]:
+        """The ids of the documents at these positions (None where none is stored). With the
+        keys in memory, from a map kept beside the postings (emptied when they are read again
+        after a removal); positions it does not hold are read from the table."""
+        known = self._id_at if self.keys_in_memory else {}
+        missing = sorted({int(s) for s in seqs.tolist()} - known.keys())
+        if missing:
+            self.con.register("_at", pa.table({"seq": pa.array(missing, pa.int64())}))
+            known.update(self.con.execute(
+                "SELECT seq, id FROM documents WHERE seq IN (SELECT seq FROM _at)").fetchall())
+            self.con.unregister("_at")
+        return [known.get(s) for s in seqs.tolist()]
+
+    def _memory_state(self) -> Any:
+        """What says the key tables may have changed since the postings were read: nothing
+        for a read-only store (DuckDB lets no process write a file that one reads), else
+        the file's generation (other processes' commits) and this store's own key writes
+        (its open transaction's, before they are committed)."""
+        if self.read_only:
+            return None
+        return (self.get_meta("generation", 0), self._key_writes)
+
+    def _postings_of(self, table: str) -> dict[int, Postings]:
+        """The rows of `table` ("keys" or "containment") in memory, by channel: read once,
+        then, when the table may have changed (`_memory_state`), the rows at positions past
+        those read (appended since, by this process or another), and read again from scratch
+        after rows were removed or written for older positions (`key_rewrites` in the meta
+        table counts those changes)."""
+        state = self._memory_state()
+        held = self._postings.get(table)
+        if held is not None and held[3] == state:
+            return held[0]
+        removals = int(self.get_meta("key_rewrites", 0))
+        if held is None or held[2] != removals:
+            held = ({}, 0, removals, state)
+            self._id_at = {}
+        postings, upto, _, _ = held
+        newest = upto
+        channels = range(len(KEY_CHANNELS)) if table == "keys" else [0]
+        for channel_no in channels:
+            where = f"channel = {channel_no} AND " if table == "keys" else ""
+            # One channel at a time; sorted here, not by DuckDB's ORDER BY (at 100,000
+            # documents: 6.3 s CPU and a 2.3 GB peak for the containment rows, against 9.4 s
+            # and 3.1 GB); seq as INTEGER: 4 bytes a row less, and DuckDB fails loudly rather
+            # than wrap past 2**31.
+            rows = self.con.execute(
+                f"SELECT key, seq::INTEGER AS seq FROM {table} WHERE {where}seq >= ?",
+                [upto]).fetchnumpy()
+            if not len(rows["key"]):
+                continue
             if channel_no in postings:
-                postings[channel_no].extend(keys, seqs)
+                postings[channel_no].extend(rows["key"], rows["seq"])
             else:
-                postings[channel_no] = Postings(keys, seqs, ordered=bool(order))
-        upto = max(upto, int(np.max(rows["seq"])) + 1) if len(rows["seq"]) else upto
-        self._postings[table] = (postings, upto, removals)
+                postings[channel_no] = Postings(rows["key"], rows["seq"])
+            newest = max(newest, int(rows["seq"].max()) + 1)
+        if self.read_only and not upto:
+            self._drop_cached_blocks()
+        self._postings[table] = (postings, newest, removals, state)
         return postings
+
+    def _drop_cached_blocks(self) -> None:
+        """Let DuckDB's buffer pool drop the table blocks it kept from reading the key tables
+        whole (520 MB at 100,000 documents, now copies of the postings): a limit lowered for
+        a moment evicts them. Read-only stores only: a writer's open transaction may need the
+        memory."""
+        try:
+            self.con.execute("SET memory_limit = '256MB'")
+            self.con.execute("RESET memory_limit")
+        except duckdb.Error:  # it could not shrink that far: nothing was changed
+            pass
 
     def _rewrote_keys(self) -> None:
         """Key rows were removed, or written for positions older than the newest: a copy held
@@ -466,6 +586,7 @@ class DuckDBStore(Store):
     def forget_postings(self) -> None:
         """Drop the rows held in memory (after a rolled-back transaction)."""
         self._postings = {}
+        self._id_at = {}
 
     # -- containment keys ---------------------------------------------------------------------
     # A document's containment size is the number of its kept n-gram keys that at most
@@ -500,6 +621,7 @@ class DuckDBStore(Store):
             """, [cap])
         self.con.unregister("_new")
         self._do("INSERT INTO containment SELECT key, seq FROM _kept")
+        self._key_writes += 1
         self._do("""
             CREATE OR REPLACE TEMP TABLE _moved AS
             SELECT key, count(*) AS after, count(*) - any_value(k.added) AS before
@@ -573,7 +695,7 @@ class DuckDBStore(Store):
                   max_df: int, limit: int) -> list[list[str]]:
         found: list[list[str]] = [[] for _ in keys]
         lengths = np.array([len(k) for k in keys], dtype=np.int64)
-        if not lengths.sum():
+        if not lengths.sum() or "containment" not in self._tables:  # an older file read-only
             return found
         query = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
         flat = np.concatenate([np.asarray(k, dtype=np.uint64) for k in keys])
@@ -581,9 +703,9 @@ class DuckDBStore(Store):
         # One pass over the stored keys: the rows holding any wanted key (at most
         # cap = max_df + 1 a key), then the counting is done here.
         if self.keys_in_memory:
-            postings = self._postings_of("containment", "0 AS channel, key, seq")
+            postings = self._postings_of("containment")
             hit_keys, hit_seqs = postings[0].lookup(wanted) if 0 in postings else (
-                np.array([], np.uint64), np.array([], np.int64))
+                np.array([], np.uint64), np.array([], np.int32))
             hits = {"key": hit_keys, "seq": hit_seqs}
         else:
             self.con.register("_cq", pa.table({"key": wanted}))
@@ -600,33 +722,39 @@ class DuckDBStore(Store):
         rare = df <= max_df
         qsize = np.bincount(query[rare[column]], minlength=len(keys))
         pushed_rows = (sdf[hit_key] <= max_df) & ~rare[hit_key]
+        # every (new document, stored holder) pair of a rare key, counted
         rows_of_key = np.argsort(hit_key, kind="stable")
         starts = np.searchsorted(hit_key[rows_of_key], np.arange(len(wanted) + 1))
-        pairs: dict[tuple[int, int], int] = {}
-        for q, k in zip(query[rare[column]].tolist(), column[rare[column]].tolist(),
-                        strict=True):
-            for row in rows_of_key[starts[k]:starts[k + 1]].tolist():
-                pair = (q, int(hit_seq[row]))
-                pairs[pair] = pairs.get(pair, 0) + 1
-        pairs = {p: c for p, c in pairs.items() if c >= min_shared}
-        if not pairs:
+        q_of_row, key_of_row = query[rare[column]], column[rare[column]]
+        per_row = starts[key_of_row + 1] - starts[key_of_row]
+        first = np.repeat(starts[key_of_row] - (np.cumsum(per_row) - per_row), per_row)
+        pair_seq = hit_seq[rows_of_key[first + np.arange(len(first))]]
+        if not len(pair_seq):
             return found
-        seqs = sorted({seq for _, seq in pairs})
-        self.con.register("_cs", pa.table({"seq": pa.array(seqs, pa.int64())}))
-        rows = self.con.execute(
-            "SELECT s.seq, d.id, coalesce(z.n, 0) FROM _cs s JOIN documents d USING (seq) "
-            "LEFT JOIN containment_sizes z USING (seq)").fetchall()
+        width = int(pair_seq.max()) + 1
+        pair, shared = np.unique(np.repeat(q_of_row, per_row) * width + pair_seq,
+                                 return_counts=True)
+        enough = shared >= min_shared
+        pair, shared = pair[enough], shared[enough]
+        if not len(pair):
+            return found
+        pair_q, pair_seq = pair // width, pair % width
+        seqs = np.unique(pair_seq)
+        ids = dict(zip(seqs.tolist(), self._ids_at(seqs), strict=True))
+        self.con.register("_cs", pa.table({"seq": seqs}))
+        sizes = dict(self.con.execute(
+            "SELECT seq, n FROM containment_sizes WHERE seq IN (SELECT seq FROM _cs)").fetchall())
         self.con.unregister("_cs")
         pushed = dict(zip(*np.unique(hit_seq[pushed_rows], return_counts=True), strict=True))
-        kept = {seq: (doc_id, n - int(pushed.get(seq, 0))) for seq, doc_id, n in rows}
         scored = []
-        for (q, seq), shared in pairs.items():
-            if seq not in kept:
+        for q, seq, n_shared in zip(pair_q.tolist(), pair_seq.tolist(), shared.tolist(),
+                                    strict=True):
+            if ids[seq] is None:
                 continue
-            doc_id, size = kept[seq]
-            containment = shared / max(min(int(qsize[q]), size), 1)
+            size = sizes.get(seq, 0) - int(pushed.get(seq, 0))
+            containment = n_shared / max(min(int(qsize[q]), size), 1)
             if containment >= min_containment:
-                scored.append((q, -containment, seq, doc_id))
+                scored.append((q, -containment, seq, ids[seq]))
         for q, _, _, doc_id in sorted(scored):
             if len(found[q]) < limit:
                 found[q].append(doc_id)
