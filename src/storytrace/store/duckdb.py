@@ -67,20 +67,23 @@ CREATE TABLE IF NOT EXISTS containment_sizes (seq BIGINT, n BIGINT);
 CREATE TABLE IF NOT EXISTS relations (seq_a BIGINT, seq_b BIGINT, a VARCHAR, b VARCHAR,
                                       stage VARCHAR, story VARCHAR, n BIGINT, body VARCHAR);
 CREATE TABLE IF NOT EXISTS families (id VARCHAR, first BIGINT, body VARCHAR);
-CREATE TABLE IF NOT EXISTS stories (id VARCHAR, first BIGINT, body VARCHAR);
+CREATE TABLE IF NOT EXISTS stories {stories};
 CREATE TABLE IF NOT EXISTS units (n BIGINT, family VARCHAR, size INTEGER, docs VARCHAR);
 CREATE TABLE IF NOT EXISTS words (word VARCHAR, n BIGINT);
 CREATE TABLE IF NOT EXISTS lines (line VARCHAR, n BIGINT);
 CREATE TABLE IF NOT EXISTS errors (source VARCHAR, reason VARCHAR, record VARCHAR);
 CREATE TABLE IF NOT EXISTS extractions (seq BIGINT, reference VARCHAR, body VARCHAR);
 """
-# Document bodies stay uncompressed: DuckDB's ZSTD (its choice for long strings) decompresses
-# 2,048 bodies to read one, 11-15 ms a document read at 100,000 documents (a query reads each
-# candidate's), against about 1 ms uncompressed; the cost is disk: the body column is 4-5 times
-# larger (20,000 bench documents: 23 MB ZSTD, 114 MB uncompressed).
-_DOCUMENTS = ("(seq BIGINT, id VARCHAR, hash UBIGINT, family VARCHAR, story VARCHAR, "
-              "body VARCHAR USING COMPRESSION uncompressed, story_similarity DOUBLE)")
-_SCHEMA = _SCHEMA.format(documents=_DOCUMENTS)
+# Document and story bodies stay uncompressed: DuckDB's ZSTD (its choice for long strings)
+# decompresses 2,048 bodies to read one. At 100,000 documents that was 11-15 ms a document (a
+# query reads each candidate's) and 70-130 ms a story (a query reads the story it joins),
+# about 1 ms uncompressed; the cost is disk: 20,000 bench documents' bodies take 114 MB
+# uncompressed, 23 MB in ZSTD.
+_UNCOMPRESSED = {
+    "documents": "(seq BIGINT, id VARCHAR, hash UBIGINT, family VARCHAR, story VARCHAR, "
+                 "body VARCHAR USING COMPRESSION uncompressed, story_similarity DOUBLE)",
+    "stories": "(id VARCHAR, first BIGINT, body VARCHAR USING COMPRESSION uncompressed)"}
+_SCHEMA = _SCHEMA.format(**_UNCOMPRESSED)
 # Made after an older file's upgrade: DuckDB cannot ALTER a table that has an index.
 _INDEXES = "CREATE INDEX IF NOT EXISTS documents_id ON documents (id);"
 
@@ -210,19 +213,21 @@ class DuckDBStore(Store):
         self.set_meta("format_version", FORMAT_VERSION)
 
     def _uncompress_bodies(self) -> None:
-        """A file written before the bodies were kept uncompressed (_DOCUMENTS) gets its documents
-        table rewritten, once, in one transaction (DuckDB sets a column's compression only
-        when the table is made): 20-40 s at 100,000 documents."""
-        ddl = self._one("SELECT sql FROM duckdb_tables() WHERE table_name = 'documents'")[0]
-        if "USING COMPRESSION" in ddl.upper():
+        """A file written before the bodies were kept uncompressed (_UNCOMPRESSED) gets those
+        tables rewritten, once, in one transaction (DuckDB sets a column's compression only
+        when the table is made): 15 s at 100,000 documents."""
+        ddl = dict(self.con.execute("SELECT table_name, sql FROM duckdb_tables()").fetchall())
+        old = [t for t in _UNCOMPRESSED if "USING COMPRESSION" not in ddl[t].upper()]
+        if not old:
             return
         self._do("BEGIN TRANSACTION")
         self._do("DROP INDEX IF EXISTS documents_id")
-        self._do(f"CREATE OR REPLACE TABLE _documents {_DOCUMENTS}")
-        self._do("INSERT INTO _documents SELECT seq, id, hash, family, story, body, "
-                 "story_similarity FROM documents ORDER BY seq")
-        self._do("DROP TABLE documents")
-        self._do("ALTER TABLE _documents RENAME TO documents")
+        for table in old:
+            columns = re.findall(r"[(,] ?(\w+)", _UNCOMPRESSED[table])
+            self._do(f"CREATE OR REPLACE TABLE _{table} {_UNCOMPRESSED[table]}")
+            self._do(f"INSERT INTO _{table} SELECT {', '.join(columns)} FROM {table}")
+            self._do(f"DROP TABLE {table}")
+            self._do(f"ALTER TABLE _{table} RENAME TO {table}")
         self._do("COMMIT")
 
     def _do(self, sql: str, params: list | None = None) -> None:
