@@ -4,7 +4,15 @@ beside datasketch's MinHashLSH (in memory) on the same texts.
 storytrace: `Index.open(file)` in a fresh process; the first N - K documents are added in
 batches of --batch (one transaction each), then the last K one at a time; then --queries
 held-out texts (documents of the same generator beyond N: copies of stored articles and new
-ones) are queried (`Index.query`: clean, candidates by one join, alignment, family, story).
+ones) are queried (`Index.query`: clean, candidate lookup, alignment, family, story) on each
+of the paths a user runs:
+- query p50/p99: `Index.open(file, read_only=True)`, as `storytrace index query` opens it:
+  each query scans the key tables in DuckDB (the open itself and the process start not
+  counted; `cli q s` is the whole command's wall time, the median of 5 runs);
+- mem p50/p99: a long-lived process (`storytrace serve`, or a Python caller that keeps
+  `Index.open(file, read_only=True, keys_in_memory=True)`), after its first query, which
+  reads the key tables into memory (`1st q s`); `mem RSS` is that process's peak RSS (its
+  own, a fresh process that reads no corpus).
 datasketch: `MinHashLSH(threshold=0.8, num_perm=128)` over word 5-grams with shared
 permutations (as bench/dedup.py runs it), insert for every document, query for the held-out
 ones. The peer does much less (lexical near-duplicates only, nothing persisted, no cleaning,
@@ -23,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import shutil
 import subprocess
 import sys
@@ -35,10 +44,10 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "index.txt"
+sys.path.insert(0, str(HERE))  # dedup (the corpus), here and in the spawned query process
 
 
 def _corpus(path: Path, n: int, queries: int) -> None:
-    sys.path.insert(0, str(HERE))
     from dedup import build_corpus
 
     docs, _, _ = build_corpus(n + queries)
@@ -123,13 +132,13 @@ def _storytrace(path: Path, n: int, single: int, batch: int, queries: int, work:
             t0 = time.perf_counter()
             index.add([row])
             single_seconds.append(time.perf_counter() - t0)
-        latencies = []
-        for row in held_out:
-            t0 = time.perf_counter()
-            index.query(row["text"])
-            latencies.append(time.perf_counter() - t0)
         counts = index.stats()
         index.store.checkpoint()
+    texts = [row["text"] for row in held_out]
+    latencies = _query_seconds(index_path, texts, keys_in_memory=False)["seconds"]
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # its own peak RSS
+        held = pool.apply(_query_seconds, (index_path, texts, True))
+    cli = _cli_seconds(index_path, texts[:5])
     size = index_path.stat().st_size
     return {
         "batched_rate": built["documents"] / built["seconds"],
@@ -138,11 +147,43 @@ def _storytrace(path: Path, n: int, single: int, batch: int, queries: int, work:
         "single_p50_ms": 1000 * float(np.percentile(single_seconds, 50)) if single else 0.0,
         "query_p50_ms": 1000 * float(np.percentile(latencies, 50)),
         "query_p99_ms": 1000 * float(np.percentile(latencies, 99)),
+        "memory_p50_ms": 1000 * float(np.percentile(held["seconds"][1:], 50)),
+        "memory_p99_ms": 1000 * float(np.percentile(held["seconds"][1:], 99)),
+        "first_query_s": held["seconds"][0],
+        "memory_rss_mb": held["rss_mb"],
+        "cli_query_s": float(np.median(cli)),
         "disk_mb": size / 1e6,
         "rss_mb": max(_rss_mb("VmHWM"), built.get("rss_mb", 0.0)),
         "families": counts["families"],
         "stories": counts["stories"],
     }
+
+
+def _query_seconds(index_path: Path, texts: list[str], keys_in_memory: bool) -> dict:
+    """Each query's seconds in one process that opens the index read-only (the first query
+    of a keys-in-memory process reads the key tables), and the process's peak RSS."""
+    from dedup import _rss_mb
+
+    from storytrace.index import Index
+
+    seconds = []
+    with Index.open(index_path, read_only=True, keys_in_memory=keys_in_memory) as index:
+        for text in texts:
+            t0 = time.perf_counter()
+            index.query(text)
+            seconds.append(time.perf_counter() - t0)
+    return {"seconds": seconds, "rss_mb": _rss_mb("VmHWM")}
+
+
+def _cli_seconds(index_path: Path, texts: list[str]) -> list[float]:
+    """Wall seconds of `storytrace index query INDEX -` for each text: a process each."""
+    seconds = []
+    for text in texts:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "storytrace", "index", "query", str(index_path),
+                        "-"], input=text, text=True, capture_output=True, check=True)
+        seconds.append(time.perf_counter() - t0)
+    return seconds
 
 
 def _datasketch(path: Path, n: int, queries: int) -> dict:
@@ -176,11 +217,18 @@ def _datasketch(path: Path, n: int, queries: int) -> dict:
         "single_p50_ms": 1000 * insert / n,
         "query_p50_ms": 1000 * float(np.percentile(latencies, 50)),
         "query_p99_ms": 1000 * float(np.percentile(latencies, 99)),
+        "memory_p50_ms": "", "memory_p99_ms": "", "first_query_s": "", "memory_rss_mb": "",
+        "cli_query_s": "",
         "disk_mb": 0.0,
         "rss_mb": _rss_mb("VmHWM"),
         "families": "",
         "stories": "",
     }
+
+
+def _cell(value: float | str, spec: str) -> str:
+    """A 7-wide column, blank for an engine that has no such path."""
+    return f"{value:>7{spec}}" if value != "" else " " * 7
 
 
 def _commit() -> str:
@@ -190,7 +238,6 @@ def _commit() -> str:
 
 def worker(engine: str, path: str, n: int, single: int, batch: int, queries: int,
            keep: Path | None, workers: int) -> None:
-    sys.path.insert(0, str(HERE))
     with tempfile.TemporaryDirectory() as tmp:
         if engine == "storytrace":
             found = _storytrace(Path(path), n, single, batch, queries, Path(tmp), keep,
@@ -223,7 +270,8 @@ def main() -> int:
     if args.keep and "," in args.sizes:
         parser.error("--keep holds one index: give one size")
     header = (f"{'engine':<11} {'docs':>6} {'add/s batch':>11} {'add/s one':>9} "
-              f"{'one p50 ms':>10} {'query p50':>9} {'query p99':>9} {'disk MB':>7} "
+              f"{'one p50 ms':>10} {'query p50':>9} {'query p99':>9} {'cli q s':>7} "
+              f"{'mem p50':>7} {'mem p99':>7} {'1st q s':>7} {'mem RSS':>7} {'disk MB':>7} "
               f"{'RSS MB':>7} {'families':>8} {'stories':>7}")
     lines = [header]
     print(header)
@@ -251,7 +299,10 @@ def main() -> int:
                                  f"({b.get('date', '?')}); the rest by commit {commit}")
                 line = (f"{engine:<11} {n:>6} {r['batched_rate']:>11.1f} {r['single_rate']:>9.1f} "
                         f"{r['single_p50_ms']:>10.1f} {r['query_p50_ms']:>9.1f} "
-                        f"{r['query_p99_ms']:>9.1f} {r['disk_mb']:>7.1f} {r['rss_mb']:>7.0f} "
+                        f"{r['query_p99_ms']:>9.1f} {_cell(r['cli_query_s'], '.2f')} "
+                        f"{_cell(r['memory_p50_ms'], '.1f')} {_cell(r['memory_p99_ms'], '.1f')} "
+                        f"{_cell(r['first_query_s'], '.1f')} {_cell(r['memory_rss_mb'], '.0f')} "
+                        f"{r['disk_mb']:>7.1f} {r['rss_mb']:>7.0f} "
                         f"{r['families']!s:>8} {r['stories']!s:>7}")
                 print(line)
                 lines.append(line)

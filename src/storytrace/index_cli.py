@@ -172,6 +172,13 @@ def query(
 
     The file is read as analyze reads one (.txt, .html, optionally .gz, .bz2, .xz or .zst; any encoding), within
     the same limits; one that cannot be read (a FIFO, a binary file) is exit 2 with the reason.
+
+    Each call is a process that opens the index and looks the text's keys up by scanning the
+    key tables (about a second at 100,000 documents, most of it the process's start). For
+    many queries keep one process: `storytrace serve`, or in Python
+    `Index.open(path, read_only=True, keys_in_memory=True)`, whose first query reads the
+    keys into memory (about 12 s and 1.5 GB at 100,000 documents) and the next take tens of
+    milliseconds (bench/index.py).
     """
     from storytrace.ingest import LIMITS, read_inputs
     from storytrace.ingest.decode import DecodeError, decode_text
