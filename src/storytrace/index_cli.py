@@ -174,11 +174,11 @@ def query(
     the same limits; one that cannot be read (a FIFO, a binary file) is exit 2 with the reason.
 
     Each call is a process that opens the index and looks the text's keys up by scanning the
-    key tables (about a second at 100,000 documents, most of it the process's start). For
-    many queries keep one process: `storytrace serve`, or in Python
+    key tables: 5-7 s at 100,000 documents on 2 cores (3 s of imports, a first query in a
+    cold process 3 s). For many queries keep one process: `storytrace serve`, or in Python
     `Index.open(path, read_only=True, keys_in_memory=True)`, whose first query reads the
-    keys into memory (about 12 s and 1.5 GB at 100,000 documents) and the next take tens of
-    milliseconds (bench/index.py).
+    keys into memory (about 12 s, a 2.9 GB peak, 1.5-1.8 GB after, at 100,000 documents) and
+    the next take tens of milliseconds (bench/index.py).
     """
     from storytrace.ingest import LIMITS, read_inputs
     from storytrace.ingest.decode import DecodeError, decode_text
