@@ -22,7 +22,12 @@ from storytrace.fingerprint.shingles import WordHasher, ngram_hashes, words
 from storytrace.ingest import FieldMap, read_inputs
 from storytrace.match import MatchOptions, find_relations
 from storytrace.match.derivation import CLASSES, FEATURES, fit, shipped_model
-from storytrace.match.relations import candidate_keys, candidate_pairs, derivation_rows
+from storytrace.match.relations import (
+    _SentenceCache,
+    candidate_keys,
+    candidate_pairs,
+    derivation_rows,
+)
 
 METER = DATA / "meter"
 # Floors, cross-validated (5 folds by catchline) on the decision of each story against its
@@ -69,6 +74,22 @@ def test_candidate_keys_are_what_candidates_are_made_of():
     for alone, batch in zip(one_by_one, keys):
         for channel in batch:
             assert np.array_equal(alone[channel], batch[channel])
+
+
+def test_derivation_rows_do_not_depend_on_how_many_texts_are_kept():
+    """A large corpus keeps only its recent texts' sentences and derivation texts: measured
+    with room for two texts (every source prepared again, freed texts' memory reused), the
+    rows are the ones measured with every text kept."""
+    docs, texts, _ = meter()
+    texts, dates = texts[:150], [d.date for d in docs[:150]]
+    pairs = list(candidate_pairs(texts, MatchOptions()))
+    targets = list(range(len(texts)))
+    kept = derivation_rows(texts, pairs, targets, dates, min_rare_words=0.0)
+    tight = derivation_rows(texts, pairs, targets, dates, min_rare_words=0.0,
+                            split=_SentenceCache(texts, size=2))
+    assert len(kept) > 20
+    assert [(r.target, r.source, r.sources, r.values) for r in tight] == \
+        [(r.target, r.source, r.sources, r.values) for r in kept]
 
 
 def test_meter_derivation_cross_validated_floor():

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
@@ -77,9 +78,10 @@ _COUNTERPART_DICE = 0.4
 _GRAM_SIZES = (3, 5, _LONG_RUN)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, weakref_slot=True)
 class Text:
-    """What derivation needs of one clean text, computed once per document."""
+    """What derivation needs of one clean text, computed once per document (compared and
+    hashed by identity: `Rarity` keeps each text's weights while the text lives)."""
 
     tokens: list[str]
     quoted: np.ndarray  # per token: inside quotation marks
@@ -141,19 +143,26 @@ class Rarity:
             df.update(set(words(text)))
         return cls(df, len(texts))
 
-    cache: dict[int, dict[str, float]] = field(default_factory=dict)
+    # Each text's weights, for as long as the text lives: a caller may hold only the texts
+    # it is working on (`relations._measured` keeps the most recent ones).
+    cache: weakref.WeakKeyDictionary[Text, dict[str, float]] = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False, compare=False)
+
+    def __reduce__(self) -> tuple:
+        """Pickled (for an engine's workers) without its per-text cache."""
+        return type(self), (self.df, self.n_docs)
 
     def idf(self, word: str) -> float:
         return math.log((1 + self.n_docs) / (1 + self.df.get(word, 0)))
 
     def weights(self, target: Text) -> dict[str, float]:
         """Each content word of `target` with its IDF times its count (kept per text)."""
-        found = self.cache.get(id(target))
+        found = self.cache.get(target)
         if found is None:
             found = {}
             for token in _content(target):
                 found[token] = found.get(token, 0.0) + self.idf(token)
-            self.cache[id(target)] = found
+            self.cache[target] = found
         return found
 
 

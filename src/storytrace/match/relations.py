@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -157,7 +158,25 @@ def _identical_groups(bodies: list[str]) -> list[list[int]]:
     return sorted([*groups.values(), *singles])
 
 
-class _SentenceCache:
+class _Recent:
+    """`make(k)`, kept for the `size` most recently used keys only."""
+
+    def __init__(self, make: Callable[[int], Any], size: int) -> None:
+        self.make, self.size = make, size
+        self.kept: OrderedDict[int, Any] = OrderedDict()
+
+    def __call__(self, k: int) -> Any:
+        found = self.kept.get(k)
+        if found is None:
+            found = self.kept[k] = self.make(k)
+            if len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+        else:
+            self.kept.move_to_end(k)
+        return found
+
+
+class _SentenceCache(_Recent):
     """`sentences(bodies[k])`, kept for the most recently used documents only.
 
     Candidate pairs come sorted by their first document, so one document's sentences serve all
@@ -165,18 +184,7 @@ class _SentenceCache:
     """
 
     def __init__(self, bodies: list[str], size: int = 4096) -> None:
-        self.bodies, self.size = bodies, size
-        self.kept: OrderedDict[int, list[Sentence]] = OrderedDict()
-
-    def __call__(self, k: int) -> list[Sentence]:
-        found = self.kept.get(k)
-        if found is None:
-            found = self.kept[k] = sentences(self.bodies[k])
-            if len(self.kept) > self.size:
-                self.kept.popitem(last=False)
-        else:
-            self.kept.move_to_end(k)
-        return found
+        super().__init__(lambda k: sentences(bodies[k]), size)
 
 
 def _renamed(rel: Relation, id_a: str, id_b: str) -> Relation:
@@ -395,9 +403,6 @@ def _match_part(part, options: MatchOptions,
     related = [_related(task, ids, bodies, options, split) for task in tasks]
     if not jobs:
         return related, []
-    # A fresh Rarity: its per-text cache is keyed by id(Text), and a worker may be handed one
-    # Rarity object for several parts (an id freed by one part's Text can come back).
-    rarity = Rarity(rarity.df, rarity.n_docs)
     return related, _measured(_unsettled(jobs, _settled(tasks, related, head_tasks), only),
                               bodies, split, rarity)
 
@@ -492,13 +497,10 @@ def _unsettled(jobs: list[tuple[int, list[int]]], settled: set[tuple[int, int]],
 
 def _measured(jobs: list[tuple[int, list[int]]], bodies, split, rarity: Rarity,
               min_rare_words: float = MIN_RARE_WORDS) -> list[DerivationRow]:
-    """The rows of `derivation_rows` for its (target, sources) jobs, in order."""
-    prepared: dict[int, Text] = {}
-
-    def text(k: int) -> Text:
-        if k not in prepared:
-            prepared[k] = Text.from_sentences(split(k))
-        return prepared[k]
+    """The rows of `derivation_rows` for its (target, sources) jobs, in order. Texts are
+    prepared for as many recent documents as `split` keeps sentences: held for every document,
+    they were most of the match stage's memory (about 20 kB a document)."""
+    text = _Recent(lambda k: Text.from_sentences(split(k)), split.size)
 
     rows = []
     for x, found in jobs:
