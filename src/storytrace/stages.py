@@ -42,7 +42,7 @@ KEY_CHANNELS = ("minhash", "immutables", "sentences")
 
 # Documents per batch sent to a worker: at ~1 ms of cleaning and signals a document, the cost
 # of shipping a batch (pickling ~5 kB a text each way) is a few percent from about 16. At most
-# MAX_BATCH, so the batches in flight (two a worker) hold a few MB of text, not a share of the
+# MAX_BATCH, so the batches in flight (four a worker) hold a few MB of text, not a share of the
 # pile (a quarter of a worker's share of 300,000 documents would be ~200 MB a batch).
 MIN_BATCH = 16
 MAX_BATCH = 1000

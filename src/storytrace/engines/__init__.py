@@ -99,7 +99,7 @@ def batched(items: Iterable[B], size: int) -> Iterator[list[B]]:
 def part_count(n_items: int, workers: int, max_size: int) -> int:
     """How many parts to cut `n_items` into for `workers`: at least 4 a worker, so one slow
     part does not leave the others idle, and enough that none holds over `max_size` (the
-    parts in flight, two a worker, are held in memory)."""
+    parts in flight, four a worker, are held in memory)."""
     return max(4 * workers, -(-n_items // max_size))
 
 

@@ -3,9 +3,10 @@
 Needs the extra: `pip install 'storytrace[ray]'`. `ray.init()` starts Ray on this machine with
 `workers` CPUs (default every core) unless an address names a running cluster to join
 ("auto" finds the one this machine belongs to). Batches run the same stage functions as the
-local engine, sent by value; results come back in batch order, at most `2 * workers` tasks in
-flight, so a stream is read no faster than the cluster takes it. A task whose worker dies is
-retried by Ray (`max_retries`, default 3); a task that raises fails the run, as locally.
+local engine, sent by value; results come back in batch order, at most `IN_FLIGHT * workers`
+tasks in flight (as locally), so a stream is read no faster than the cluster takes it. A task
+whose worker dies is retried by Ray (`max_retries`, default 3); a task that raises fails the
+run, as locally.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Self
 
 from storytrace.engines import default_workers
+from storytrace.engines.local import IN_FLIGHT
 from storytrace.errors import MissingExtraError
 
 
@@ -78,7 +80,7 @@ class RayEngine:
         pending: deque = deque()
         for batch in batches:
             pending.append(self._task.remote(fn, batch, *shared))
-            if len(pending) >= 2 * self.workers:
+            if len(pending) >= IN_FLIGHT * self.workers:
                 yield ray.get(pending.popleft())
         while pending:
             yield ray.get(pending.popleft())
@@ -91,7 +93,7 @@ class RayEngine:
         pending: deque = deque()
         for batch in batches:
             pending.append(self._shared_task.remote(fn, boxed, batch, *refs))
-            if len(pending) >= 2 * self.workers:
+            if len(pending) >= IN_FLIGHT * self.workers:
                 yield ray.get(pending.popleft())
         while pending:
             yield ray.get(pending.popleft())
