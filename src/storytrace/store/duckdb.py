@@ -744,24 +744,25 @@ class DuckDBStore(Store):
         if not len(pair):
             return found
         pair_q, pair_seq = pair // width, pair % width
+        # each stored document's kept size, less the keys the new documents push past max_df
         seqs = np.unique(pair_seq)
-        ids = dict(zip(seqs.tolist(), self._ids_at(seqs), strict=True))
         self.con.register("_cs", pa.table({"seq": seqs}))
-        sizes = dict(self.con.execute(
-            "SELECT seq, n FROM containment_sizes WHERE seq IN (SELECT seq FROM _cs)").fetchall())
+        held = self.con.execute(
+            "SELECT seq, n FROM containment_sizes WHERE seq IN (SELECT seq FROM _cs)").fetchnumpy()
         self.con.unregister("_cs")
-        pushed = dict(zip(*np.unique(hit_seq[pushed_rows], return_counts=True), strict=True))
-        scored = []
-        for q, seq, n_shared in zip(pair_q.tolist(), pair_seq.tolist(), shared.tolist(),
-                                    strict=True):
-            if ids[seq] is None:
-                continue
-            size = sizes.get(seq, 0) - int(pushed.get(seq, 0))
-            containment = n_shared / max(min(int(qsize[q]), size), 1)
-            if containment >= min_containment:
-                scored.append((q, -containment, seq, ids[seq]))
-        for q, _, _, doc_id in sorted(scored):
-            if len(found[q]) < limit:
+        size = np.zeros(len(seqs), dtype=np.int64)
+        size[np.searchsorted(seqs, held["seq"])] = held["n"]
+        pushed, lost = np.unique(hit_seq[pushed_rows], return_counts=True)
+        among = np.isin(pushed, seqs)
+        size[np.searchsorted(seqs, pushed[among])] -= lost[among]
+        size = size[np.searchsorted(seqs, pair_seq)]
+        containment = shared / np.maximum(np.minimum(qsize[pair_q], size), 1)
+        kept = containment >= min_containment
+        pair_q, pair_seq, containment = pair_q[kept], pair_seq[kept], containment[kept]
+        # each new document's most contained first, then the older stored document
+        order = np.lexsort((pair_seq, -containment, pair_q))
+        for q, doc_id in zip(pair_q[order].tolist(), self._ids_at(pair_seq[order]), strict=True):
+            if doc_id is not None and len(found[q]) < limit:
                 found[q].append(doc_id)
         return found
 
