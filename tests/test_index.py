@@ -717,6 +717,30 @@ def test_keys_held_in_memory_find_the_candidates_a_scan_of_the_tables_finds(tmp_
     index.close()
 
 
+def test_postings_read_a_range_of_keys_at_a_time_are_the_rows_sorted(monkeypatch):
+    """sorted_rows (how a large key table is read into memory) gives every row once, sorted
+    by key, whatever the ranges: keys at 0, at 2**64 - 1 and on the ranges' bounds too."""
+    import numpy as np
+
+    from storytrace.store import postings
+
+    rng = np.random.default_rng(5)
+    keys = np.concatenate([rng.integers(0, 2**64, 500, dtype=np.uint64, endpoint=False),
+                           np.array([0, 2**64 - 1, 2**63, 2**62, 2**62], dtype=np.uint64)])
+    seqs = rng.integers(0, 1000, len(keys)).astype(np.int32)
+
+    def read(low, high):
+        mine = (keys >= np.uint64(low)) & (True if high is None else keys < np.uint64(high))
+        return {"key": keys[mine], "seq": seqs[mine]}
+
+    for per_read, counted in ((7, len(keys)), (100, len(keys) - 3), (10**6, len(keys))):
+        monkeypatch.setattr(postings, "_ROWS_PER_READ", per_read)
+        got_keys, got_seqs = postings.sorted_rows(read, counted)
+        assert np.all(got_keys[:-1] <= got_keys[1:])
+        assert sorted(zip(got_keys.tolist(), got_seqs.tolist(), strict=True)) == \
+            sorted(zip(keys.tolist(), seqs.tolist(), strict=True))
+
+
 def test_a_query_with_the_keys_in_memory_answers_as_a_scan_of_the_tables_does(tmp_path):
     """What `storytrace serve` and a long-lived Python caller run (keys in memory, counted
     with numpy) gives the same relations, family and story as a fresh `index query` (the

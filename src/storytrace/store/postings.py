@@ -13,22 +13,28 @@ everything again after a removal.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+
 import numpy as np
 
 # The rows read since the last sort are searched apart until they pass this share of the
 # sorted ones (then both are sorted together): a sort costs O(n log n), an unsorted search O(n).
 _MERGE_SHARE = 0.05
 _MERGE_MIN = 50_000
+_ROWS_PER_READ = 4_000_000  # rows a range of keys read at once holds, about (sorted_rows)
 
 
 class Postings:
     """(key, position) rows sorted by key, plus the rows appended since that sort."""
 
-    def __init__(self, keys: np.ndarray, positions: np.ndarray) -> None:
+    def __init__(self, keys: np.ndarray, positions: np.ndarray, ordered: bool = False) -> None:
+        """`ordered`: the rows come sorted by key already (`sorted_rows` reads them so)."""
         self.keys = np.asarray(keys, dtype=np.uint64)
         self.positions = np.asarray(positions, dtype=np.int32)
-        order = np.argsort(self.keys)  # the order of one key's rows does not matter (lookup)
-        self.keys, self.positions = self.keys[order], self.positions[order]
+        if not ordered:  # the order of one key's rows does not matter (lookup)
+            order = np.argsort(self.keys)
+            self.keys, self.positions = self.keys[order], self.positions[order]
         self._new_keys = np.array([], dtype=np.uint64)  # appended since the sort, unsorted
         self._new_positions = np.array([], dtype=np.int32)
 
@@ -56,4 +62,29 @@ class Postings:
                 np.concatenate([self.positions[rows], self._new_positions[new]]))
 
 
-__all__ = ["Postings"]
+def sorted_rows(read: Callable[[int, int | None], dict[str, np.ndarray]], rows: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """All (key, position) rows of a table, sorted by key, read a range of keys at a time:
+    `read(low, high)` returns the rows of low <= key < high (high None: no bound) and `rows`
+    says about how many there are. Each range is sorted alone and written in place, so the
+    peak is the result plus one range (at 100,000 documents: 1.8 GB for the process, against
+    2.9 GB reading the table whole and sorting it); keys are hashes, so equal ranges hold
+    about equal shares. Each read scans the table (about 0.1 s per 57 M rows)."""
+    parts = max(1, rows // _ROWS_PER_READ)
+    bounds: list[int | None] = [k * (2**64 // parts) for k in range(parts)] + [None]
+    keys, positions = np.empty(rows, dtype=np.uint64), np.empty(rows, dtype=np.int32)
+    at = 0
+    for low, high in itertools.pairwise(bounds):
+        part = read(low, high)
+        order = np.argsort(part["key"])
+        if at + len(order) > len(keys):  # rows added since they were counted
+            grow = at + len(order) - len(keys)
+            keys = np.concatenate([keys, np.empty(grow, dtype=np.uint64)])
+            positions = np.concatenate([positions, np.empty(grow, dtype=np.int32)])
+        keys[at:at + len(order)] = part["key"][order]
+        positions[at:at + len(order)] = part["seq"][order]
+        at += len(order)
+    return keys[:at], positions[:at]
+
+
+__all__ = ["Postings", "sorted_rows"]
