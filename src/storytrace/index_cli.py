@@ -177,7 +177,7 @@ def query(
     key tables: 5-7 s at 100,000 documents on 2 cores (3 s of imports, a first query in a
     cold process 3 s). For many queries keep one process: `storytrace serve`, or in Python
     `Index.open(path, read_only=True, keys_in_memory=True)`, whose first query reads the
-    keys into memory (about 12 s, a 2.9 GB peak, 1.5-1.8 GB after, at 100,000 documents) and
+    keys into memory (12-16 s, a 1.9 GB peak, 1.5-1.7 GB after, at 100,000 documents) and
     the next take tens of milliseconds (bench/index.py).
     """
     from storytrace.ingest import LIMITS, read_inputs
