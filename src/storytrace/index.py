@@ -262,7 +262,7 @@ class Index:
         file open: a reader and a writer, or two writers, take turns between an add's
         batches; `wait` is how long to wait for a turn (seconds) before a StoreError.
         `keys_in_memory`: keep the candidate key tables in memory after the first lookup
-        (about 12 MB per 1,000 documents), so that each later query or add looks its keys up
+        (about 9 MB per 1,000 documents), so that each later query or add looks its keys up
         instead of scanning the tables; for a process that answers many (`storytrace
         serve`)."""
         return cls(DuckDBStore(path, read_only=read_only, wait=wait,
