@@ -468,3 +468,34 @@ def test_shared_pairs_with_arrays_are_the_loops_pairs_counts_and_order(
     shingles = dict(items) if mapping else arrays
     assert list(module.shared_pairs(shingles, min_shared, max_df, max_per_doc).items()) == \
         list(loop.items())
+
+
+def test_stop_words_are_scikit_learns_without_importing_it():
+    """The derivation model was trained with scikit-learn's English stop words; the match and
+    trace stages read that list, and a default Config is made, without importing scikit-learn
+    (about 1 s of every one-off `storytrace index query`)."""
+    import subprocess
+    import sys
+
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as sklearn_words
+
+    from storytrace.stopwords import ENGLISH_STOP_WORDS
+
+    assert ENGLISH_STOP_WORDS == sklearn_words
+    probe = ("import sys, storytrace.index, storytrace.match.relations, storytrace.trace.wording;"
+             "storytrace.config.Config(); print('sklearn' in sys.modules)")
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           check=True)
+    assert found.stdout.strip() == "False"
+
+
+def test_story_options_refuse_unknown_or_invalid_parameters():
+    """Only the defaults skip the clusterer's check: a parameter given is still validated."""
+    from storytrace.config import StoryOptions
+    from storytrace.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown story parameter"):
+        StoryOptions("batch", (("bogus", 1),))
+    with pytest.raises(ConfigError, match="min_similarity"):
+        StoryOptions("batch", (("min_similarity", -1.0),))
+    assert StoryOptions("batch", (("min_similarity", 0.2),)).clusterer().min_similarity == 0.2

@@ -20,7 +20,7 @@ STORY_MODES = ("batch", "streaming")
 
 
 def _story_defaults() -> dict[str, Any]:
-    from storytrace.cluster import stories as s  # sklearn/scipy: loaded when a Config is made
+    from storytrace.cluster import stories as s  # sklearn/scipy: loaded when first needed
 
     return {
         "min_similarity": s.MIN_SIMILARITY,
@@ -52,6 +52,8 @@ class StoryOptions:
             raise ConfigError(
                 f"story mode must be one of {', '.join(STORY_MODES)}, not {self.mode!r}"
             )
+        if not self.params:  # the clusterer's own defaults: nothing to check, nothing to
+            return  # import (a query or a dedup never loads scikit-learn for it)
         unknown = {k for k, _ in self.params} - set(_story_defaults())
         if unknown:
             raise ConfigError(f"unknown story parameter(s): {', '.join(sorted(unknown))}")

@@ -35,10 +35,10 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from storytrace.fingerprint.shingles import words
 from storytrace.match.align import Sentence, dice, fitting, token_ids
+from storytrace.stopwords import ENGLISH_STOP_WORDS
 
 CLASSES = ("wholly", "partially", "non")
 FEATURES = (

@@ -19,9 +19,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 from storytrace.model import DocumentResult, Relation
+from storytrace.stopwords import ENGLISH_STOP_WORDS
 
 _WORD = re.compile(r"[^\W\d_]+")
 
