@@ -174,7 +174,7 @@ def query(
     the same limits; one that cannot be read (a FIFO, a binary file) is exit 2 with the reason.
 
     Each call is a process that opens the index and looks the text's keys up by scanning the
-    key tables: 3-5 s at 100,000 documents on 2 cores, by load (under 1 s of imports, the rest a
+    key tables: about 3 s at 100,000 documents on 2 cores (2.7-3.5 s; under 1 s of imports, the rest a
     first query in a cold process). For many queries keep one process: `storytrace serve`, or in Python
     `Index.open(path, read_only=True, keys_in_memory=True)`, whose first query reads the
     keys into memory (12-16 s, a 1.9 GB peak, 1.5-1.7 GB after, at 100,000 documents) and
