@@ -745,7 +745,7 @@ def test_a_query_with_the_keys_in_memory_answers_as_a_scan_of_the_tables_does(tm
     """What `storytrace serve` and a long-lived Python caller run (keys in memory, counted
     with numpy) gives the same relations, family and story as a fresh `index query` (the
     tables scanned by DuckDB), after adds and after a removal; a read-only store reads the
-    tables once and keeps them."""
+    tables once and keeps them, or at once when warmed."""
     docs = meter_in_date_order(120)
     probes = [d.raw for d in docs[1::9]] + ["A text that shares nothing with the index."]
     path = tmp_path / "i.duckdb"
@@ -767,6 +767,13 @@ def test_a_query_with_the_keys_in_memory_answers_as_a_scan_of_the_tables_does(tm
     with Index.open(path, read_only=True, keys_in_memory=True) as index:
         assert answers(index, True) == held
         assert answers(index, True) == held  # from the rows read by the first
+    with Index.open(path, read_only=True, keys_in_memory=True) as index:
+        index.warm()  # as `storytrace serve` does before it listens: the tables read now
+        assert set(index.store._postings) == {"keys", "containment"}
+        assert answers(index, True) == held
+    with Index.open(path, read_only=True) as index:
+        index.warm()  # keys not kept in memory: nothing to read ahead
+        assert not index.store._postings
 
 
 def test_a_file_with_compressed_bodies_is_rewritten_once_and_answers_the_same(tmp_path):

@@ -35,5 +35,14 @@ def serve(
 
         app = create_app(result=read_json(index))
     else:
-        app = create_app(index, read_only=read_only)
+        import gc
+
+        from storytrace.index import Index
+
+        opened = Index.open(index, read_only=read_only, keys_in_memory=True)
+        opened.warm()  # the first request is answered as fast as the next
+        # What is loaded now lives as long as the process: frozen, it is left out of the full
+        # collections that otherwise walk it every few hundred requests.
+        gc.freeze()
+        app = create_app(opened, read_only=read_only)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -130,6 +130,10 @@ class Store(ABC):
     def forget_postings(self) -> None:
         """Drop what the store keeps in memory of its key tables (after a rollback)."""
 
+    def load_keys(self) -> None:
+        """Read the key tables into memory now, if the store keeps them there (else nothing):
+        a long-lived process's first query is then as fast as the next."""
+
     @abstractmethod
     def add_keys(self, keys: dict[str, dict[str, np.ndarray]]) -> None:
         """doc id -> channel -> uint64 keys."""

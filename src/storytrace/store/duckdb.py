@@ -606,6 +606,12 @@ class DuckDBStore(Store):
         self._postings = {}
         self._id_at = {}
 
+    def load_keys(self) -> None:
+        if self.keys_in_memory:
+            for table in ("keys", "containment"):
+                if table in self._tables:
+                    self._postings_of(table)
+
     # -- containment keys ---------------------------------------------------------------------
     # A document's containment size is the number of its kept n-gram keys that at most
     # max_df documents hold. It is kept per document (containment_sizes) and moved when a key
