@@ -28,6 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 import xxhash
 
+from storytrace.arrays import ranges
+
 
 class Growable:
     """A float or int array appended to in place, doubling its capacity."""
@@ -229,15 +231,8 @@ class IncrementalTfidf:
 
 def _gather(arrays: list[np.ndarray], starts: np.ndarray, lengths: np.ndarray) -> list:
     """Each array's elements [starts[i], starts[i] + lengths[i]) for every i, in order, as one
-    array per input (one index for all segments: a cumulative sum of unit steps that jumps at
-    each segment's start)."""
-    keep = lengths > 0
-    starts, lengths = starts[keep], lengths[keep]
-    ends = np.cumsum(lengths)
-    step = np.ones(int(ends[-1]), dtype=np.int64)
-    step[0] = starts[0]
-    step[ends[:-1]] = starts[1:] - (starts[:-1] + lengths[:-1]) + 1
-    at = np.cumsum(step)
+    array per input."""
+    at = ranges(starts, lengths)
     return [a.take(at) for a in arrays]
 
 

@@ -56,7 +56,7 @@ from datetime import date
 import numpy as np
 import scipy.sparse as sp
 from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer
 
 from storytrace.cluster.bisect import clear_cut, divide
 from storytrace.cluster.components import connected_groups
@@ -65,6 +65,7 @@ from storytrace.cluster.incremental import Growable, IncrementalTfidf, Paragraph
 from storytrace.cluster.linkage import sparse_average_linkage
 from storytrace.engines import Engine, parts_for
 from storytrace.model import DocumentResult
+from storytrace.stopwords import ENGLISH_STOP_WORDS
 
 # --- Tuned constants --------------------------------------------------------------------------
 # Chosen on the development halves of ECB+ and Multi-News together, texts through the clean

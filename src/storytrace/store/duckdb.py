@@ -36,6 +36,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from storytrace.arrays import ranges
 from storytrace.model import DocumentResult, Family, InputError, Relation, Story
 from storytrace.stages import KEY_CHANNELS
 from storytrace.store.base import (
@@ -484,24 +485,13 @@ class DuckDBStore(Store):
             if channel_no != 0:  # a common immutable or sentence proposes nobody
                 rare = df[hit_key] < max_df
                 hit_key, hit_seqs = hit_key[rare], hit_seqs[rare]
-            # every (query row, hit of its key) pair, as the join of _q with the hits
-            order = np.argsort(hit_key, kind="stable")
-            hit_seqs = hit_seqs[order].astype(np.int64)
-            starts = np.searchsorted(hit_key[order], np.arange(len(wanted) + 1))
-            row_key = np.searchsorted(wanted, key_of_row)
-            per_row = starts[row_key + 1] - starts[row_key]
-            first = np.repeat(starts[row_key] - (np.cumsum(per_row) - per_row), per_row)
-            pair_q = np.repeat(q_of_row, per_row)
-            pair_seq = hit_seqs[first + np.arange(len(first))]
+            pair_q, pair_seq, shared = _shared_counts(
+                q_of_row, np.searchsorted(wanted, key_of_row), hit_key, hit_seqs, len(wanted))
+            enough = shared >= least.get(channel_no, 1)
+            pair_q, pair_seq, shared = pair_q[enough], pair_seq[enough], shared[enough]
             if not len(pair_q):
                 continue
-            # shared keys per (query, document), then each query's best `limit` documents:
-            # most shared first, then the older document
-            width = int(pair_seq.max()) + 1
-            pair, shared = np.unique(pair_q * width + pair_seq, return_counts=True)
-            enough = shared >= least.get(channel_no, 1)
-            pair, shared = pair[enough], shared[enough]
-            pair_q, pair_seq = pair // width, pair % width
+            # each query's best `limit` documents: most shared first, then the older document
             ids = self._ids_at(pair_seq)
             stored = np.array([i is not None for i in ids], dtype=bool)
             order = np.lexsort((pair_seq[stored], -shared[stored], pair_q[stored]))
@@ -747,22 +737,12 @@ class DuckDBStore(Store):
         qsize = np.bincount(query[rare[column]], minlength=len(keys))
         pushed_rows = (sdf[hit_key] <= max_df) & ~rare[hit_key]
         # every (new document, stored holder) pair of a rare key, counted
-        rows_of_key = np.argsort(hit_key, kind="stable")
-        starts = np.searchsorted(hit_key[rows_of_key], np.arange(len(wanted) + 1))
-        q_of_row, key_of_row = query[rare[column]], column[rare[column]]
-        per_row = starts[key_of_row + 1] - starts[key_of_row]
-        first = np.repeat(starts[key_of_row] - (np.cumsum(per_row) - per_row), per_row)
-        pair_seq = hit_seq[rows_of_key[first + np.arange(len(first))]]
-        if not len(pair_seq):
-            return found
-        width = int(pair_seq.max()) + 1
-        pair, shared = np.unique(np.repeat(q_of_row, per_row) * width + pair_seq,
-                                 return_counts=True)
+        pair_q, pair_seq, shared = _shared_counts(query[rare[column]], column[rare[column]],
+                                                  hit_key, hit_seq, len(wanted))
         enough = shared >= min_shared
-        pair, shared = pair[enough], shared[enough]
-        if not len(pair):
+        pair_q, pair_seq, shared = pair_q[enough], pair_seq[enough], shared[enough]
+        if not len(pair_q):
             return found
-        pair_q, pair_seq = pair // width, pair % width
         # each stored document's kept size, less the keys the new documents push past max_df
         seqs = np.unique(pair_seq)
         self.con.register("_cs", pa.table({"seq": seqs}))
@@ -984,6 +964,26 @@ def _fresh(path: Path) -> bool:
         return time.time() - os.stat(path).st_mtime < _FRESH_SECONDS
     except OSError:
         return False
+
+
+def _shared_counts(q_of_row: np.ndarray, key_of_row: np.ndarray, hit_key: np.ndarray,
+                   hit_seq: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How many keys each (query, stored document) pair shares, as a SQL join of the query's
+    rows with the stored rows would count them: query rows (q_of_row, key_of_row: the index
+    of their key among `n_keys` wanted keys) and the stored rows holding those keys (hit_key:
+    the same index, hit_seq: the holder's position). Arrays (query, position, count), sorted
+    by query, then position."""
+    order = np.argsort(hit_key, kind="stable")
+    starts = np.searchsorted(hit_key[order], np.arange(n_keys + 1))
+    per_row = starts[key_of_row + 1] - starts[key_of_row]
+    pair_seq = np.asarray(hit_seq, dtype=np.int64)[order[ranges(starts[key_of_row], per_row)]]
+    if not len(pair_seq):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    width = int(pair_seq.max()) + 1
+    pair, shared = np.unique(np.repeat(q_of_row, per_row) * width + pair_seq,
+                             return_counts=True)
+    return pair // width, pair % width, shared
 
 
 __all__ = ["DuckDBStore"]

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from storytrace.arrays import ranges
+
 # The rows read since the last sort are searched apart until they pass this share of the
 # sorted ones (then both are sorted together): a sort costs O(n log n), an unsorted search O(n).
 _MERGE_SHARE = 0.05
@@ -53,10 +55,7 @@ class Postings:
         table with `wanted` returns, in no particular order)."""
         wanted = np.unique(np.asarray(wanted, dtype=np.uint64))
         left = np.searchsorted(self.keys, wanted, side="left")
-        counts = np.searchsorted(self.keys, wanted, side="right") - left
-        total = int(counts.sum())
-        rows = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        rows += np.repeat(left, counts)
+        rows = ranges(left, np.searchsorted(self.keys, wanted, side="right") - left)
         new = np.isin(self._new_keys, wanted)
         return (np.concatenate([self.keys[rows], self._new_keys[new]]),
                 np.concatenate([self.positions[rows], self._new_positions[new]]))
