@@ -423,6 +423,38 @@ def test_a_killed_run_leaves_out_holding_one_complete_run(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["result.json"]
 
 
+def _wait_then_exit(ready, stop) -> None:
+    ready.set()
+    stop.wait(30)
+
+
+def test_a_worker_forked_during_a_run_does_not_hold_its_lock(tmp_path):
+    """The lock beside --out is the run's own: a worker it forked (the local engine's pool)
+    does not keep it once the run is gone, so the next run starts at once after a kill -9
+    instead of being refused while orphaned workers notice."""
+    import fcntl
+    import multiprocessing
+
+    from storytrace.errors import OutputError
+    from storytrace.outputs import _locked
+
+    out = tmp_path / "out"
+    ctx = multiprocessing.get_context("fork")
+    ready, stop = ctx.Event(), ctx.Event()
+    with _locked(out):
+        worker = ctx.Process(target=_wait_then_exit, args=(ready, stop))
+        worker.start()
+        assert ready.wait(30)
+        with pytest.raises(OutputError, match="another storytrace run"), _locked(out):
+            pass
+    try:
+        with (tmp_path / ".out.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if still held
+    finally:
+        stop.set()
+        worker.join(30)
+
+
 def test_two_runs_into_one_out_never_mix(tmp_path):
     out = tmp_path / "out"
     procs = [subprocess.Popen([sys.executable, "-m", "storytrace", "dedup", DATA / "seeds",

@@ -72,6 +72,7 @@ def _locked(out: Path) -> Iterator[None]:
 
     lock_path = out.parent / f".{out.name}.lock"
     handle = lock_path.open("a")
+    _held.add(handle.fileno())
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -79,7 +80,31 @@ def _locked(out: Path) -> Iterator[None]:
             raise OutputError(str(out), "another storytrace run is writing there") from exc
         yield
     finally:
+        _held.discard(handle.fileno())
         handle.close()  # closing releases the lock; a killed run's lock goes with its process
+
+
+# The lock files' descriptors this process holds open. A worker forked during a run (the local
+# engine's pool) lets go of its copies at once: a flock belongs to the open file, so a copy in a
+# worker kept a killed run's lock until that orphan noticed (up to a second) and refused the
+# next run meanwhile. The workers write nothing beside --out; the run's own process does.
+_held: set[int] = set()
+
+
+def _release_in_child() -> None:
+    """In a forked child: point each held lock descriptor at /dev/null (the lock file is no
+    longer open here; the number stays taken, so the inherited file object's eventual close
+    closes nothing else)."""
+    if not _held:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    for fd in _held:
+        os.dup2(null, fd)
+    os.close(null)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_release_in_child)
 
 
 def _sweep(out: Path) -> None:
