@@ -466,6 +466,58 @@ def test_the_mojibake_prefilter_lets_through_every_character_a_match_starts_with
     assert not _may_hold_mojibake("Plain news text, with “quotes” — and Gdańsk, 東京.\n\tEnd.")
 
 
+def _ftfy_reference(text):
+    from ftfy import fix_and_explain
+
+    from storytrace.clean.repair import _FTFY
+
+    fixed, explanation = fix_and_explain(text, _FTFY)
+    return fixed, {step for _kind, step in explanation or []}
+
+
+def _mojibake_samples(n, seed=0):
+    """Texts mixing plain words, entities, controls and text mis-decoded once or twice."""
+    import random
+
+    rng = random.Random(seed)
+    pieces = ["café", "naïve résumé", "“quoted” — dash…", "Gdańsk", "東京", "emoji 😀", "€100",
+              "Ø ß ü", "&amp; &lt;b&gt; &#x2019; &eacute;", "\x1b[31mred\x1b[0m", "a\r\nb\rc",
+              "\x80\x93\x9d", "\ufeffbom", "Ã la mode", "\u00a0nbsp", "<p>tag</p> &amp;", "ï¿½",
+              "\x00\x07 \ufffc", "\ud83d\ude00 \udc00"]
+    codecs = ["latin-1", "windows-1252", "cp437", "macroman", "windows-1251", "iso-8859-2"]
+    samples = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rng.randint(1, 6)):
+            part = rng.choice(pieces) + " and some plain words "
+            for _ in range(rng.choice([0, 0, 1, 1, 2])):
+                part = part.encode("utf-8", "surrogatepass").decode(rng.choice(codecs), "replace")
+            parts.append(part)
+        samples.append(rng.choice(["\n", " ", ""]).join(parts))
+    return samples
+
+
+def test_the_repair_is_ftfys_fix_and_explain():
+    """repair_text skips ftfy's searches whose answer is known: the same text and the same
+    steps as ftfy.fix_and_explain, on texts ftfy changes (most of them) and leaves alone."""
+    from storytrace.clean.repair import _fix_and_explain
+
+    samples = _mojibake_samples(1500)
+    assert sum(_ftfy_reference(t)[0] != t for t in samples) > 1000
+    for text in samples:
+        assert _fix_and_explain(text) == _ftfy_reference(text), repr(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", " ", "\n", "Ã", "â€", "™", "\x9d", "©", "Â", "\xa0", "ï¿½",
+                                 "&amp;", "<", "\x1b[0m", "\r", "\x00", "é", "’", "\ud83d",
+                                 "\ufeff", "ð\x9f"]), max_size=40).map("".join))
+def test_the_repair_is_ftfys_fix_and_explain_on_any_mix(text):
+    from storytrace.clean.repair import _fix_and_explain
+
+    assert _fix_and_explain(text) == _ftfy_reference(text)
+
+
 def test_repeated_lines_counted_from_line_keys_made_on_two_workers_clean_alike():
     """clean_documents on two workers makes each document's line keys there and counts them
     here: the same clean texts, and the same lines removed, as clean_corpus in one process."""
