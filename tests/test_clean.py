@@ -508,6 +508,18 @@ def test_the_repair_is_ftfys_fix_and_explain():
         assert _fix_and_explain(text) == _ftfy_reference(text), repr(text)
 
 
+def test_the_control_character_search_finds_every_character_ftfy_would_delete():
+    """_remove_control_chars skips ftfy's translate when its search finds nothing: the search
+    must find exactly the code points of ftfy's table."""
+    from ftfy.chardata import CONTROL_CHARS
+
+    from storytrace.clean.repair import _FTFY_CONTROLS, _remove_control_chars
+
+    found = {c for c in range(0x110000) if _FTFY_CONTROLS.match(chr(c))}
+    assert found == set(CONTROL_CHARS)
+    assert _remove_control_chars("a\x00b\ufeffc\u206ad") == "abcd"
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["a", " ", "\n", "Ã", "â€", "™", "\x9d", "©", "Â", "\xa0", "ï¿½",
                                  "&amp;", "<", "\x1b[0m", "\r", "\x00", "é", "’", "\ud83d",
