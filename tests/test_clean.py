@@ -454,6 +454,11 @@ def test_describe_lines_normalises_whitespace_as_split_and_join_do(lines):
     assert [line.words + line.bullet for line in described] == [len(p) for p in expected]
 
 
+def test_the_only_printable_whitespace_is_the_space():
+    """describe_lines normalises a printable line by stripping spaces, not by split and join."""
+    assert [c for c in range(0x110000) if chr(c).isspace() and chr(c).isprintable()] == [0x20]
+
+
 def test_the_mojibake_prefilter_lets_through_every_character_a_match_starts_with():
     """repair_text runs its regex only on texts whose UTF-8 holds a byte some match starts with;
     every code point that can start a match must give one of those bytes."""
