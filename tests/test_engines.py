@@ -317,3 +317,21 @@ def test_map_shared_gives_each_batch_the_shared_object_in_order(name, workers):
         assert list(engine.map_shared(dict.get, other, keys, 0)) == [-x for x in keys[:-1]] + [0]
         # the engine's own batches still run after it (the local pool was closed for the fork)
         assert list(engine.map_batches(sum, [[1, 2], [3]])) == [3, 3]
+
+
+def _freeze_count(shared, batch):
+    import gc
+
+    return gc.get_freeze_count()
+
+
+def test_map_shared_workers_leave_the_inherited_heap_out_of_their_collections():
+    """The local engine's map_shared workers inherit the parent's heap frozen (their garbage
+    collections would otherwise copy every page of it); the parent's heap is not left frozen."""
+    import gc
+
+    shared = [{"n": n} for n in range(10_000)]
+    with get_engine("local", workers=2) as engine:
+        in_workers = list(engine.map_shared(_freeze_count, shared, [0, 1, 2, 3]))
+    assert min(in_workers) >= len(shared)
+    assert gc.get_freeze_count() == 0

@@ -9,6 +9,7 @@ pickled.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -107,8 +108,17 @@ class LocalEngine:
         self.close()
         pool = ProcessPoolExecutor(min(self.workers, len(batches)), mp_context=_fork_context(),
                                    initializer=_start_shared, initargs=(shared,))
+        # The workers fork at the first submit. Frozen, the heap they inherit is left out of
+        # their garbage collections, which would otherwise walk it and write to the objects'
+        # headers, copying the pages they sit on (analyze, 2,000 bench documents, 2 workers:
+        # 168,000 minor page faults in the workers with it, 197,000 without; the CPU time
+        # saved, a few percent of the facts stage at most, is below this machine's noise).
+        gc.freeze()
         try:
             pending = [pool.submit(_call_shared, fn, batch, *args) for batch in batches]
+        finally:
+            gc.unfreeze()
+        try:
             for future in pending:
                 yield future.result()
         finally:
