@@ -471,12 +471,12 @@ def test_the_mojibake_prefilter_lets_through_every_character_a_match_starts_with
     assert not _may_hold_mojibake("Plain news text, with “quotes” — and Gdańsk, 東京.\n\tEnd.")
 
 
-def _ftfy_reference(text):
+def _ftfy_reference(text, config=None):
     from ftfy import fix_and_explain
 
     from storytrace.clean.repair import _FTFY
 
-    fixed, explanation = fix_and_explain(text, _FTFY)
+    fixed, explanation = fix_and_explain(text, config or _FTFY)
     return fixed, {step for _kind, step in explanation or []}
 
 
@@ -511,6 +511,18 @@ def test_the_repair_is_ftfys_fix_and_explain():
     assert sum(_ftfy_reference(t)[0] != t for t in samples) > 1000
     for text in samples:
         assert _fix_and_explain(text) == _ftfy_reference(text), repr(text)
+
+
+def test_the_repair_is_ftfys_fix_and_explain_with_other_settings():
+    """The same with ftfy's defaults (quotes uncurled, NFC...) and with entities always
+    unescaped: the loop follows the config, not only the one repair_text uses."""
+    from ftfy import TextFixerConfig
+
+    from storytrace.clean.repair import _fix_and_explain
+
+    for config in (TextFixerConfig(), TextFixerConfig(unescape_html=True, normalization="NFKC")):
+        for text in _mojibake_samples(300, seed=1):
+            assert _fix_and_explain(text, config) == _ftfy_reference(text, config), repr(text)
 
 
 def test_the_control_character_search_finds_every_character_ftfy_would_delete():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ftfy import TextFixerConfig, fix_encoding_and_explain, fixes
 from ftfy.chardata import CONTROL_CHARS
@@ -29,8 +30,8 @@ def _remove_control_chars(text: str) -> str:
     return fixes.remove_control_chars(text) if _FTFY_CONTROLS.search(text) else text
 
 
-# The fixers ftfy.fix_and_explain runs after the encoding search, in its order (ftfy 6.2-6.3;
-# normalization is off), by name. tests/test_clean.py checks _fix_and_explain against
+# The fixers ftfy.fix_and_explain runs after the encoding search, in its order (ftfy 6.2-6.3),
+# each where the config turns it on. tests/test_clean.py checks _fix_and_explain against
 # fix_and_explain.
 _FIXERS_AFTER_ENCODING = tuple(
     (name, _remove_control_chars if name == "remove_control_chars" else getattr(fixes, name))
@@ -44,7 +45,6 @@ _FIXERS_AFTER_ENCODING = tuple(
         "remove_terminal_escapes",
         "remove_control_chars",
     )
-    if getattr(_FTFY, name)
 )
 # UTF-8 read as Latin-1/Windows-1252 leaves a lead byte (Â..ô) before a continuation byte
 # (U+0080..U+00BF or its cp1252 look-alike): the cheap test that decides whether ftfy runs. Also
@@ -82,8 +82,8 @@ def _may_hold_mojibake(text: str) -> bool:
     )
 
 
-def _fix_and_explain(text: str) -> tuple[str, set[str]]:
-    """ftfy.fix_and_explain(text, _FTFY): the fixed text and the names of its steps, the same
+def _fix_and_explain(text: str, config: TextFixerConfig = _FTFY) -> tuple[str, set[str]]:
+    """ftfy.fix_and_explain(text, config): the fixed text and the names of its steps, the same
     answer, without repeating a search whose answer is known.
 
     fix_and_explain repeats its fixers until a round changes nothing, so a text that needed a
@@ -95,7 +95,9 @@ def _fix_and_explain(text: str) -> tuple[str, set[str]]:
     (bench/dedup.py's Multi-News corpus), each search tries and fails every single-byte codec:
     with _remove_control_chars, about 50 ms -> 25 ms a text.
     """
-    unescape = "<" not in text  # unescape_html="auto": HTML entities unless the text has tags
+    # unescape_html="auto": HTML entities unless the text has tags
+    unescape = bool(config.unescape_html) and not (config.unescape_html == "auto" and "<" in text)
+    fixers = [(name, fixer) for name, fixer in _FIXERS_AFTER_ENCODING if getattr(config, name)]
     steps: set[str] = set()
     encoded = None  # the encoding search's last answer
     while True:
@@ -106,13 +108,18 @@ def _fix_and_explain(text: str) -> tuple[str, set[str]]:
                 steps.add("unescape_html")
                 text = fixed
         if text != encoded:
-            text, plan = fix_encoding_and_explain(text, _FTFY)
+            text, plan = fix_encoding_and_explain(text, config)
             steps.update(step for _kind, step in plan or [])
             encoded = text
-        for name, fixer in _FIXERS_AFTER_ENCODING:
+        for name, fixer in fixers:
             fixed = fixer(text)
             if fixed != text:
                 steps.add(name)
+                text = fixed
+        if config.normalization is not None:
+            fixed = unicodedata.normalize(config.normalization, text)
+            if fixed != text:
+                steps.add(config.normalization)
                 text = fixed
         if text == original:
             return text, steps
