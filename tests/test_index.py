@@ -822,3 +822,39 @@ def test_records_go_to_the_store_as_asdict_would_write_them(seeds_result):
     for record in records:
         assert json.dumps(to_json_dict(record), ensure_ascii=False) == \
             json.dumps(asdict(record), ensure_ascii=False)
+
+
+def test_postings_find_by_bucket_the_rows_a_search_of_all_keys_finds(monkeypatch):
+    """Postings.lookup searches only the bucket of a key's top bits: the rows, and their
+    order, are those a binary search of the whole sorted array gives, for tables too small to
+    be cut, keys at 0, 2**64 - 1 and on bucket bounds, and after rows were merged in."""
+    import numpy as np
+
+    from storytrace.arrays import ranges
+    from storytrace.store import postings
+
+    monkeypatch.setattr(postings, "_MERGE_MIN", 100)
+    rng = np.random.default_rng(7)
+    for rows in (0, 1, 100, 5_000, 40_000):
+        pool = np.concatenate([rng.integers(0, 2**64, rows // 3 + 1, dtype=np.uint64,
+                                            endpoint=False),
+                               np.array([0, 2**64 - 1, 2**63, 2**63 - 1, 2**58],
+                                        dtype=np.uint64)])
+        found = postings.Postings(rng.choice(pool, rows), rng.integers(0, 10**6, rows))
+        # rows added: 60 are kept apart (searched as they are), then all merged and cut again
+        for added in (0, 60, rows // 10 + 150):
+            found.extend(rng.choice(pool, added), rng.integers(0, 10**6, added))
+            assert bool(len(found._new_keys)) == (added == 60)
+            wanted = np.concatenate([rng.choice(pool, 300), rng.integers(0, 2**64, 50,
+                                     dtype=np.uint64, endpoint=False)])
+            keys, positions = found.lookup(wanted)
+            unique = np.unique(wanted)
+            left = np.searchsorted(found.keys, unique, side="left")
+            rows_ = ranges(left, np.searchsorted(found.keys, unique, side="right") - left)
+            apart = np.isin(found._new_keys, unique)
+            assert np.array_equal(keys, np.concatenate([found.keys[rows_],
+                                                        found._new_keys[apart]]))
+            assert np.array_equal(positions, np.concatenate([found.positions[rows_],
+                                                             found._new_positions[apart]]))
+            assert rows < 5_000 or found._bits > 0
+

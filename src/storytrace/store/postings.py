@@ -37,6 +37,7 @@ class Postings:
         if not ordered:  # the order of one key's rows does not matter (lookup)
             order = np.argsort(self.keys)
             self.keys, self.positions = self.keys[order], self.positions[order]
+        self._bits, self._bucket_start = _buckets(self.keys)
         self._new_keys = np.array([], dtype=np.uint64)  # appended since the sort, unsorted
         self._new_positions = np.array([], dtype=np.int32)
 
@@ -48,17 +49,59 @@ class Postings:
             merged = Postings(np.concatenate([self.keys, self._new_keys]),
                               np.concatenate([self.positions, self._new_positions]))
             self.keys, self.positions = merged.keys, merged.positions
+            self._bits, self._bucket_start = merged._bits, merged._bucket_start
             self._new_keys, self._new_positions = merged._new_keys, merged._new_positions
 
     def lookup(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(key, position) of every row whose key is in `wanted` (the rows a SQL join of the
         table with `wanted` returns, in no particular order)."""
         wanted = np.unique(np.asarray(wanted, dtype=np.uint64))
-        left = np.searchsorted(self.keys, wanted, side="left")
-        rows = ranges(left, np.searchsorted(self.keys, wanted, side="right") - left)
+        bucket = (wanted >> np.uint64(64 - self._bits)).astype(np.int64) if self._bits else \
+            np.zeros(len(wanted), dtype=np.int64)
+        end = self._bucket_start[bucket + 1]
+        left = _search(self.keys, wanted, self._bucket_start[bucket], end, right=False)
+        rows = ranges(left, _search(self.keys, wanted, left, end, right=True) - left)
+        if not len(self._new_keys):
+            return self.keys[rows], self.positions[rows]
         new = np.isin(self._new_keys, wanted)
         return (np.concatenate([self.keys[rows], self._new_keys[new]]),
                 np.concatenate([self.positions[rows], self._new_positions[new]]))
+
+
+# Sorted keys are cut into 2**bits buckets by their top bits, about this many rows a bucket:
+# a lookup searches only its key's bucket, a few cache lines, where a binary search of the
+# whole array (np.searchsorted) misses the cache at each of its ~26 steps. Keys are hashes,
+# so the buckets hold about equal shares. At 100,000 documents (57 M containment rows) a
+# query's ~760 containment keys took 1.6 ms with np.searchsorted, 0.4 ms by bucket; the
+# bucket bounds cost 8 bytes a bucket (4 MB there) and 0.2-0.3 s to find, once.
+_ROWS_PER_BUCKET = 64
+
+
+def _buckets(keys: np.ndarray) -> tuple[int, np.ndarray]:
+    """(bits, start): the rows of sorted `keys` whose top `bits` bits are b are those from
+    start[b] to start[b + 1]."""
+    bits = min(32, max(0, (len(keys) // _ROWS_PER_BUCKET).bit_length() - 1))
+    if not bits:
+        return 0, np.array([0, len(keys)], dtype=np.int64)
+    bounds = np.arange(2**bits, dtype=np.uint64) << np.uint64(64 - bits)
+    return bits, np.append(np.searchsorted(keys, bounds), len(keys)).astype(np.int64)
+
+
+def _search(keys: np.ndarray, wanted: np.ndarray, low: np.ndarray, high: np.ndarray,
+            right: bool) -> np.ndarray:
+    """np.searchsorted(keys, wanted, side) for each wanted key known to fall in
+    keys[low:high]: a binary search of all the ranges at once."""
+    low, high = low.copy(), high.copy()
+    last = max(len(keys) - 1, 0)
+    while True:
+        active = low < high
+        if not active.any():
+            return low
+        middle = (low + high) >> 1
+        probe = keys[np.minimum(middle, last)]  # an inactive range may sit past the end
+        up = ((probe <= wanted) if right else (probe < wanted)) & active
+        low = np.where(up, middle + 1, low)
+        high = np.where(active & ~up, middle, high)
 
 
 def sorted_rows(read: Callable[[int, int | None], dict[str, np.ndarray]], rows: int
