@@ -858,3 +858,37 @@ def test_postings_find_by_bucket_the_rows_a_search_of_all_keys_finds(monkeypatch
                                                              found._new_positions[apart]]))
             assert rows < 5_000 or found._bits > 0
 
+
+def test_a_served_query_takes_its_partners_keys_from_earlier_queries_and_answers_the_same(
+        four_seeds, monkeypatch):
+    """An index opened to serve (keys in memory) keeps its queries' stored partners' candidate
+    keys, by text, for the next queries: the answers are those of an index that makes them
+    again each time, and what it keeps are the keys of the texts it keeps them by."""
+    import numpy as np
+
+    import storytrace.index as index_module
+
+    path, docs = four_seeds
+    probes = [docs[4].raw, docs[1].raw, docs[4].raw, docs[0].raw, docs[4].raw]
+    keyed = []
+    make = index_module._keys
+    monkeypatch.setattr(index_module, "_keys",
+                        lambda texts, *a, **k: keyed.append(len(texts)) or make(texts, *a, **k))
+    with Index.open(path, read_only=True) as index:
+        assert index._recent_keys is None
+        fresh = [index.query(text).to_dict() for text in probes]
+    made_fresh, keyed[:] = sum(keyed), []
+    with Index.open(path, read_only=True, keys_in_memory=True) as index:
+        served = [index.query(text).to_dict() for text in probes]
+        kept = dict(index._recent_keys.kept)
+    assert served == fresh and any(a["relations"] for a in served)
+    assert sum(keyed) < made_fresh  # the repeated queries' partners were not keyed again
+    assert kept
+    for text, by_channel in kept.items():
+        (expected,) = candidate_keys([text], MatchOptions())
+        assert by_channel.keys() == expected.keys()
+        assert all(np.array_equal(by_channel[c], expected[c]) for c in expected)
+    monkeypatch.setattr(index_module, "RECENT_PARTNER_KEYS", 1)  # kept one text at a time
+    with Index.open(path, read_only=True, keys_in_memory=True) as index:
+        assert [index.query(text).to_dict() for text in probes] == fresh
+        assert len(index._recent_keys.kept) <= 1

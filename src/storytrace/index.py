@@ -24,7 +24,7 @@ import os
 import pickle
 import re
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -209,14 +209,53 @@ def _keys(texts: list[str], config: Config, engine=None) -> list[dict[str, np.nd
 
 
 def _keys_by_id(new: list[DocumentResult], new_keys: list[dict[str, np.ndarray]],
-                partners: list[DocumentResult], config: Config, engine=None
-                ) -> dict[str, dict[str, np.ndarray]]:
+                partners: list[DocumentResult], config: Config, engine=None,
+                recent: _RecentKeys | None = None) -> dict[str, dict[str, np.ndarray]]:
     """Every text's candidate keys by id: the new texts' (made for the store's join) and their
-    stored partners', made once for the match stage's two uses after it."""
+    stored partners', made once for the match stage's two uses after it (`recent`: partners'
+    keys kept from earlier queries, taken from there when held)."""
     keys = dict(zip([d.id for d in new], new_keys, strict=True))
-    keys.update(zip([d.id for d in partners],
-                    _keys([d.clean_text for d in partners], config, engine), strict=True))
+    texts = [d.clean_text for d in partners]
+    made = _keys(texts, config, engine) if recent is None else \
+        recent.keys(texts, lambda missing: _keys(missing, config, engine))
+    keys.update(zip([d.id for d in partners], made, strict=True))
     return keys
+
+
+# Stored texts whose candidate keys a query-serving Index keeps: 11 kB each on average with
+# the text they are kept by (77 kB the largest of 375 measured), so about 12 MB. A query's
+# stored partners are a handful of texts, and those of a story in the news come back query
+# after query: at 100,000 documents, 199 held-out queries had 98 partners, 26 distinct, and
+# making a partner's keys again was 4-17 ms of the slowest (bench/results/index.txt, 12-06).
+RECENT_PARTNER_KEYS = 1024
+
+
+class _RecentKeys:
+    """The candidate keys of the `size` most recently used stored texts, by clean text.
+
+    A text's keys depend on its text alone (and the match options, fixed for an Index), so a
+    text that was removed, or changed under the same id, can never be answered with keys made
+    for another; the arrays kept are read-only, shared between queries."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.kept: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
+
+    def keys(self, texts: list[str], make: Callable[[list[str]], list[dict[str, np.ndarray]]]
+             ) -> list[dict[str, np.ndarray]]:
+        """The keys of `texts`, those not kept made by `make` (in one call) and kept."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self.kept))
+        made = dict(zip(missing, make(missing), strict=True))
+        for by_channel in made.values():
+            for values in by_channel.values():
+                values.flags.writeable = False
+        found = [self.kept[t] if t in self.kept else made[t] for t in texts]
+        for text, by_channel in zip(texts, found, strict=True):
+            self.kept[text] = by_channel
+            self.kept.move_to_end(text)
+        while len(self.kept) > self.size:
+            self.kept.popitem(last=False)
+        return found
 
 
 def _family_date(docs: list[DocumentResult]) -> date | None:
@@ -253,6 +292,10 @@ class Index:
         self._dirty_stories: set[str] = set()
         self.timings: dict[str, float] = {}
         self._progress: Progress | None = None
+        # A store that keeps its keys in memory serves many queries (`storytrace serve`): its
+        # queries keep their stored partners' candidate keys for the next ones.
+        self._recent_keys = _RecentKeys(RECENT_PARTNER_KEYS) \
+            if getattr(store, "keys_in_memory", False) else None
 
     @classmethod
     def open(cls, path: str | Path, config: Config | None = None, read_only: bool = False,
@@ -763,7 +806,7 @@ class Index:
         result = document_results([doc], clean_corpus([doc], self.config.clean))[0]
         mine = _keys([result.clean_text], self.config)
         partners = self.store.documents(self._stored_candidates(mine)[0])
-        keys = _keys_by_id([result], mine, partners, self.config)
+        keys = _keys_by_id([result], mine, partners, self.config, recent=self._recent_keys)
         together = _candidates_only(partners, [result], self.config, keys=keys)
         partners = together[:-1]
         relations = _find_relations(together, {result.id}, self.config, keys=keys)
