@@ -767,9 +767,13 @@ def test_a_query_with_the_keys_in_memory_answers_as_a_scan_of_the_tables_does(tm
     with Index.open(path, read_only=True, keys_in_memory=True) as index:
         assert answers(index, True) == held
         assert answers(index, True) == held  # from the rows read by the first
+    from storytrace.clean.language import _identifier
+
+    _identifier.cache_clear()
     with Index.open(path, read_only=True, keys_in_memory=True) as index:
-        index.warm()  # as `storytrace serve` does before it listens: the tables read now
+        index.warm()  # as `storytrace serve` does before it listens: the tables read now,
         assert set(index.store._postings) == {"keys", "containment"}
+        assert _identifier.cache_info().currsize == 1  # and what the stages load once
         assert answers(index, True) == held
     with Index.open(path, read_only=True) as index:
         index.warm()  # keys not kept in memory: nothing to read ahead

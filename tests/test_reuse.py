@@ -23,6 +23,7 @@ from storytrace.ingest import FieldMap, read_inputs
 from storytrace.match import MatchOptions, find_relations
 from storytrace.match.derivation import CLASSES, FEATURES, fit, shipped_model
 from storytrace.match.relations import (
+    PreparedTexts,
     _SentenceCache,
     candidate_keys,
     candidate_pairs,
@@ -90,6 +91,31 @@ def test_derivation_rows_do_not_depend_on_how_many_texts_are_kept():
     assert len(kept) > 20
     assert [(r.target, r.source, r.sources, r.values) for r in tight] == \
         [(r.target, r.source, r.sources, r.values) for r in kept]
+
+
+def test_texts_prepared_in_an_earlier_call_give_the_same_relations(monkeypatch):
+    """A caller that keeps texts' sentences and derivation views across calls (a serving
+    index's queries) gets the relations of calls that make them anew, and the second call
+    over the same texts splits none of them again, even with room for only a few."""
+    from storytrace.match import relations
+
+    docs, texts, _ = meter()
+    chosen = {d.id: t for d, t in zip(docs[:120], texts[:120], strict=True)}
+    dates = {d.id: d.date for d in docs[:120]}
+    fresh = find_relations(chosen, dates=dates)
+    assert any(r.metrics.get("derivation") for r in fresh)
+    split = []
+    make = relations.sentences
+    monkeypatch.setattr(relations, "sentences", lambda text: split.append(text) or make(text))
+    for size in (1024, 3):
+        prepared = PreparedTexts(size)
+        first = find_relations(chosen, dates=dates, prepared=prepared)
+        made, split[:] = len(split), []
+        again = find_relations(chosen, dates=dates, prepared=prepared)
+        assert first == fresh and again == fresh
+        if size == 1024:
+            assert made and not split  # every text's sentences came from the first call
+        assert len(prepared._sentences) <= size and len(prepared._views) <= size
 
 
 def test_meter_derivation_cross_validated_floor():

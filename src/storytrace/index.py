@@ -38,6 +38,7 @@ import xxhash
 from storytrace.config import Config, StoryOptions
 from storytrace.errors import ConfigError
 from storytrace.ingest import FieldMap, unique_ids
+from storytrace.match.relations import PreparedTexts
 from storytrace.model import (
     WHOLE_COPY_KINDS,
     Document,
@@ -168,16 +169,18 @@ def _content_hash(doc: Document) -> int:
 
 
 def _find_relations(docs: list[DocumentResult], new_ids: set[str], config: Config,
-                    engine=None, keys: dict[str, dict[str, np.ndarray]] | None = None):
+                    engine=None, keys: dict[str, dict[str, np.ndarray]] | None = None,
+                    prepared: PreparedTexts | None = None):
     """The relations of the new documents among themselves and with the stored `docs`
     (stored pairs are not aligned again), on the engine's workers when it has several;
-    `keys`: their candidate keys when made already."""
+    `keys`: their candidate keys when made already; `prepared`: texts' sentences and
+    derivation views kept across calls."""
     from storytrace.match import find_relations
 
     focus = new_ids if any(d.id not in new_ids for d in docs) else None
     relations = find_relations({d.id: d.clean_text for d in docs}, config.match,
                                dates={d.id: d.date for d in docs}, focus=focus, engine=engine,
-                               keys=keys)
+                               keys=keys, prepared=prepared)
     return [r for r in relations if r.a in new_ids or r.b in new_ids]
 
 
@@ -293,9 +296,11 @@ class Index:
         self.timings: dict[str, float] = {}
         self._progress: Progress | None = None
         # A store that keeps its keys in memory serves many queries (`storytrace serve`): its
-        # queries keep their stored partners' candidate keys for the next ones.
-        self._recent_keys = _RecentKeys(RECENT_PARTNER_KEYS) \
-            if getattr(store, "keys_in_memory", False) else None
+        # queries keep their stored partners' candidate keys, sentences and derivation views
+        # for the next ones.
+        serving = getattr(store, "keys_in_memory", False)
+        self._recent_keys = _RecentKeys(RECENT_PARTNER_KEYS) if serving else None
+        self._prepared = PreparedTexts(RECENT_PARTNER_KEYS) if serving else None
 
     @classmethod
     def open(cls, path: str | Path, config: Config | None = None, read_only: bool = False,
@@ -314,8 +319,14 @@ class Index:
     def warm(self) -> None:
         """Read into memory now what queries otherwise read on first use: the candidate key
         tables, when the index was opened with `keys_in_memory` (12-16 s at 100,000
-        documents). `storytrace serve` does it before it listens."""
+        documents), and what the stages load once (the language identifier's model, the
+        boilerplate markers, the derivation model: 0.9 s of the first query after the keys),
+        by answering one query over a stored text. `storytrace serve` does it before it
+        listens."""
         self.store.load_keys()
+        first = self.store.documents(self.store.document_ids()[:1])
+        self.query(first[0].clean_text if first else
+                   "Officials said on Monday that the bridge would reopen next week.")
 
     def close(self) -> None:
         """Write the story clusterer's checkpoint (when it moved on) and close the store."""
@@ -809,7 +820,8 @@ class Index:
         keys = _keys_by_id([result], mine, partners, self.config, recent=self._recent_keys)
         together = _candidates_only(partners, [result], self.config, keys=keys)
         partners = together[:-1]
-        relations = _find_relations(together, {result.id}, self.config, keys=keys)
+        relations = _find_relations(together, {result.id}, self.config, keys=keys,
+                                    prepared=self._prepared)
         by_id = {d.id: d for d in partners}
         whole = [r.a if r.b == result.id else r.b for r in relations
                  if r.kind in WHOLE_COPY_KINDS]

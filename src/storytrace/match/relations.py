@@ -180,11 +180,46 @@ class _SentenceCache(_Recent):
     """`sentences(bodies[k])`, kept for the most recently used documents only.
 
     Candidate pairs come sorted by their first document, so one document's sentences serve all
-    its candidates; the bound keeps memory flat on large corpora.
+    its candidates; the bound keeps memory flat on large corpora. With `prepared`, a text's
+    sentences come from (and go to) the caller's cache of them across calls.
     """
 
-    def __init__(self, bodies: list[str], size: int = 4096) -> None:
-        super().__init__(lambda k: sentences(bodies[k]), size)
+    def __init__(self, bodies: list[str], size: int = 4096,
+                 prepared: PreparedTexts | None = None) -> None:
+        split = sentences if prepared is None else prepared.sentences
+        super().__init__(lambda k: split(bodies[k]), size)
+
+
+class PreparedTexts:
+    """Texts made ready for alignment and derivation (their sentences, their derivation view),
+    by text, for the `size` most recently used texts, kept across `find_relations` calls.
+
+    For a caller that relates new texts to the same stored ones again and again: a serving
+    index's queries meet the same partners, whose sentences and views were otherwise made
+    anew on every query. Each depends on its text alone, so a text that changed can never be
+    answered with another's; the objects kept are shared, never modified."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._sentences: OrderedDict[str, list[Sentence]] = OrderedDict()
+        self._views: OrderedDict[str, Text] = OrderedDict()
+
+    def sentences(self, text: str) -> list[Sentence]:
+        return self._kept(self._sentences, text, sentences)
+
+    def view(self, text: str) -> Text:
+        return self._kept(self._views, text,
+                          lambda t: Text.from_sentences(self.sentences(t)))
+
+    def _kept(self, kept: OrderedDict, text: str, make: Callable[[str], Any]) -> Any:
+        found = kept.get(text)
+        if found is None:
+            found = kept[text] = make(text)
+            if len(kept) > self.size:
+                kept.popitem(last=False)
+        else:
+            kept.move_to_end(text)
+        return found
 
 
 def _renamed(rel: Relation, id_a: str, id_b: str) -> Relation:
@@ -196,7 +231,8 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
                    model: DerivationModel | None = None,
                    focus: set[str] | None = None,
                    engine: Engine | None = None,
-                   keys: dict[str, dict[str, np.ndarray]] | None = None) -> list[Relation]:
+                   keys: dict[str, dict[str, np.ndarray]] | None = None,
+                   prepared: PreparedTexts | None = None) -> list[Relation]:
     """Verified copy relations among clean texts (id -> text), a/b in input order.
 
     `dates` (id -> ISO date, optional) tells which of two candidates can be the other's source:
@@ -207,7 +243,10 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
     (storytrace.engines, optional): where candidate keys, alignments and derivation features
     run (`_on_engine`); the answer is the same on any engine and at any number of workers.
     `keys` (id -> `candidate_keys` of its text, optional): keys the caller has made already
-    (an index has them for its new and candidate texts), not made again.
+    (an index has them for its new and candidate texts), not made again. `prepared`
+    (`PreparedTexts`, optional): texts' sentences and derivation views kept across calls by a
+    caller that meets the same texts again (in this process; an engine's workers make their
+    own).
 
     Documents with identical text are verified once: one of them stands for all in candidate
     generation and alignment, and each relation found is given to every member, so identical
@@ -264,10 +303,11 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
         jobs = _derivation_jobs([(heads[x], heads[y]) for x, y in candidates], heads, head_dates)
         only = None if focus is None else {heads[g] for g, w in enumerate(wanted) if w}
     if engine is None or engine.workers == 1 or len(tasks) + len(jobs) < 2 * MIN_PAIRS:
-        split = _SentenceCache(bodies)
+        split = _SentenceCache(bodies, prepared=prepared)
         related = [_related(task, ids, bodies, options, split) for task in tasks]
         rows = _measured(_unsettled(jobs, _settled(tasks, related, head_tasks), only), bodies,
-                         split, Rarity.from_texts([bodies[k] for k in heads])) if jobs else []
+                         split, Rarity.from_texts([bodies[k] for k in heads]),
+                         prepared=prepared) if jobs else []
     else:
         related, rows = _on_engine(tasks, task_group, head_tasks, jobs, only, groups,
                                    candidates, ids, bodies, heads, options, engine)
@@ -496,11 +536,14 @@ def _unsettled(jobs: list[tuple[int, list[int]]], settled: set[tuple[int, int]],
 
 
 def _measured(jobs: list[tuple[int, list[int]]], bodies, split, rarity: Rarity,
-              min_rare_words: float = MIN_RARE_WORDS) -> list[DerivationRow]:
+              min_rare_words: float = MIN_RARE_WORDS,
+              prepared: PreparedTexts | None = None) -> list[DerivationRow]:
     """The rows of `derivation_rows` for its (target, sources) jobs, in order. Texts are
     prepared for as many recent documents as `split` keeps sentences: held for every document,
-    they were most of the match stage's memory (about 20 kB a document)."""
-    text = _Recent(lambda k: Text.from_sentences(split(k)), split.size)
+    they were most of the match stage's memory (about 20 kB a document). With `prepared`,
+    the caller's cache across calls holds them."""
+    text = _Recent(lambda k: Text.from_sentences(split(k)), split.size) if prepared is None \
+        else _Recent(lambda k: prepared.view(bodies[k]), split.size)
 
     rows = []
     for x, found in jobs:
@@ -605,5 +648,6 @@ def _with_derivations(relations: list[Relation], rows: list[DerivationRow],
     return kept + [r for r in replaced.values() if r is not None]
 
 
-__all__ = ["CHANNELS", "DerivationRow", "candidate_keys", "candidate_pairs", "derivation_rows",
+__all__ = ["CHANNELS", "DerivationRow", "PreparedTexts", "candidate_keys", "candidate_pairs",
+           "derivation_rows",
            "find_relations", "pairs_from_keys", "relate"]
