@@ -1,7 +1,7 @@
 """Scale: `storytrace analyze` at 1 and 2 workers (and Ray), `storytrace dedup` on big piles.
 
     PYTHONPATH=src .venv/bin/python bench/scale.py [--analyze 30000] [--workers 1,2] [--ray]
-                                                   [--dedup 0] [--note TEXT]
+                                                   [--repeats 1] [--dedup 0] [--note TEXT]
 
 Corpus: bench/dedup.py's `build_corpus` (Multi-News dev articles and the rewrite generator's
 verbatim, wrapped, truncated, edited, spun, translated and partial copies, replicated through
@@ -82,7 +82,8 @@ def _answer(result_path: Path) -> tuple:
     return families, stories, stats, digest
 
 
-def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path) -> None:
+def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path,
+                  repeats: int = 1) -> None:
     from dedup import write_corpus
 
     path = tmp / f"corpus-{n_docs}.jsonl"
@@ -96,8 +97,9 @@ def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path) -> None
                 f"{'bound s':>8}{'RSS MB':>8}"
                 f"{'ratio':>7}  same answer")
     print(header, flush=True)
-    runs = [("local", w) for w in workers] + ([("ray", max(workers))] if ray else [])
+    runs = ([("local", w) for w in workers] + ([("ray", max(workers))] if ray else [])) * repeats
     first = None
+    walls: dict[tuple[str, int], list[float]] = {}
     for n, (engine, n_workers) in enumerate(runs):
         out = tmp / f"analyze-{engine}-{n_workers}"
         found = _run([_storytrace(), "analyze", str(path), "--out", str(out), "--workers",
@@ -107,6 +109,7 @@ def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path) -> None
         summary = json.loads(found["stdout"].splitlines()[-1])
         main_cpu = summary.get("main_cpu_seconds", seconds.get("main_cpu", 0.0))
         bound = main_cpu + (found["cpu"] - main_cpu) / n_workers
+        walls.setdefault((engine, n_workers), []).append(found["seconds"])
         if first is None:
             first = (found["seconds"], families, stories, digest)
         same = "-" if n == 0 else str(families == first[1] and stories == first[2]
@@ -121,6 +124,12 @@ def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path) -> None
     print(f"({len(first[1])} families, {len(first[2])} stories; ratio: wall clock of the first "
           "run / this run's; main CPU: the analyze process alone, without its workers; bound: "
           "main CPU + the workers' CPU / workers; RSS: the largest process)")
+    if repeats > 1:  # this machine's wall clock varies 10-15% between identical runs
+        base = min(walls[runs[0]])
+        print(f"fastest of {repeats} runs, in turn: " + "; ".join(
+            f"{engine} {w} worker{'s' if w > 1 else ''} {min(t):.1f} s (ratio "
+            f"{base / min(t):.2f}; runs {', '.join(f'{x:.1f}' for x in t)})"
+            for (engine, w), t in walls.items()))
     path.unlink()
 
 
@@ -155,6 +164,9 @@ def main() -> None:
     parser.add_argument("--dedup", type=int, default=0, help="documents (0: skip)")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--ray", action="store_true", help="also analyze with --engine ray")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="run the analyze commands this many times in turn; prints the "
+                             "fastest of each beside every run")
     parser.add_argument("--note", default="")
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -169,7 +181,7 @@ def main() -> None:
           f"start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}" + (f"; {args.note}" if args.note else ""))
     with tempfile.TemporaryDirectory() as tmp:
         if args.analyze:
-            bench_analyze(args.analyze, workers, args.ray, Path(tmp))
+            bench_analyze(args.analyze, workers, args.ray, Path(tmp), args.repeats)
         if args.dedup:
             bench_dedup(args.dedup, workers, Path(tmp))
     load = os.getloadavg()
