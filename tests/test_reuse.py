@@ -115,7 +115,7 @@ def test_texts_prepared_in_an_earlier_call_give_the_same_relations(monkeypatch):
         assert first == fresh and again == fresh
         if size == 1024:
             assert made and not split  # every text's sentences came from the first call
-        assert len(prepared._sentences) <= size and len(prepared._views) <= size
+        assert len(prepared.sentences.kept) <= size and len(prepared.view.kept) <= size
 
 
 def test_meter_derivation_cross_validated_floor():

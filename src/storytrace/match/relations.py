@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -161,11 +161,11 @@ def _identical_groups(bodies: list[str]) -> list[list[int]]:
 class _Recent:
     """`make(k)`, kept for the `size` most recently used keys only."""
 
-    def __init__(self, make: Callable[[int], Any], size: int) -> None:
+    def __init__(self, make: Callable[[Hashable], Any], size: int) -> None:
         self.make, self.size = make, size
-        self.kept: OrderedDict[int, Any] = OrderedDict()
+        self.kept: OrderedDict[Hashable, Any] = OrderedDict()
 
-    def __call__(self, k: int) -> Any:
+    def __call__(self, k: Hashable) -> Any:
         found = self.kept.get(k)
         if found is None:
             found = self.kept[k] = self.make(k)
@@ -200,26 +200,9 @@ class PreparedTexts:
     answered with another's; the objects kept are shared, never modified."""
 
     def __init__(self, size: int = 1024) -> None:
-        self.size = size
-        self._sentences: OrderedDict[str, list[Sentence]] = OrderedDict()
-        self._views: OrderedDict[str, Text] = OrderedDict()
-
-    def sentences(self, text: str) -> list[Sentence]:
-        return self._kept(self._sentences, text, sentences)
-
-    def view(self, text: str) -> Text:
-        return self._kept(self._views, text,
-                          lambda t: Text.from_sentences(self.sentences(t)))
-
-    def _kept(self, kept: OrderedDict, text: str, make: Callable[[str], Any]) -> Any:
-        found = kept.get(text)
-        if found is None:
-            found = kept[text] = make(text)
-            if len(kept) > self.size:
-                kept.popitem(last=False)
-        else:
-            kept.move_to_end(text)
-        return found
+        self.sentences: Callable[[str], list[Sentence]] = _Recent(sentences, size)
+        self.view: Callable[[str], Text] = _Recent(
+            lambda text: Text.from_sentences(self.sentences(text)), size)
 
 
 def _renamed(rel: Relation, id_a: str, id_b: str) -> Relation:
@@ -543,7 +526,7 @@ def _measured(jobs: list[tuple[int, list[int]]], bodies, split, rarity: Rarity,
     they were most of the match stage's memory (about 20 kB a document). With `prepared`,
     the caller's cache across calls holds them."""
     text = _Recent(lambda k: Text.from_sentences(split(k)), split.size) if prepared is None \
-        else _Recent(lambda k: prepared.view(bodies[k]), split.size)
+        else (lambda k: prepared.view(bodies[k]))
 
     rows = []
     for x, found in jobs:

@@ -738,7 +738,6 @@ class DuckDBStore(Store):
         # cap = max_df + 1 a key), then the counting is done here.
         if self.keys_in_memory:
             postings = self._postings_of("containment")
-            self._containment_sizes(np.zeros(0, dtype=np.int64))  # read with them (0.2 s)
             hit_keys, hit_seqs = postings[0].lookup(wanted) if 0 in postings else (
                 np.array([], np.uint64), np.array([], np.int32))
             hits = {"key": hit_keys, "seq": hit_seqs}
