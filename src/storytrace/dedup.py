@@ -92,7 +92,8 @@ class DedupStats:
 class _Prepared:
     """One batch after the per-document step (run by the engine, possibly elsewhere)."""
 
-    texts: list[str] | None  # None when not cleaned: the raw texts are the texts
+    texts: list[str] | None  # the clean texts; None when not cleaned (the raw texts are) or quoted
+    quoted: list[bytes] | None  # the clean texts as JSON strings (ASCII), when asked for instead
     text_keys: list[int]  # xxh3 of each stripped clean text (exact copies)
     sizes: list[int]  # UTF-8 bytes of each clean text
     keys: np.ndarray  # LSH band keys, one row per text
@@ -126,23 +127,29 @@ def _load_cleaner() -> None:
     clean_text("The cleaner is ready for the first batch.", CleanOptions(detect_language=False))
 
 
-def _prepare(batch: list[tuple[str, str, str | None]] | list[bytes], clean: bool, ngram: int,
-             num_perm: int, bands: int, rows: int) -> _Prepared:
+def _prepare(batch: list[tuple[str | bytes, str, str | None]] | list[bytes], clean: bool,
+             ngram: int, num_perm: int, bands: int, rows: int, quote: bool = False) -> _Prepared:
     """The per-document step of dedup over one batch: clean, encode, shingle, sign, band keys.
     Pure: an engine may run it in any process. The batch holds (raw, format, url) to clean,
-    or, without cleaning, the texts already encoded (`_raw_key` encoded them)."""
+    the raw text as a str or as its UTF-8 (`_raw_key` encoded it), or, without cleaning, the
+    texts already encoded. `quote`: return the clean texts as the JSON strings the output rows
+    hold, as bytes, instead of as str (for a batch cleaned in another process, see `dedup`)."""
     if clean:
         from storytrace.clean import CleanOptions
 
         options = CleanOptions(detect_language=False)
-        texts = [_clean(raw, fmt, url, options) for raw, fmt, url in batch]
+        texts = [_clean(raw if isinstance(raw, str) else raw.decode("utf-8", _UTF8_ERRORS), fmt,
+                        url, options) for raw, fmt, url in batch]
         encoded = [t.encode("utf-8", _UTF8_ERRORS) for t in texts]
     else:  # the texts are the raw texts the caller has: not sent back
         texts, encoded = None, batch
     values, owner = batch_shingles(encoded, ngram)
     has_shingles = (np.bincount(owner, minlength=len(batch)) > 0).tolist()
     keys = band_keys(signatures_flat(values, owner, len(batch), num_perm), bands, rows)
-    return _Prepared(texts, [xxhash.xxh3_64_intdigest(e.strip()) for e in encoded],
+    quoted = None
+    if quote and texts is not None:
+        quoted, texts = [_quote(t).encode("ascii") for t in texts], None
+    return _Prepared(texts, quoted, [xxhash.xxh3_64_intdigest(e.strip()) for e in encoded],
                      [len(e) for e in encoded], keys, has_shingles)
 
 
@@ -212,6 +219,11 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
     # what spinners and translators leave alone, so it finds copies LSH cannot.
     immutable_index: dict[int, list[int]] = {}
     in_flight: deque[tuple[list[Document], list[int], list[bool]]] = deque()
+    # Batches cleaned in other processes travel as UTF-8 (made for the raw key: pickling a
+    # str would encode it again) and come back as the output rows' JSON strings (ASCII: the
+    # pickle of a str would encode it, this process decode it, and then quote it for the row).
+    # 20k bench corpus, 2 workers: ~1 CPU s less, most of it in this process.
+    elsewhere = engine.name != "local" or engine.workers > 1
 
     def to_prepare() -> Iterator[list[tuple[str, str, str | None]]]:
         for batch in _batches(docs, options.batch_size):
@@ -223,14 +235,16 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
                 raw_seen.setdefault(key, None)
             in_flight.append((batch, raw_keys, first))
             if options.clean:
-                yield [(d.raw, d.format, d.url) for d, f in zip(batch, first, strict=True) if f]
+                yield [(encoded if elsewhere else d.raw, d.format, d.url)
+                       for d, (_, encoded), f in zip(batch, keyed, first, strict=True) if f]
             else:
                 yield [encoded for (_, encoded), f in zip(keyed, first, strict=True) if f]
 
     if options.clean:
         _load_cleaner()
     prepared_batches = engine.map_batches(_prepare, to_prepare(), options.clean, options.ngram,
-                                          options.num_perm, lsh.bands, lsh.rows)
+                                          options.num_perm, lsh.bands, lsh.rows,
+                                          options.clean and elsewhere and not full)
     with open(stats.documents_path, "w+b") as documents, \
             open(stats.mapping_path, "w", encoding="utf-8") as mapping:
         for prepared in prepared_batches:
@@ -252,7 +266,8 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
                                  f'{_quote(rep_ids[rep])}, "kind": "{kind}"}}\n')
                     continue
                 n += 1
-                text = doc.raw if prepared.texts is None else prepared.texts[n]
+                text = prepared.texts[n] if prepared.texts is not None else \
+                    None if prepared.quoted is not None else doc.raw
                 stats.bytes += prepared.sizes[n]
                 rep, kind = exact.get(prepared.text_keys[n]), "verbatim"
                 if rep is None and prepared.has_shingles[n]:
@@ -275,12 +290,14 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
                         for h in sentence_hashes(text).tolist():
                             sentence_index.setdefault(h, rep)
                         _index_immutables(text, rep, immutable_index, options)
-                    row = (f'{{"id": {_quote(doc.id)}, "text": {_quote(text)}, '
-                           f'"source": {_quote(doc.source)}}}\n')
                     if full:
-                        documents.write(row.encode())
+                        documents.write(f'{{"id": {_quote(doc.id)}, "text": {_quote(text)}, '
+                                        f'"source": {_quote(doc.source)}}}\n'.encode())
                     else:
-                        kept.append(row)
+                        quoted = prepared.quoted[n] if prepared.quoted is not None else \
+                            _quote(text).encode()
+                        kept.append(b'{"id": %b, "text": %b, "source": %b}\n' % (
+                            _quote(doc.id).encode(), quoted, _quote(doc.source).encode()))
                     stats.representatives += 1
                 else:
                     stats.duplicates += 1
@@ -292,7 +309,7 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
                              f'{_quote(rep_ids[rep])}, "kind": "{kind}"}}\n')
             stats.documents += len(batch)
             if kept:
-                documents.write("".join(kept).encode())
+                documents.write(b"".join(kept))
             mapping.write("".join(lines))
     stats.seconds = round(time.perf_counter() - started, 3)
     return stats
