@@ -525,6 +525,131 @@ def test_the_repair_is_ftfys_fix_and_explain_with_other_settings():
             assert _fix_and_explain(text, config) == _ftfy_reference(text, config), repr(text)
 
 
+def _sre_items_match_ascii(items) -> bool:
+    """Whether an item of a parsed pattern (re._parser) can match an ASCII character; an op
+    this helper does not know counts as yes."""
+    from re import _constants as c
+
+    op, av = items
+    if op is c.LITERAL:
+        return av < 128
+    if op is c.IN:
+        negate = av[:1] == [(c.NEGATE, None)]
+        members = av[1:] if negate else av
+        found = False
+        for ch in map(chr, range(128)):
+            hit = False
+            for mop, mav in members:
+                if mop is c.LITERAL:
+                    hit |= ord(ch) == mav
+                elif mop is c.RANGE:
+                    hit |= mav[0] <= ord(ch) <= mav[1]
+                else:  # a category (\s, \w...): matches ASCII characters
+                    return True
+            found |= hit != negate
+        return found
+    if op is c.MAX_REPEAT and av[0] >= 1 and len(av[2].data) == 1:
+        return _sre_items_match_ascii(av[2].data[0])
+    return True
+
+
+def test_ftfys_badness_pattern_matches_only_around_non_ascii_text():
+    """_is_bad searches ftfy's badness pattern only near non-ASCII characters: every
+    alternative must hold a character that cannot be ASCII, a match be at most _BADNESS_SPAN
+    long, and nothing look outside the match but `^` (the start of the text)."""
+    from re import _constants as c
+    from re import _parser
+
+    from ftfy.badness import BADNESS_RE
+
+    from storytrace.clean.repair import _BADNESS_SPAN
+
+    parsed = _parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags)
+    assert parsed.getwidth()[1] <= _BADNESS_SPAN
+    [(op, (_, branches))] = parsed.data
+    assert op is c.BRANCH and len(branches) > 20
+    for branch in branches:
+        assert any(not _sre_items_match_ascii(item) for item in branch.data), branch
+        for op, av in branch.data:
+            assert op not in (c.ASSERT, c.ASSERT_NOT) and (op is not c.AT or av is c.AT_BEGINNING)
+
+
+def test_ftfys_utf8_detector_starts_at_a_non_ascii_character():
+    """_may_hold_inconsistent_utf8 searches from each run of non-ASCII characters: each
+    alternative of the first repetition of ftfy's UTF-8 detector (all a match needs) starts
+    with a character that cannot be ASCII and is at most _DETECTOR_SPAN long."""
+    from re import _constants as c
+    from re import _parser
+
+    from ftfy.chardata import UTF8_DETECTOR_RE
+
+    from storytrace.clean.repair import _DETECTOR_SPAN
+
+    parsed = _parser.parse(UTF8_DETECTOR_RE.pattern, UTF8_DETECTOR_RE.flags)
+    (look, _), (repeat, (least, _, group)) = parsed.data
+    assert look is c.ASSERT_NOT and repeat is c.MAX_REPEAT and least == 1
+    [(sub, (_, _, _, alternatives))] = group.data
+    [(branch, (_, branches))] = alternatives.data
+    assert sub is c.SUBPATTERN and branch is c.BRANCH
+    for alternative in branches:
+        assert not _sre_items_match_ascii(alternative.data[0]), alternative
+        assert alternative.getwidth()[1] <= _DETECTOR_SPAN
+
+
+# Bytes at the edges of every class of ftfy's two byte patterns, and a few others.
+_UTF8_PATTERN_BYTES = bytes([0x1A, 0x20, 0x3F, 0x41, 0x7F, 0x80, 0x84, 0x85, 0x86, 0x9F, 0xA0,
+                             0xA1, 0xAF, 0xB0, 0xBF, 0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xCE,
+                             0xD0, 0xD9, 0xDF, 0xE0, 0xE2, 0xE3, 0xE4, 0xED, 0xEF, 0xF0, 0xF4,
+                             0xF5])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_UTF8_PATTERN_BYTES), max_size=16).map(bytes))
+def test_the_byte_patterns_match_as_ftfys(data):
+    """The repair's rewritten byte patterns find ftfy's matches (same spans) and substitute
+    alike."""
+    from ftfy.chardata import ALTERED_UTF8_RE, LOSSY_UTF8_RE
+
+    from storytrace.clean.repair import _ALTERED_UTF8, _LOSSY_UTF8
+
+    for ours, theirs in ((_ALTERED_UTF8, ALTERED_UTF8_RE), (_LOSSY_UTF8, LOSSY_UTF8_RE)):
+        assert [m.span() for m in ours.finditer(data)] == \
+            [m.span() for m in theirs.finditer(data)]
+    assert _LOSSY_UTF8.sub(b"\xef\xbf\xbd", data) == LOSSY_UTF8_RE.sub(b"\xef\xbf\xbd", data)
+
+
+def test_the_repair_is_ftfys_on_mis_decoded_news():
+    """Multi-News articles read back as Latin-1, Windows-1252 or both (whole, or a part of
+    them), and as they are: the repair's searches give ftfy's answers, encoding step by step."""
+    from ftfy import fix_encoding_and_explain
+    from ftfy.badness import is_bad
+    from ftfy.chardata import UTF8_DETECTOR_RE
+
+    from storytrace.clean.repair import (
+        _FTFY,
+        _fix_and_explain,
+        _fix_encoding_and_explain,
+        _is_bad,
+        _may_hold_inconsistent_utf8,
+    )
+
+    rows = (DATA / "multinews" / "dev.jsonl").open(encoding="utf-8")
+    texts = [json.loads(line)["text"] for _, line in zip(range(150), rows, strict=False)]
+    variants = []
+    for k, text in enumerate(texts):
+        codec = ("latin-1", "windows-1252", "cp437")[k % 3]
+        broken = text.encode("utf-8").decode(codec, "replace")
+        variants += [text, broken, text[: len(text) // 2] + broken[len(broken) // 2 :]]
+        if k % 5 == 0:
+            variants.append(broken.encode("utf-8").decode("windows-1252", "replace"))
+    for text in variants:
+        assert _is_bad(text) == is_bad(text)
+        assert _may_hold_inconsistent_utf8(text) == bool(UTF8_DETECTOR_RE.search(text))
+        explained = fix_encoding_and_explain(text, _FTFY)
+        assert _fix_encoding_and_explain(text, _FTFY) == (explained.text, explained.explanation)
+        assert _fix_and_explain(text) == _ftfy_reference(text)
+
+
 def test_the_control_character_search_finds_every_character_ftfy_would_delete():
     """_remove_control_chars skips ftfy's translate when its search finds nothing: the search
     must find exactly the code points of ftfy's table."""

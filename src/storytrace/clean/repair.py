@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ftfy import TextFixerConfig, fix_encoding_and_explain, fixes
+from ftfy import TextFixerConfig, chardata, fixes
+from ftfy.badness import BADNESS_RE
 from ftfy.chardata import CONTROL_CHARS
 
 # Keep the text's own typography: quotes stay curly, full-width stays full-width. Only broken
@@ -82,6 +83,131 @@ def _may_hold_mojibake(text: str) -> bool:
     )
 
 
+# ftfy's encoding search scans a text it cannot fix (or a fixed one) whole, several times a
+# step, with patterns of alternatives that each start with a character class: the regex engine
+# tries every alternative at every position. On bench/dedup.py's corpus, 88 texts of ~32 kB
+# (0.4% of them) took 20% of the dedup run's CPU there. The same answers, cheaper:
+#  - every match of ftfy's badness pattern holds a non-ASCII character and is at most
+#    _BADNESS_SPAN characters long: it is searched for only around runs of non-ASCII text;
+#  - a match of its UTF-8 detector starts with a non-ASCII character, and its first repetition
+#    (all a match needs) is at most _DETECTOR_SPAN characters long: searched from each run;
+#  - its two byte patterns written as one class of first bytes and then each alternative, in
+#    the same order, behind a lookbehind on that byte: the engine skips to candidate bytes,
+#    and the matches are the same (leftmost, the same alternative).
+# tests/test_clean.py checks each claim against ftfy's own patterns.
+_BADNESS_SPAN = 7
+_DETECTOR_SPAN = 4
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_ALTERED_UTF8 = re.compile(
+    b"[\xc2\xc3\xc5\xce\xd0\xd9\xe0-\xe3\xf0]"
+    b"(?:(?<=[\xc2\xc3\xc5\xce\xd0\xd9])[ ]"
+    b"|(?<=[\xe2\xe3])[ ][\x80-\x84\x86-\x9f\xa1-\xbf]"
+    b"|(?<=[\xe0-\xe3])[\x80-\x84\x86-\x9f\xa1-\xbf][ ]"
+    b"|(?<=[\xf0])[ ][\x80-\xbf][\x80-\xbf]"
+    b"|(?<=[\xf0])[\x80-\xbf][ ][\x80-\xbf]"
+    b"|(?<=[\xf0])[\x80-\xbf][\x80-\xbf][ ])"
+)
+_LOSSY_UTF8 = re.compile(
+    b"[\xc2-\xf4\x1a]"
+    b"(?:(?<=[\xc2-\xdf])[\x1a]"
+    b"|(?<=[\xc2-\xc3])[?]"
+    b"|(?<=\xed)[\xa0-\xaf][\x1a?]\xed[\xb0-\xbf][\x1a?\x80-\xbf]"
+    b"|(?<=\xed)[\xa0-\xaf][\x1a?\x80-\xbf]\xed[\xb0-\xbf][\x1a?]"
+    b"|(?<=[\xe0-\xef])[\x1a?][\x1a\x80-\xbf]"
+    b"|(?<=[\xe0-\xef])[\x1a\x80-\xbf][\x1a?]"
+    b"|(?<=[\xf0-\xf4])[\x1a?][\x1a\x80-\xbf][\x1a\x80-\xbf]"
+    b"|(?<=[\xf0-\xf4])[\x1a\x80-\xbf][\x1a?][\x1a\x80-\xbf]"
+    b"|(?<=[\xf0-\xf4])[\x1a\x80-\xbf][\x1a\x80-\xbf][\x1a?]"
+    b"|(?<=\x1a))"
+)
+
+
+def _is_bad(text: str) -> bool:
+    """ftfy.badness.is_bad(text): BADNESS_RE searched only where a match can be."""
+    if text.isascii():
+        return False
+    search = BADNESS_RE.search
+    reach = _BADNESS_SPAN - 1
+    lo, hi = 0, -1
+    for run in _NON_ASCII.finditer(text):
+        start, end = run.start() - reach, run.end() + reach
+        if start > hi:
+            if hi >= 0 and search(text, lo, hi):
+                return True
+            lo = max(start, 0)
+        hi = end
+    return search(text, lo, hi) is not None
+
+
+def _may_hold_inconsistent_utf8(text: str) -> bool:
+    """bool(chardata.UTF8_DETECTOR_RE.search(text)), searched from each run of non-ASCII text
+    to _DETECTOR_SPAN - 1 characters past it (the lookbehind still sees the text before)."""
+    search = chardata.UTF8_DETECTOR_RE.search
+    reach = _DETECTOR_SPAN - 1
+    return any(search(text, run.start(), run.end() + reach) for run in _NON_ASCII.finditer(text))
+
+
+def _fix_encoding_and_explain(text: str, config: TextFixerConfig) -> tuple[str, list]:
+    """ftfy.fix_encoding_and_explain(text, config) as ftfy 6.2-6.3 runs it: the same steps in
+    the same order, with the searches above in place of ftfy's whole-text ones."""
+    if not config.fix_encoding:
+        return text, []
+    plan: list = []
+    while True:
+        previous = text
+        text, steps = _fix_encoding_one_step(text, config)
+        plan.extend(steps)
+        if text == previous:
+            return text, plan
+
+
+def _fix_encoding_one_step(text: str, config: TextFixerConfig) -> tuple[str, list]:
+    """ftfy's _fix_encoding_one_step_and_explain (6.2-6.3), step for step."""
+    if not text or chardata.possible_encoding(text, "ascii") or not _is_bad(text):
+        return text, []
+    possible_1byte_encodings = []
+    for encoding in chardata.CHARMAP_ENCODINGS:
+        if chardata.possible_encoding(text, encoding):
+            possible_1byte_encodings.append(encoding)
+            encoded_bytes = text.encode(encoding)
+            transcode_steps = []
+            try:
+                decoding = "utf-8"
+                if (config.restore_byte_a0 and encoding != "macroman"
+                        and _ALTERED_UTF8.search(encoded_bytes)):
+                    replaced_bytes = fixes.restore_byte_a0(encoded_bytes)
+                    if replaced_bytes != encoded_bytes:
+                        transcode_steps.append(("transcode", "restore_byte_a0"))
+                        encoded_bytes = replaced_bytes
+                if config.replace_lossy_sequences and encoding.startswith("sloppy"):
+                    replaced_bytes = _LOSSY_UTF8.sub("\ufffd".encode(), encoded_bytes)
+                    if replaced_bytes != encoded_bytes:
+                        transcode_steps.append(("transcode", "replace_lossy_sequences"))
+                        encoded_bytes = replaced_bytes
+                if 0xED in encoded_bytes or 0xC0 in encoded_bytes:
+                    decoding = "utf-8-variants"
+                fixed = encoded_bytes.decode(decoding)
+                return fixed, [("encode", encoding), *transcode_steps, ("decode", decoding)]
+            except UnicodeDecodeError:
+                pass
+    if config.decode_inconsistent_utf8 and _may_hold_inconsistent_utf8(text):
+        fixed = fixes.decode_inconsistent_utf8(text)
+        if fixed != text:
+            return fixed, [("apply", "decode_inconsistent_utf8")]
+    if "latin-1" in possible_1byte_encodings:
+        if "windows-1252" in possible_1byte_encodings:
+            return text, []
+        try:
+            fixed = text.encode("latin-1").decode("windows-1252")
+            if fixed != text:
+                return fixed, [("encode", "latin-1"), ("decode", "windows-1252")]
+        except UnicodeDecodeError:
+            pass
+    if config.fix_c1_controls and chardata.C1_CONTROL_RE.search(text):
+        return fixes.fix_c1_controls(text), [("transcode", "fix_c1_controls")]
+    return text, []
+
+
 def _fix_and_explain(text: str, config: TextFixerConfig = _FTFY) -> tuple[str, set[str]]:
     """ftfy.fix_and_explain(text, config): the fixed text and the names of its steps, the same
     answer, without repeating a search whose answer is known.
@@ -108,8 +234,8 @@ def _fix_and_explain(text: str, config: TextFixerConfig = _FTFY) -> tuple[str, s
                 steps.add("unescape_html")
                 text = fixed
         if text != encoded:
-            text, plan = fix_encoding_and_explain(text, config)
-            steps.update(step for _kind, step in plan or [])
+            text, plan = _fix_encoding_and_explain(text, config)
+            steps.update(step for _kind, step in plan)
             encoded = text
         for name, fixer in fixers:
             fixed = fixer(text)
