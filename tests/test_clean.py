@@ -691,3 +691,16 @@ def test_repeated_lines_counted_from_line_keys_made_on_two_workers_clean_alike()
         engine.close()
     assert [c.text for c in together] == [c.text for c in alone]
     assert [c.removed for c in together] == [c.removed for c in alone]
+
+
+def test_stop_words_are_justexts_own_lists():
+    """The classifier reads jusText's stop lists without importing jusText: every list it
+    ships, word for word as justext.get_stoplist gives it."""
+    import justext
+
+    from storytrace.clean.language import _justext_stoplist
+
+    names = justext.get_stoplists()
+    assert len(names) > 50
+    for name in names:
+        assert _justext_stoplist(name) == justext.get_stoplist(name), name

@@ -5,9 +5,7 @@ from __future__ import annotations
 import html as html_entities
 import re
 from dataclasses import dataclass, field
-
-import lxml.html
-from lxml.etree import ParserError
+from functools import lru_cache
 
 from storytrace.clean.options import CleanOptions
 from storytrace.ingest.decode import safe_text
@@ -118,6 +116,8 @@ def page_lines_noted(html: str) -> tuple[str, str | None]:
     """`page_lines`, and a note when the HTML parser could not read the page and its text
     was taken by stripping the tags instead (a page nested deeper than libxml2 reads, about
     255 levels, parses as empty)."""
+    from lxml.etree import ParserError
+
     html = safe_text(html)
     try:
         text = _parsed_lines(html)
@@ -133,8 +133,12 @@ def page_lines_noted(html: str) -> tuple[str, str | None]:
 
 
 def _parsed_lines(html: str) -> str:
+    # lxml imported here: plain-text corpora never parse a page (dedup's workers start without it)
+    import lxml.html
+    from lxml.etree import ParserError
+
     try:
-        tree = lxml.html.fromstring(html, parser=_PARSER)
+        tree = lxml.html.fromstring(html, parser=_html_parser())
     except ParserError:
         return ""
     for bad in tree.xpath("//script|//style|//noscript|//template|//svg"):
@@ -147,7 +151,13 @@ def _parsed_lines(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-_PARSER = lxml.html.HTMLParser(huge_tree=True)  # no size limit; depth still stops near 2,000
+@lru_cache(maxsize=1)
+def _html_parser():
+    import lxml.html
+
+    return lxml.html.HTMLParser(huge_tree=True)  # no size limit; depth still stops near 2,000
+
+
 _HIDDEN = ("script", "style", "noscript", "template", "svg")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)?[^<>]*>")
 _BLOCK_NAMES = frozenset(_BLOCKS)
