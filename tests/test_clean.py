@@ -704,3 +704,21 @@ def test_stop_words_are_justexts_own_lists():
     assert len(names) > 50
     for name in names:
         assert _justext_stoplist(name) == justext.get_stoplist(name), name
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1 .•-\t\x1f\x00\x07\x7f\x0b\x1c\r\n\xa0\u2009"
+                                             "\u3000\u2028é’")), max_size=40))
+def test_a_line_is_normalised_as_split_and_join_would(text):
+    """_describe takes a line of only spaces and printable characters by strip and count, an
+    ASCII one without testing every character: the same words as split() and join."""
+    from storytrace.clean.language import stopwords_for
+    from storytrace.clean.lines import _ascii_stopwords, _describe
+
+    stopwords = stopwords_for("en")
+    for raw in text.splitlines():
+        if raw and not raw.isspace():
+            stripped, n, _, bullet, _, _ = _describe(raw, 20, 10, stopwords,
+                                                     _ascii_stopwords(stopwords))
+            assert stripped == " ".join(raw.split())
+            assert n + bullet == len(raw.split())

@@ -211,11 +211,17 @@ def _describe(
     stopwords: Collection[str],
     ascii_stopwords: frozenset[bytes] | None,
 ) -> _Described:
-    """The description of one line that holds more than whitespace."""
+    """The description of one line of str.splitlines() that holds more than whitespace."""
     # The only whitespace a printable line can hold is the space (checked on every code point):
     # without spaces at its ends and twice in a row, it is what split() and join would make of
     # it. Multi-News paragraphs start with a space: stripping it is 4x cheaper than splitting.
-    stripped = raw.strip(" ") if raw.isprintable() else None
+    # An ASCII line of splitlines() can hold no other whitespace than the space, tab and \x1f
+    # (the rest end lines): two searches instead of isprintable()'s look-up per character.
+    if raw.isascii():
+        only_spaces = "\t" not in raw and "\x1f" not in raw
+    else:
+        only_spaces = raw.isprintable()
+    stripped = raw.strip(" ") if only_spaces else None
     if stripped is not None and "  " not in stripped:
         n = stripped.count(" ") + 1
     else:
@@ -230,9 +236,12 @@ def _describe(
     reason = marker_reason(body, n, max_words)
     attribution = reason is None and n <= 40 and _is_attribution(body)
     # without a stop list, short lines can be prose
-    prose = (n >= min_words or not stopwords) and _is_prose(
-        body, n, stopwords, min_words, ascii_stopwords
-    )
+    if n < min_words and stopwords:
+        prose = False
+    elif ascii_stopwords is not None and stopwords and body.isascii():
+        prose = _ascii_is_prose(body.encode("ascii"), body, ascii_stopwords)  # _is_prose's path
+    else:
+        prose = _is_prose(body, n, stopwords, min_words, ascii_stopwords)
     return stripped, n, prose, bullet, attribution, reason
 
 
