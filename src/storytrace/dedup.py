@@ -290,7 +290,6 @@ def dedup(docs: Iterable[Document], out_dir: Path, options: DedupOptions | None 
                         for h in sentence_hashes(text).tolist():
                             sentence_index.setdefault(h, rep)
                         _index_immutables(text, rep, immutable_index, options)
-                    if full:
                         documents.write(f'{{"id": {_quote(doc.id)}, "text": {_quote(text)}, '
                                         f'"source": {_quote(doc.source)}}}\n'.encode())
                     else:

@@ -235,13 +235,7 @@ def _describe(
         n -= 1
     reason = marker_reason(body, n, max_words)
     attribution = reason is None and n <= 40 and _is_attribution(body)
-    # without a stop list, short lines can be prose
-    if n < min_words and stopwords:
-        prose = False
-    elif ascii_stopwords is not None and stopwords and body.isascii():
-        prose = _ascii_is_prose(body.encode("ascii"), body, ascii_stopwords)  # _is_prose's path
-    else:
-        prose = _is_prose(body, n, stopwords, min_words, ascii_stopwords)
+    prose = _is_prose(body, n, stopwords, min_words, ascii_stopwords)
     return stripped, n, prose, bullet, attribution, reason
 
 
