@@ -4,7 +4,10 @@ Results come back in the order of the batches whatever order the workers finish 
 most `IN_FLIGHT * workers` batches are in flight, so a stream of batches (dedup) is read no
 faster than the workers take it: memory holds a few batches, never the pile. `map_shared`
 forks a pool of its own, whose workers inherit the shared object instead of receiving it
-pickled.
+pickled; so does `map_batches` when it is given arguments besides the batches (as Ray puts
+them in its object store once): they are often corpus-wide (the match stage's word rarity,
+the cleaner's repeated lines), and pickled with every batch they cost the main process time
+that grew with the corpus times the number of batches.
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ def _call_shared(fn: Callable[..., Any], batch: Any, *args: Any) -> Any:
     return fn(_shared, batch, *args)
 
 
+def _call_with_inherited_args(fn: Callable[..., Any], batch: Any) -> Any:
+    return fn(batch, *_shared)
+
+
 def _fork_context():
     # fork: a worker starts in milliseconds with the stages already imported; the workers only
     # run stage functions over the plain data they are sent (and map_shared's, what they
@@ -87,10 +94,18 @@ class LocalEngine:
             for batch in batches:
                 yield fn(batch, *args)
             return
+        if args:
+            # The arguments reach each worker once, with the fork, not pickled with every batch
+            # (analyze, 30,000 bench documents, 2 workers: pickling the match stage's rarity
+            # and the cleaner's repeated lines per batch was 22 of the main process's 109 CPU
+            # s, and grew faster than the corpus).
+            yield from self._forked(self.workers, args, _call_with_inherited_args, fn, batches,
+                                    IN_FLIGHT * self.workers)
+            return
         pool = self._executor()
         pending: deque[Future] = deque()
         for batch in batches:
-            pending.append(pool.submit(fn, batch, *args))
+            pending.append(pool.submit(fn, batch))
             if len(pending) >= IN_FLIGHT * self.workers:
                 yield pending.popleft().result()
         while pending:
@@ -103,24 +118,42 @@ class LocalEngine:
             for batch in batches:
                 yield fn(shared, batch, *args)
             return
-        # Workers forked now hold `shared` as it is; map_batches's pool was forked before it
-        # existed. That pool is closed first: no thread of it runs while this process forks.
+        yield from self._forked(min(self.workers, len(batches)), shared, _call_shared, fn,
+                                batches, None, *args)
+
+    def _forked(self, processes: int, shared: Any, call: Callable[..., Any],
+                fn: Callable[..., Any], batches: Iterable[Any], window: int | None,
+                *args: Any) -> Iterator[Any]:
+        """`call(fn, batch, *args)` for each batch, in order, on a pool of `processes` forked
+        now, whose workers hold `shared` (`_shared`) as it is: inherited, never pickled. At
+        most `window` batches in flight (None: all submitted at once)."""
+        # This pool is forked from this process as it is now; the engine's own pool (forked
+        # before `shared` existed) is closed first: no thread of it runs while this process
+        # forks.
         self.close()
-        pool = ProcessPoolExecutor(min(self.workers, len(batches)), mp_context=_fork_context(),
+        pool = ProcessPoolExecutor(processes, mp_context=_fork_context(),
                                    initializer=_start_shared, initargs=(shared,))
-        # The workers fork at the first submit. Frozen, the heap they inherit is left out of
-        # their garbage collections, which would otherwise walk it and write to the objects'
-        # headers, copying the pages they sit on (analyze, 2,000 bench documents, 2 workers:
-        # 168,000 minor page faults in the workers with it, 197,000 without; the CPU time
-        # saved, a few percent of the facts stage at most, is below this machine's noise).
-        gc.freeze()
+        pending: deque[Future] = deque()
         try:
-            pending = [pool.submit(_call_shared, fn, batch, *args) for batch in batches]
-        finally:
-            gc.unfreeze()
-        try:
-            for future in pending:
-                yield future.result()
+            for n, batch in enumerate(batches):
+                if n == 0:
+                    # The workers fork at the first submit. Frozen, the heap they inherit is
+                    # left out of their garbage collections, which would otherwise walk it and
+                    # write to the objects' headers, copying the pages they sit on (analyze,
+                    # 2,000 bench documents, 2 workers: 168,000 minor page faults in the
+                    # workers with it, 197,000 without; the CPU time saved, a few percent of
+                    # the facts stage at most, is below this machine's noise).
+                    gc.freeze()
+                    try:
+                        pending.append(pool.submit(call, fn, batch, *args))
+                    finally:
+                        gc.unfreeze()
+                else:
+                    pending.append(pool.submit(call, fn, batch, *args))
+                if window is not None and len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
         finally:
             pool.shutdown(cancel_futures=True)
 
