@@ -930,3 +930,24 @@ def test_each_family_goes_to_the_story_of_most_of_its_reports_and_labels_number_
     assert votes.tolist() == expected
     seen: dict[int, int] = {}
     assert _renumber(np.array(labels)).tolist() == [seen.setdefault(x, len(seen)) for x in labels]
+
+
+@pytest.mark.parametrize("engine_name", ["local", "ray"])
+def test_the_story_graph_computed_on_an_engine_is_the_same(monkeypatch, engine_name):
+    """The large-corpus path compares every family with every other, a block of rows at a
+    time; on an engine of several workers the blocks run there, and the stories are the same
+    as in one process (small blocks here, so there are many)."""
+    from storytrace.cluster import stories
+    from storytrace.engines import get_engine
+
+    if engine_name == "ray":
+        pytest.importorskip("ray")
+    rows = story_corpus("ecbplus")[:240]
+    families = [[result(r["id"], t, r.get("date"))] for r, t in zip(rows, cleaned(rows),
+                                                                     strict=True)]
+    monkeypatch.setattr(stories, "_GRAPH_BLOCK_CELLS", 240 * 16)  # 15 blocks of 16 rows
+    alone = StoryClusterer(dense_limit=0).fit(families).labels_.tolist()
+    with get_engine(engine_name, workers=2) as engine:
+        spread = StoryClusterer(dense_limit=0).fit(families, engine).labels_.tolist()
+    assert len(set(alone)) > 10
+    assert spread == alone

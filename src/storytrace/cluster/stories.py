@@ -681,7 +681,7 @@ class StoryClusterer:
 
         else:
             graph, nearest, nearest_similarity = similarities.graph(
-                GRAPH_MIN_SIMILARITY, GRAPH_NEIGHBOURS
+                GRAPH_MIN_SIMILARITY, GRAPH_NEIGHBOURS, engine
             )
             coarse = sparse_average_linkage(graph, self.min_similarity - 1e-9)
             block = similarities.block
@@ -1224,12 +1224,15 @@ class _Similarities:
 
     def against_all(self, rows: np.ndarray) -> np.ndarray:
         """`block(rows, all families)`, with the views' transposes made once for every call."""
-        if self._transposed is None:
-            self._transposed = [x.T.tocsr() for _, x in self.views]
         total = np.zeros((len(rows), self.n))
-        for (weight, x), transposed in zip(self.views, self._transposed, strict=True):
+        for (weight, x), transposed in zip(self.views, self._transposes(), strict=True):
             total += weight * (x[rows] @ transposed).toarray()
         return self._finish(total, rows, np.arange(self.n))
+
+    def _transposes(self) -> list[sp.csr_matrix]:
+        if self._transposed is None:
+            self._transposed = [x.T.tocsr() for _, x in self.views]
+        return self._transposed
 
     def _finish(self, total: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         return self.clusterer._finish(total, rows, cols, self.days, self.informative, self.space)
@@ -1238,36 +1241,53 @@ class _Similarities:
         everything = np.arange(self.n)
         return self.block(everything, everything)
 
-    def graph(self, min_similarity: float, neighbours: int):
+    def graph(self, min_similarity: float, neighbours: int, engine: Engine | None = None):
         """(graph, nearest, nearest similarity): each family's `neighbours` most similar
         families at `min_similarity` or more as a symmetric sparse matrix (a link kept by either
-        end), and each family's most similar other family, computed a block of rows at a time."""
+        end), and each family's most similar other family, computed a block of rows at a time
+        (on the engine's workers when it has several: every family is compared with every
+        other, so this part grows with the square of the pile; the same graph)."""
         n = self.n
         everything = np.arange(n)
         step = max(1, _GRAPH_BLOCK_CELLS // n)
+        blocks = [everything[start : start + step] for start in range(0, n, step)]
+        if engine is None or engine.workers == 1 or len(blocks) < 2:
+            found = (_graph_rows(self, rows, min_similarity, neighbours) for rows in blocks)
+        else:
+            self._transposes()  # made here once, inherited or shipped with the rest
+            found = engine.map_shared(_graph_rows, self, blocks, min_similarity, neighbours)
         nearest = np.zeros(n, dtype=int)
         nearest_similarity = np.zeros(n)
         rows_out, cols_out, values_out = [], [], []
-        for start in range(0, n, step):
-            rows = everything[start : start + step]
-            values = self.against_all(rows)
-            local = np.arange(len(rows))
-            values[local, rows] = -1.0
-            nearest[rows] = np.argmax(values, axis=1)
-            nearest_similarity[rows] = values[local, nearest[rows]]
-            keep = values >= max(min_similarity, 1e-12)
-            if neighbours < n - 1:
-                kth = np.partition(values, n - neighbours, axis=1)[:, n - neighbours]
-                keep &= values >= kth[:, None]
-            r, c = np.nonzero(keep)
+        for rows, (near, near_similarity, r, c, v) in zip(blocks, found, strict=True):
+            nearest[rows] = near
+            nearest_similarity[rows] = near_similarity
             rows_out.append(rows[r])
             cols_out.append(c)
-            values_out.append(values[r, c])
+            values_out.append(v)
         graph = sp.csr_matrix(
             (np.concatenate(values_out), (np.concatenate(rows_out), np.concatenate(cols_out))),
             shape=(n, n),
         )
         return graph.maximum(graph.T).tocsr(), nearest, nearest_similarity
+
+
+def _graph_rows(similarities: _Similarities, rows: np.ndarray, min_similarity: float,
+                neighbours: int) -> tuple[np.ndarray, ...]:
+    """One block of `_Similarities.graph`: for `rows`, each one's most similar other family
+    and that similarity, and the (row within the block, column, similarity) of the links kept."""
+    n = similarities.n
+    values = similarities.against_all(rows)
+    local = np.arange(len(rows))
+    values[local, rows] = -1.0
+    nearest = np.argmax(values, axis=1)
+    nearest_similarity = values[local, nearest]
+    keep = values >= max(min_similarity, 1e-12)
+    if neighbours < n - 1:
+        kth = np.partition(values, n - neighbours, axis=1)[:, n - neighbours]
+        keep &= values >= kth[:, None]
+    r, c = np.nonzero(keep)
+    return nearest, nearest_similarity, r, c, values[r, c]
 
 
 def dot_with_row_of(rows: sp.csr_matrix, totals: sp.csr_matrix, owner: np.ndarray) -> np.ndarray:
