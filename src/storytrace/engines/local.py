@@ -65,6 +65,23 @@ def _call_with_inherited_args(fn: Callable[..., Any], batch: Any) -> Any:
     return fn(batch, *_shared)
 
 
+_NONE = object()
+
+
+def _in_order(submit: Callable[[Any], Future], batches: Iterable[Any], window: int | None,
+              *submitted: Future) -> Iterator[Any]:
+    """The results of `submitted` and then of `submit(batch)` for each batch, in that order,
+    with at most `window` futures pending (None: every batch submitted before the first
+    result is awaited)."""
+    pending: deque[Future] = deque(submitted)
+    for batch in batches:
+        pending.append(submit(batch))
+        if window is not None and len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def _fork_context():
     # fork: a worker starts in milliseconds with the stages already imported; the workers only
     # run stage functions over the plain data they are sent (and map_shared's, what they
@@ -103,13 +120,8 @@ class LocalEngine:
                                     IN_FLIGHT * self.workers)
             return
         pool = self._executor()
-        pending: deque[Future] = deque()
-        for batch in batches:
-            pending.append(pool.submit(fn, batch))
-            if len(pending) >= IN_FLIGHT * self.workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        yield from _in_order(lambda batch: pool.submit(fn, batch), batches,
+                             IN_FLIGHT * self.workers)
 
     def map_shared(self, fn: Callable[..., Any], shared: Any, batches: Iterable[Any],
                    *args: Any) -> Iterator[Any]:
@@ -133,27 +145,24 @@ class LocalEngine:
         self.close()
         pool = ProcessPoolExecutor(processes, mp_context=_fork_context(),
                                    initializer=_start_shared, initargs=(shared,))
-        pending: deque[Future] = deque()
+        batches = iter(batches)
         try:
-            for n, batch in enumerate(batches):
-                if n == 0:
-                    # The workers fork at the first submit. Frozen, the heap they inherit is
-                    # left out of their garbage collections, which would otherwise walk it and
-                    # write to the objects' headers, copying the pages they sit on (analyze,
-                    # 2,000 bench documents, 2 workers: 168,000 minor page faults in the
-                    # workers with it, 197,000 without; the CPU time saved, a few percent of
-                    # the facts stage at most, is below this machine's noise).
-                    gc.freeze()
-                    try:
-                        pending.append(pool.submit(call, fn, batch, *args))
-                    finally:
-                        gc.unfreeze()
-                else:
-                    pending.append(pool.submit(call, fn, batch, *args))
-                if window is not None and len(pending) >= window:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+            first = next(batches, _NONE)
+            if first is _NONE:
+                return
+            # The workers fork at the first submit. Frozen, the heap they inherit is left out
+            # of their garbage collections, which would otherwise walk it and write to the
+            # objects' headers, copying the pages they sit on (analyze, 2,000 bench documents,
+            # 2 workers: 168,000 minor page faults in the workers with it, 197,000 without; the
+            # CPU time saved, a few percent of the facts stage at most, is below this
+            # machine's noise).
+            gc.freeze()
+            try:
+                forked = pool.submit(call, fn, first, *args)
+            finally:
+                gc.unfreeze()
+            yield from _in_order(lambda batch: pool.submit(call, fn, batch, *args), batches,
+                                 window, forked)
         finally:
             pool.shutdown(cancel_futures=True)
 
