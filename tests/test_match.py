@@ -17,6 +17,7 @@ from conftest import DATA, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from storytrace.clean.markers import required_literals
 from storytrace.cluster.components import group_of
 from storytrace.fingerprint import (
     immutables,
@@ -36,6 +37,7 @@ from storytrace.match import (
     relate,
 )
 from storytrace.match.align import sentences
+from storytrace.match.signals import SPIN_MARKS, TRANSLATION_MARKS, _may_match
 from storytrace.model import WHOLE_COPY_KINDS
 
 
@@ -416,6 +418,35 @@ def test_a_straight_quote_after_the_last_word_closes_a_quotation():
     assert quoted["We lost ever"] == 1.0 and quoted["We will rebu"] == 1.0
     assert quoted["It takes yea"] == 1.0 and quoted["The mayor le"] == 0.0
     assert 0.3 < quoted['"We lost," h'] < 0.7  # "he said" is narration
+
+
+def test_required_literals_read_branches_and_a_shared_prefix():
+    # The parser moves what alternatives share out of them ("\\bofficers|\\bofficials" is
+    # read as "\\b(?:officers|officials)"); each alternative still needs its own word.
+    assert required_literals(r"\bofficers stated|\bofficials mentioned") == (
+        ("officers stated",), ("officials mentioned",))
+    assert required_literals(r"\w \.(?=\s)|\w ,(?=\s)") == ((" .",), (" ,",))
+    assert required_literals(r"\b(?:US|EU) officers\b") == (("US", " officers"),
+                                                             ("EU", " officers"))
+    assert required_literals(r"(?:he|she)+ said") == (("he", " said"), ("she", " said"))
+    assert required_literals(r"\bsaid|\w+") is None  # "\w+" needs no fixed string
+    assert required_literals(r"(?i)said") is None  # any case: "SAID" must match too
+
+
+@pytest.mark.parametrize("name,pattern", [(n, p) for n, p, _ in SPIN_MARKS + TRANSLATION_MARKS],
+                         ids=lambda x: x if isinstance(x, str) else "")
+def test_a_mark_is_never_skipped_on_a_text_it_matches(name, pattern):
+    # Signals search a text for a mark only when it holds the strings the mark's pattern
+    # needs: on any text the pattern matches (hypothesis writes matches of the pattern
+    # itself, inside other text), that check must let the search run.
+    @settings(max_examples=60, deadline=None)
+    @given(st.from_regex(pattern), st.text(max_size=12), st.text(max_size=12))
+    def check(match, before, after):
+        text = before + match + after
+        if pattern.search(text):
+            assert _may_match(text, pattern, {})
+
+    check()
 
 
 def test_one_weak_habit_repeated_is_not_called_translated():

@@ -221,37 +221,64 @@ def _may_start(first: _First | None, char: str) -> bool:
     return char in chars or any(_CATEGORY_TESTS[c](char) for c in categories)
 
 
-def _contained(items: list[tuple[Any, Any]]) -> tuple[str, ...]:
-    """Strings every match holds: the runs of literal characters it must match."""
-    runs: list[str] = []
+# A row's requirements are kept as alternatives of strings that must all be present; past
+# this many alternatives a branch adds no requirement (its product would grow too large).
+_MAX_NEEDS = 64
+
+
+def _needs(items: list[tuple[Any, Any]]) -> list[tuple[str, ...]]:
+    """What a match of `items` must contain: alternatives, each the strings (runs of literal
+    characters) that one way of matching holds; [()] when nothing is known to be needed."""
+    alternatives: list[tuple[str, ...]] = [()]
     run: list[str] = []
+
+    def require(found: list[tuple[str, ...]]) -> None:
+        nonlocal alternatives
+        product = [(*a, *b) for a in alternatives for b in found]
+        if len(product) <= _MAX_NEEDS:
+            alternatives = [tuple(dict.fromkeys(x)) for x in product]
+
     for op, av in [*items, (None, None)]:
         if op is sre.LITERAL:
             run.append(chr(av))
             continue
+        if op is sre.BRANCH:
+            # the parser moves a prefix the alternatives share out of them ("x (?:a|b)" for
+            # "x a|x b"): each alternative gets it back, to need "x a" or "x b", not "x "
+            prefix = [(sre.LITERAL, ord(c)) for c in run]
+            found = [need for alternative in av[1]
+                     for need in _needs([*prefix, *alternative.data])]
+            if all(found):  # each way through the branch needs something
+                require(found)
+            elif run and not "".join(run).isspace():
+                require([("".join(run),)])
+            run = []
+            continue
         if run and not "".join(run).isspace():
-            runs.append("".join(run))
+            require([("".join(run),)])
         run = []
-        group = _plain_group(op, av) if op is not None else None
-        if group is not None:
-            runs.extend(_contained(group))
-    return tuple(dict.fromkeys(runs))
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+            require(_needs(list(av[2].data)))
+        elif op is not None and (group := _plain_group(op, av)) is not None:
+            require(_needs(group))
+    return alternatives
+
+
+def _contained(items: list[tuple[Any, Any]]) -> tuple[str, ...]:
+    """Strings every match holds, whichever way it matches."""
+    first, *others = _needs(items)
+    return tuple(x for x in first if all(x in other for other in others))
 
 
 def required_literals(pattern: str) -> tuple[tuple[str, ...], ...] | None:
-    """For each top-level alternative of `pattern`, the strings a match of it must contain;
-    None when some alternative needs none (or the pattern cannot be read): then any text may
-    match. A text holding none of the alternatives' strings cannot match the pattern."""
+    """Alternatives, each the strings that one way of matching `pattern` must contain; None
+    when some way needs none (or the pattern cannot be read): then any text may match. A text
+    that holds all the strings of no alternative cannot match the pattern."""
     items = _parse(pattern)
     if not items:
         return None
-    alternatives = (
-        [list(a.data) for a in items[0][1][1]]
-        if len(items) == 1 and items[0][0] is sre.BRANCH
-        else [items]
-    )
-    needs = tuple(_contained(alternative) for alternative in alternatives)
-    return needs if all(needs) else None
+    needs = _needs(items)
+    return tuple(needs) if all(needs) else None
 
 
 def _is_space(op: Any, av: Any) -> bool:
