@@ -17,7 +17,7 @@ from conftest import DATA, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storytrace.clean.markers import required_literals
+from storytrace.clean.markers import may_match, required_literals
 from storytrace.cluster.components import group_of
 from storytrace.fingerprint import (
     immutables,
@@ -37,7 +37,7 @@ from storytrace.match import (
     relate,
 )
 from storytrace.match.align import sentences
-from storytrace.match.signals import SPIN_MARKS, TRANSLATION_MARKS, _may_match
+from storytrace.match.signals import SPIN_MARKS, TRANSLATION_MARKS
 from storytrace.model import WHOLE_COPY_KINDS
 
 
@@ -444,7 +444,7 @@ def test_a_mark_is_never_skipped_on_a_text_it_matches(name, pattern):
     def check(match, before, after):
         text = before + match + after
         if pattern.search(text):
-            assert _may_match(text, pattern, {})
+            assert may_match(text, pattern)
 
     check()
 

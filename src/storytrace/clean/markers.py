@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from re import _constants as sre  # the regex parser's vocabulary, to read the rows' shapes
 from re import _parser as sre_parse
@@ -279,6 +279,31 @@ def required_literals(pattern: str) -> tuple[tuple[str, ...], ...] | None:
         return None
     needs = _needs(items)
     return tuple(needs) if all(needs) else None
+
+
+@cache
+def _required(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], ...]:
+    """`required_literals` of a compiled pattern, each alternative's longest (most often its
+    rarest) string first; ((),) when nothing is known to be needed."""
+    needs = required_literals(pattern.pattern) if not pattern.flags & ~re.UNICODE else None
+    return tuple(tuple(sorted(alt, key=len, reverse=True)) for alt in needs or ((),))
+
+
+def may_match(text: str, pattern: re.Pattern[str], found: dict[str, bool] | None = None) -> bool:
+    """False when `text` lacks some string of each way of matching `pattern`: then the pattern
+    cannot match, and `in` tests cost less than its search (most patterns need words most texts
+    lack). `found` keeps which strings `text` holds, for several patterns over one text."""
+    found = {} if found is None else found
+    for alternative in _required(pattern):
+        for literal in alternative:
+            held = found.get(literal)
+            if held is None:
+                held = found[literal] = literal in text
+            if not held:
+                break
+        else:
+            return True
+    return False
 
 
 def _is_space(op: Any, av: Any) -> bool:

@@ -10,11 +10,10 @@ not circular. Scores are 1 - exp(-rate / SCALE), rate = weighted marks per 1000 
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 
-from storytrace.clean.markers import required_literals
+from storytrace.clean.markers import may_match
 from storytrace.model import Signals
 
 _DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -146,30 +145,6 @@ SPIN_SCALE = 4.0
 TRANSLATION_SCALE = 3.0
 
 
-@functools.cache
-def _required(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], ...]:
-    """The alternatives of strings that one way of matching `pattern` holds, the longest (most
-    often the rarest) first; ((),) when nothing is known to be needed."""
-    needs = required_literals(pattern.pattern) or ((),)
-    return tuple(tuple(sorted(alt, key=len, reverse=True)) for alt in needs)
-
-
-def _may_match(text: str, pattern: re.Pattern[str], found: dict[str, bool]) -> bool:
-    """False when `text` lacks some string of each way of matching `pattern`: cheaper than
-    the search, as most patterns need words that most texts do not have. `found` keeps which
-    strings `text` holds across patterns (many share " not ", "said"...)."""
-    for alternative in _required(pattern):
-        for literal in alternative:
-            held = found.get(literal)
-            if held is None:
-                held = found[literal] = literal in text
-            if not held:
-                break
-        else:
-            return True
-    return False
-
-
 # Weak hints alone (weight under 1: a space before a full stop, a calqued phrase) are a house
 # style or a scraping artefact as often as a machine's: without one stronger mark they keep the
 # score below the 0.5 that reads as "spun" or "translated" however often they repeat (a
@@ -183,7 +158,7 @@ def _score(text: str, marks, scale: float, found: dict[str, bool]) -> tuple[floa
     strong = False
     evidence = []
     for name, pattern, weight in marks:
-        if not _may_match(text, pattern, found):
+        if not may_match(text, pattern, found):
             continue
         hits = pattern.findall(text)
         if hits:

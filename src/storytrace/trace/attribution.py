@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from storytrace.clean.markers import may_match
 from storytrace.model import Attribution
 from storytrace.trace.outlets import alias_pattern, outlet_named
 
@@ -86,15 +87,18 @@ def _line_attributions(line: str) -> list[tuple[int, Attribution]]:
     dateline = _dateline(line)
     if dateline:
         out.append((0, dateline))
-    credit = _CREDIT_START.search(line)
+    # Each pattern below is searched only where the strings it needs are (clean.markers.
+    # may_match): "reported", "Reporting by"... are in few lines, and _CITES_REPORTED tries
+    # every outlet's name at every word; _CONTRIBUTOR 160 characters before every position.
+    found: dict[str, bool] = {}
+    credit = _CREDIT_START.search(line) if may_match(line, _CREDIT_START, found) else None
     if credit:
         block = line[credit.start() :].strip().rstrip(")").strip()
         people = [p for role, names in credited_roles(block) for p in names]
         if people:
             outlet = _first_outlet(block)
             out.append((credit.start(), Attribution("reporting", block, outlet, _unique(people))))
-    # The pattern tries 160 characters before every position: run it only where it can match.
-    for match in _CONTRIBUTOR.finditer(line) if "contributed" in line else ():
+    for match in _CONTRIBUTOR.finditer(line) if may_match(line, _CONTRIBUTOR, found) else ():
         who = match.group("who").strip()
         who = re.split(r"(?:^|\s)[\"“(]", who)[-1].strip()
         outlet = _first_outlet(who)
@@ -105,7 +109,7 @@ def _line_attributions(line: str) -> list[tuple[int, Attribution]]:
             )
     cited: set[str] = set()
     for pattern in (_CITES, _CITES_REPORTED):
-        for match in pattern.finditer(line):
+        for match in pattern.finditer(line) if may_match(line, pattern, found) else ():
             if (
                 pattern is _CITES
                 and match.group(0).lower().startswith("to ")
