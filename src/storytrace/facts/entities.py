@@ -88,6 +88,15 @@ class Span:
     end: int
 
 
+# Patterns of the functions below, compiled once (they run for every sentence and name).
+_SPACES = re.compile(r"\s+")
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+")
+_POSSESSIVE = re.compile(r"'s?$")
+_POSSESSIVE_S = re.compile(r"'s$")
+_WORD = re.compile(r"\S+")
+_PARTICIPLE_OR_ADVERB = re.compile(r"[A-Z][a-z]+(?:ed|ing|ly)")
+
+
 def sentences(text: str) -> list[Span]:
     """Split a text into sentences (offsets into `text`); paragraphs (lines) always end one."""
     return list(_sentences(text))
@@ -116,14 +125,14 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.replace("’", "'").replace("‘", "'")
-    return re.sub(r"\s+", " ", text).strip().casefold()
+    return _SPACES.sub(" ", text).strip().casefold()
 
 
 def entity_key(name: str) -> str:
     """The key under which mentions of one thing are merged: "Mérida's" -> "merida"."""
     key = fold(name)
-    key = re.sub(r"^(?:the|a|an)\s+", "", key)
-    key = re.sub(r"'s?$", "", key)
+    key = _ARTICLE.sub("", key)
+    key = _POSSESSIVE.sub("", key)
     return key.strip(" .,;:")
 
 
@@ -138,7 +147,7 @@ def _names(sentence: str) -> tuple[Span, ...]:
     found: list[Span] = []
     sentence_start = len(sentence) - len(sentence.lstrip(' “"‘('))
     for m in ENTITY_RE.finditer(sentence):
-        words = list(re.finditer(r"\S+", m.group(1)))
+        words = list(_WORD.finditer(m.group(1)))
         # drop non-name words from the front ("The", "In", "Friday") and the back
         first, last = 0, len(words)
         while first < last and _is_not_name(words[first].group()):
@@ -163,7 +172,7 @@ def _names(sentence: str) -> tuple[Span, ...]:
         if (
             opens_sentence
             and " " not in text
-            and (re.fullmatch(r"[A-Z][a-z]+(?:ed|ing|ly)", text) or fold(text) in _COMMON_SUBJECTS)
+            and (_PARTICIPLE_OR_ADVERB.fullmatch(text) or fold(text) in _COMMON_SUBJECTS)
         ):
             continue
         found.append(Span(text, start, start + len(text)))
@@ -179,7 +188,7 @@ def person_name(run: str) -> str:
     words = run.split()
     last_title = -1
     for i, word in enumerate(words[:-1]):
-        folded = re.sub(r"'s$", "", fold(word))
+        folded = _POSSESSIVE_S.sub("", fold(word))
         if (
             folded in TITLE_WORDS
             or folded.rstrip(".") in TITLE_WORDS

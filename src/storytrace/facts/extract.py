@@ -37,11 +37,16 @@ class FactMention:
     role: str = ""
 
 
+_DOTS_AND_APOSTROPHES = re.compile(r"[.']")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_SPACES = re.compile(r"\s+")
+
+
 def quote_value(words: str) -> str:
     """A quote's words with case, accents, punctuation and spacing folded away, so the same
     quote in two documents compares equal."""
-    folded = re.sub(r"[.']", "", fold(words))  # "U.S." = "US", "don't" = "dont"
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", folded)).strip()
+    folded = _DOTS_AND_APOSTROPHES.sub("", fold(words))  # "U.S." = "US", "don't" = "dont"
+    return _SPACES.sub(" ", _PUNCTUATION.sub(" ", folded)).strip()
 
 
 def parse_reference(iso: str | None) -> Reference | None:
