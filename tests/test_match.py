@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import rewrites
 from conftest import DATA, REPO
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storytrace.clean.markers import may_match, required_literals
@@ -439,7 +439,7 @@ def test_a_mark_is_never_skipped_on_a_text_it_matches(name, pattern):
     # Signals search a text for a mark only when it holds the strings the mark's pattern
     # needs: on any text the pattern matches (hypothesis writes matches of the pattern
     # itself, inside other text), that check must let the search run.
-    @settings(max_examples=60, deadline=None)
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.from_regex(pattern), st.text(max_size=12), st.text(max_size=12))
     def check(match, before, after):
         text = before + match + after
