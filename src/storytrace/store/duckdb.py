@@ -327,26 +327,36 @@ class DuckDBStore(Store):
 
     def add_documents(self, docs: list[DocumentResult], hashes: list[int]) -> None:
         start = self.get_meta("next_seq", 0)
-        bodies, families, stories, similarity = [], [], [], []
-        for doc in docs:
-            body = to_json_dict(doc)
-            families.append(body.pop("family"))
-            stories.append(body.pop("story"))
-            similarity.append(body.pop("story_similarity", None))
-            bodies.append(json.dumps(body, ensure_ascii=False))
         if docs:
             self._insert("documents", {
                 "seq": pa.array(range(start, start + len(docs)), pa.int64()),
                 "id": pa.array([d.id for d in docs], pa.string()),
                 "hash": pa.array(hashes, pa.uint64()),
-                "family": pa.array(families, pa.string()),
-                "story": pa.array(stories, pa.string()),
-                "body": pa.array(bodies, pa.string()),
-                "story_similarity": pa.array(similarity, pa.float64())})
+                "family": pa.array([d.family for d in docs], pa.string()),
+                "story": pa.array([d.story for d in docs], pa.string()),
+                "body": pa.array(self._bodies(docs), pa.string()),
+                "story_similarity": pa.array([d.story_similarity for d in docs],
+                                             pa.float64())})
         self.set_meta("next_seq", start + len(docs))
 
+    def _bodies(self, docs: list[DocumentResult]) -> list[str | None]:
+        """What the documents table keeps of each document beside its id, family and story:
+        the rest as JSON (`_document` reads it back)."""
+        bodies = []
+        for doc in docs:
+            body = to_json_dict(doc)
+            for column in ("family", "story", "story_similarity"):
+                body.pop(column, None)
+            bodies.append(json.dumps(body, ensure_ascii=False))
+        return bodies
+
+    def _document(self, doc_id: str, body: str | None, family: str | None, story: str | None,
+                  similarity: float | None) -> DocumentResult:
+        return document_from_dict({**json.loads(body), "family": family or "",
+                                   "story": story or "", "story_similarity": similarity})
+
     def documents(self, ids: Iterable[str] | None = None) -> list[DocumentResult]:
-        columns = f"body, family, story, {self._similarity}"
+        columns = f"id, body, family, story, {self._similarity}"
         if ids is None:
             rows = self.con.execute(
                 f"SELECT {columns} FROM documents ORDER BY seq").fetchall()
@@ -365,9 +375,7 @@ class DuckDBStore(Store):
                 rows = self.con.execute(
                     f"SELECT {columns} FROM documents JOIN _want USING (id) "
                     "ORDER BY seq").fetchall()
-        return [document_from_dict({**json.loads(body), "family": family or "",
-                                    "story": story or "", "story_similarity": similarity})
-                for body, family, story, similarity in rows]
+        return [self._document(*row) for row in rows]
 
     def positions(self, ids: Iterable[str]) -> dict[str, int]:
         self._ids_table("_want", ids)
