@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import duckdb
 import pytest
@@ -203,6 +204,31 @@ def test_relations_round_trip_through_the_store(rows):
                  for n, (text, score, metrics) in enumerate(rows)]
     store.add_relations(relations, "match")
     assert store.relations() == relations
+    store.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "file"])
+def test_stored_documents_read_back_equal_and_unshared(kind, tmp_path):
+    # analyze's in-memory store keeps objects where the file keeps JSON: both must give back
+    # what was stored, with the family and story assigned since, and a caller's change to a
+    # document it read (the export adds notes) must not reach the store.
+    from storytrace.model import Attribution, DocumentResult, RemovedLine, Signals
+
+    store = MemoryStore() if kind == "memory" else DuckDBStore(tmp_path / "i.duckdb")
+    doc = DocumentResult("d1", "a.txt", "T", "Body.", [RemovedLine("Menu", "navigation")],
+                         Signals(0.25, 0.5, ["spin: x"]), "", "",
+                         [Attribution("agency", "(Reuters)", "Reuters")], "http://x", "2024-01-02",
+                         "en", ["a note"], None)
+    store.add_documents([doc], [7])
+    store.set_assignments(family_of={"d1": "F0001"}, story_of={"d1": "S0001"},
+                          story_similarity={"d1": 0.75})
+    read = store.documents(["d1"])[0]
+    assert read == replace(doc, family="F0001", story="S0001", story_similarity=0.75)
+    read.notes.append("facts: cut")
+    read.removed.clear()
+    read.family = "F0002"
+    assert store.documents()[0] == replace(doc, family="F0001", story="S0001",
+                                           story_similarity=0.75)
     store.close()
 
 
