@@ -242,21 +242,18 @@ def _needs(items: list[tuple[Any, Any]]) -> list[tuple[str, ...]]:
         if op is sre.LITERAL:
             run.append(chr(av))
             continue
+        text, run = "".join(run), []
         if op is sre.BRANCH:
             # the parser moves a prefix the alternatives share out of them ("x (?:a|b)" for
             # "x a|x b"): each alternative gets it back, to need "x a" or "x b", not "x "
-            prefix = [(sre.LITERAL, ord(c)) for c in run]
+            prefix = [(sre.LITERAL, ord(c)) for c in text]
             found = [need for alternative in av[1]
                      for need in _needs([*prefix, *alternative.data])]
             if all(found):  # each way through the branch needs something
                 require(found)
-            elif run and not "".join(run).isspace():
-                require([("".join(run),)])
-            run = []
-            continue
-        if run and not "".join(run).isspace():
-            require([("".join(run),)])
-        run = []
+                continue
+        if text and not text.isspace():
+            require([(text,)])
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
             require(_needs(list(av[2].data)))
         elif op is not None and (group := _plain_group(op, av)) is not None:
