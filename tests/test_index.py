@@ -232,6 +232,53 @@ def test_stored_documents_read_back_equal_and_unshared(kind, tmp_path):
     store.close()
 
 
+def test_an_add_leaves_the_callers_documents_unless_handed_over():
+    # The index empties each raw text once cleaned (a pile's raw texts are not held through the
+    # later stages): a caller's Document objects are copied first, unless handed over.
+    docs = seed_documents()
+    dup = replace(docs[0], raw=docs[0].raw + " Updated.")  # a second "000...": renamed ~2
+    given = [*docs, dup]
+    before = [(d.id, d.raw) for d in given]
+    with Index(MemoryStore()) as index:
+        index.add(given, batch_size=2)
+        kept = index.export()
+    assert [(d.id, d.raw) for d in given] == before
+    handed = [replace(d) for d in given]
+    with Index(MemoryStore()) as index:
+        index.add(handed, batch_size=2, hand_over=True)
+        emptied = index.export()
+    assert all(d.raw == "" for d in handed) and handed[-1].id == docs[0].id + "~2"
+    assert families(emptied) == families(kept) and stories(emptied) == stories(kept)
+    assert [d.clean_text for d in emptied.documents] == [d.clean_text for d in kept.documents]
+
+
+def test_analyze_leaves_the_callers_documents_as_they_were():
+    docs = seed_documents()
+    given = [*docs, replace(docs[1])]  # the same id twice: the run renames its own copy
+    before = [(d.id, d.raw) for d in given]
+    result = storytrace.analyze(given)
+    assert [(d.id, d.raw) for d in given] == before
+    assert docs[1].id + "~2" in {d.id for d in result.documents}
+
+
+def test_raw_texts_kept_on_disk_come_back_as_they_were():
+    from storytrace.guard import RawTexts
+    from storytrace.model import Document
+
+    docs = [Document(f"d{n}", text, "<test>") for n, text in
+            enumerate(["Plain.", "", "Ünïcödé — “quoted” 東京 🙂", "lone \ud800 surrogate",
+                       "x" * 100_000])]
+    texts = [d.raw for d in docs]
+    with RawTexts(docs) as saved:
+        for doc in docs:
+            doc.raw = ""
+        saved.restore()
+        assert [d.raw for d in docs] == texts
+        docs[0].raw = "changed"
+        saved.restore()  # as often as needed
+        assert [d.raw for d in docs] == texts
+
+
 # --- the command line --------------------------------------------------------------------------
 def test_index_commands_add_query_stats_check_export_rm(tmp_path):
     runner = CliRunner()

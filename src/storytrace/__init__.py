@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,8 +113,8 @@ def _analyze(inputs: Iterable[Document | dict[str, Any] | str | Path], fields: F
         if isinstance(item, Path | str) and not _exists(item) and _looks_like_path(item):
             raise InputPathError(str(item))
     for n, item in enumerate(items):
-        if isinstance(item, Document):
-            documents.append(safe_document(item))
+        if isinstance(item, Document):  # a copy: the run empties its raw text once cleaned
+            documents.append(replace(safe_document(item)))
         elif isinstance(item, dict):
             doc = document_from_row(item, fields, "<python>", f"item {n}", default_id=f"doc-{n}")
             (documents if isinstance(doc, Document) else errors).append(doc)
@@ -138,7 +139,7 @@ def _analyze(inputs: Iterable[Document | dict[str, Any] | str | Path], fields: F
         kwargs["progress"] = progress
     if embeddings is not None:
         kwargs["embedder"] = load_static_model(embeddings)
-    return note_skipped(analyze_isolated(documents, errors, **kwargs), skipped)
+    return note_skipped(analyze_isolated(documents, errors, hand_over=True, **kwargs), skipped)
 
 
 def _exists(item: str | Path) -> bool:

@@ -352,9 +352,9 @@ def _run_pipeline(read, embedder, story_mode: str, engine=None):
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        return analyze_isolated(
+        return analyze_isolated(  # the documents are not read again here: handed over
             read.documents, read.errors, progress=progress, embedder=embedder,
-            story_mode=story_mode, engine=engine,
+            story_mode=story_mode, engine=engine, hand_over=True,
         )  # fmt: skip
 
 

@@ -27,7 +27,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Self
@@ -349,16 +349,22 @@ class Index:
     def add(self, inputs: Iterable[Document | dict[str, Any] | str | Path], *,
             fields: FieldMap = FieldMap(),  # noqa: B008 - frozen
             batch_size: int = 1000, progress: Progress | None = None,
-            errors: Iterable[InputError] = ()) -> AddSummary:
+            errors: Iterable[InputError] = (), hand_over: bool = False) -> AddSummary:
         """Add documents (as `storytrace.analyze` takes them), `batch_size` per transaction.
 
         A document already in the index with the same content is skipped, so re-running an
         add of the same inputs adds nothing twice; a different document under a taken id gets
         the id "ID~N" (as analyze names a second "ID").
+
+        Each document's raw text is emptied once it is cleaned (nothing after cleaning reads
+        it), so the raw texts of documents cleaned are not held while the later stages run.
+        `hand_over`: the `Document` objects given are the index's to change, so (and renamed
+        in place); without it they are copied first and never changed. Documents read from
+        paths, rows or texts are always the index's.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
-        docs, read_errors = _read_items(inputs, fields)
+        docs, read_errors = _read_items(inputs, fields, copy=not hand_over)
         summary = AddSummary(errors=[*errors, *read_errors])
         self._progress = progress if self.one_shot else None
         with self.store.transaction():
@@ -419,6 +425,8 @@ class Index:
             return
         with self._stage("clean"):
             cleaned = clean_documents(new, config.clean, self.engine)
+        for doc in new:  # the index's own (see `add`): no stage after cleaning reads it
+            doc.raw = ""
         with self._stage("signals"):
             results = document_results(new, cleaned, engine=self.engine)
         with self._stage("match"):
@@ -1125,16 +1133,17 @@ def _count_texts(texts: list[tuple[str, list[str]]]) -> tuple[Counter[str], Coun
     return words, lines
 
 
-def _read_items(inputs: Iterable[Document | dict[str, Any] | str | Path],
-                fields: FieldMap) -> tuple[list[Document], list[InputError]]:
-    """Documents and input errors from what `storytrace.analyze` accepts."""
+def _read_items(inputs: Iterable[Document | dict[str, Any] | str | Path], fields: FieldMap,
+                copy: bool = True) -> tuple[list[Document], list[InputError]]:
+    """Documents and input errors from what `storytrace.analyze` accepts (`copy`: a given
+    `Document` as a copy)."""
     from storytrace.ingest import document_from_row, read_inputs
 
     documents: list[Document] = []
     errors: list[InputError] = []
     for n, item in enumerate(inputs):
         if isinstance(item, Document):
-            documents.append(item)
+            documents.append(replace(item) if copy else item)
         elif isinstance(item, dict):
             doc = document_from_row(item, fields, "<python>", f"item {n}", default_id=f"doc-{n}")
             (documents if isinstance(doc, Document) else errors).append(doc)

@@ -133,7 +133,7 @@ def _add_isolated(idx, inputs: list[Path], fields, batch_size: int, progress):
     and the add made again without it (the batches already committed are skipped then), as
     `storytrace.guard` does for analyze."""
     from storytrace.errors import StorytraceError
-    from storytrace.guard import breaking_documents, failing_documents
+    from storytrace.guard import RawTexts, breaking_documents, failing_documents
     from storytrace.ingest import read_inputs
     from storytrace.model import InputError
     from storytrace.pipeline import analyze_documents
@@ -141,25 +141,28 @@ def _add_isolated(idx, inputs: list[Path], fields, batch_size: int, progress):
 
     read = read_inputs(inputs, fields)
     docs, errors, rejected = read.documents, read.errors, []
-    while True:
-        try:
-            summary = idx.add(docs, fields=fields, batch_size=batch_size, progress=progress,
-                              errors=errors)
-        except (StorytraceError, StoreError):
-            raise
-        except Exception as exc:
-            failing = failing_documents(docs) or breaking_documents(
-                docs, lambda part: analyze_documents(part, [], story_mode="streaming"), exc)
-            if not failing:
+    # Handed over: the index empties each raw text once cleaned; they wait on disk for a retry.
+    with RawTexts(docs) as saved:
+        while True:
+            try:
+                summary = idx.add(docs, fields=fields, batch_size=batch_size, progress=progress,
+                                  errors=errors, hand_over=True)
+            except (StorytraceError, StoreError):
                 raise
-            bad = {id(doc) for doc, _ in failing}
-            docs = [doc for doc in docs if id(doc) not in bad]
-            errors = [InputError(doc.source, reason, record=f"document {doc.id}")
-                      for doc, reason in failing]  # the first errors are stored already
-            rejected += errors
-            continue
-        summary.errors = [*read.errors, *rejected] if rejected else summary.errors
-        return summary
+            except Exception as exc:
+                saved.restore()
+                failing = failing_documents(docs) or breaking_documents(
+                    docs, lambda part: analyze_documents(part, [], story_mode="streaming"), exc)
+                if not failing:
+                    raise
+                bad = {id(doc) for doc, _ in failing}
+                docs = [doc for doc in docs if id(doc) not in bad]
+                errors = [InputError(doc.source, reason, record=f"document {doc.id}")
+                          for doc, reason in failing]  # the first errors are stored already
+                rejected += errors
+                continue
+            summary.errors = [*read.errors, *rejected] if rejected else summary.errors
+            return summary
 
 
 @index_app.command("query")

@@ -31,6 +31,7 @@ def analyze_documents(
     story_mode: str | None = None,
     config: Config | None = None,
     engine=None,
+    hand_over: bool = False,
 ) -> Result:
     """Run every stage over `docs` and return the Result (see `storytrace.analyze`).
 
@@ -42,6 +43,8 @@ def analyze_documents(
     recorded in `stats["config"]`.
     `engine`: where the per-document stages run (`storytrace.engines.get_engine("local", 4)`);
     None is this process. The answer is the same on any engine; the caller closes it.
+    `hand_over`: `docs` are the run's to change: each raw text is emptied once cleaned (see
+    `Index.add`), so a pile's raw texts are not held through the later stages.
     """
     from storytrace.index import Index
     from storytrace.store import MemoryStore
@@ -56,7 +59,8 @@ def analyze_documents(
     docs = list(docs)
     index = Index(MemoryStore(), config, embedder, one_shot=True, engine=engine)
     try:
-        index.add(docs, batch_size=max(1, len(docs)), progress=progress, errors=errors)
+        index.add(docs, batch_size=max(1, len(docs)), progress=progress, errors=errors,
+                  hand_over=hand_over)
         result = index.export(retrace=False)
     finally:
         index.close()
