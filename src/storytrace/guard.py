@@ -76,7 +76,7 @@ def breaking_documents(docs: list[Document], run: Callable[[list[Document]], obj
 
 class RawTexts:
     """The raw texts of `docs` in a temporary file, so that a run may empty them (see
-    `Index.add`'s `hand_over`) and `restore` them if it fails. In memory: 8 bytes a document.
+    `Index.add`'s `hand_over`) and `restore` them if it fails. In memory: 16 bytes a document.
     """
 
     def __init__(self, docs: list[Document]) -> None:
@@ -85,7 +85,7 @@ class RawTexts:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() / the with
         end = 0
         for doc in self._docs:
-            end += self._file.write(doc.raw.encode("utf-8", "surrogatepass"))
+            end += self._file.write((doc.raw or "").encode("utf-8", "surrogatepass"))
             self._ends.append(end)
 
     def restore(self) -> None:
