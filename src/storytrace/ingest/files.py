@@ -17,7 +17,6 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -692,6 +691,8 @@ def _iso_date(value: Any) -> str | None:
     match = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
     if match:
         return match.group(0)
+    from email.utils import parsedate_to_datetime  # here: 20 ms to import, rarely needed
+
     try:
         return parsedate_to_datetime(text).date().isoformat()  # RFC 2822, as in feeds and HTTP
     except (TypeError, ValueError, IndexError, OverflowError):
