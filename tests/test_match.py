@@ -7,7 +7,7 @@ on real Multi-News articles and their rewrites fails the suite.
 import itertools
 import json
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import lru_cache
 
 import numpy as np
@@ -478,27 +478,63 @@ def test_focus_gives_the_relations_of_the_focused_texts_as_a_full_run_does():
         assert [(r.a, r.b, r.kind, r.score) for r in focused] == expected, doc_id
 
 
+def _spread(values) -> np.ndarray:
+    """Small integers as hashes spread over all 64 bits (so they fall in different
+    `hash_parts`), still distinct."""
+    return np.array([(v * 0x9E3779B97F4A7C15 + 1) % 2**64 for v in values], dtype=np.uint64)
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.sets(st.integers(0, 25), max_size=10), min_size=1, max_size=25),
-       st.integers(1, 3), st.integers(2, 6), st.integers(1, 4), st.booleans())
+       st.integers(1, 3), st.integers(2, 6), st.integers(1, 4), st.booleans(),
+       st.sampled_from([1, 3, 16, 1 << 18]))
 def test_shared_pairs_with_arrays_are_the_loops_pairs_counts_and_order(
-        docs, min_shared, max_df, max_per_doc, mapping):
+        docs, min_shared, max_df, max_per_doc, mapping, part_entries):
     """The numpy `shared_pairs` keeps the same pairs, with the same counts, in the same order
-    as the posting-list loop it replaces: the per-document cap depends on that order."""
+    as the posting-list loop it replaces: the per-document cap depends on that order. It
+    groups the hashes one range of values at a time (`part_entries`, up to 64 parts here)."""
     import importlib
 
     module = importlib.import_module("storytrace.fingerprint.immutables")
     rng = np.random.default_rng(len(docs))
-    arrays = [rng.permutation(np.array(sorted(d), dtype=np.uint64)) for d in docs]
+    arrays = [rng.permutation(_spread(sorted(d))) for d in docs]
     items = [(int(k) * 7 + 3, a) for k, a in zip(rng.permutation(len(docs)), arrays,
                                                  strict=True)] if mapping \
         else list(enumerate(arrays))
     loop = module._shared_pairs_loop(items, min_shared, max_df, max_per_doc)
-    vectorised = module._shared_pairs_arrays(items, min_shared, max_df, max_per_doc)
+    vectorised = module._shared_pairs_arrays(items, min_shared, max_df, max_per_doc,
+                                             part_entries)
     assert list(vectorised.items()) == list(loop.items())
     shingles = dict(items) if mapping else arrays
     assert list(module.shared_pairs(shingles, min_shared, max_df, max_per_doc).items()) == \
         list(loop.items())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 30), max_size=12), min_size=2, max_size=25),
+       st.integers(1, 3), st.integers(2, 6), st.integers(1, 4),
+       st.sampled_from([1, 3, 16]))
+def test_contained_pairs_in_hash_ranges_are_the_pairs_counted_one_by_one(
+        docs, min_shared, max_df, max_per_doc, part_entries):
+    """Containment counted one range of hash values at a time gives the pairs, values and
+    order of one count over all hashes; and those are the shares counted pair by pair."""
+    from storytrace.fingerprint.containment import contained_pairs
+
+    keys = [np.random.default_rng(n).permutation(_spread(sorted(d))) for n, d in enumerate(docs)]
+    whole = contained_pairs(keys, 0.3, min_shared, max_df, max_per_doc, part_entries=1 << 40)
+    parts = contained_pairs(keys, 0.3, min_shared, max_df, max_per_doc, part_entries)
+    assert list(parts.items()) == list(whole.items())
+    df = Counter(h for d in docs for h in d)
+    size = [sum(df[h] <= max_df for h in d) for d in docs]
+    expected = {}
+    for a, b in itertools.combinations(range(len(docs)), 2):
+        shared = sum(1 < df[h] <= max_df for h in docs[a] & docs[b])
+        share = shared / max(min(size[a], size[b]), 1)
+        if shared >= min_shared and share >= 0.3:
+            expected[(a, b)] = round(share, 4)
+    uncapped = contained_pairs(keys, 0.3, min_shared, max_df, len(docs), part_entries)
+    assert uncapped == expected
+    assert set(parts) <= set(expected)
 
 
 def test_stop_words_are_scikit_learns_without_importing_it():

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import xxhash
 
+from storytrace.fingerprint.parts import PART_ENTRIES, hash_parts
 from storytrace.fingerprint.shingles import fold
 
 _TOKEN = re.compile(r"[\"“”«»]|[\w$€£%]+(?:['’.,-]\w+)*", re.UNICODE)
@@ -122,36 +123,35 @@ def _shared_pairs_loop(items: list, min_shared: int, max_df: int, max_per_doc: i
     return kept
 
 
-def _shared_pairs_arrays(items: list, min_shared: int, max_df: int, max_per_doc: int
-                        ) -> dict[tuple[int, int], int]:
+def _shared_pairs_arrays(items: list, min_shared: int, max_df: int, max_per_doc: int,
+                         part_entries: int = PART_ENTRIES) -> dict[tuple[int, int], int]:
     """`_shared_pairs_loop` with numpy, for documents whose hashes are distinct: the same
     pairs, counts and order. A pair's place in the loop's order is where it first occurs:
-    the rank of the first-seen hash two of its documents share, then its position in that
-    hash's documents."""
+    the first-seen hash two of its documents share (ranked by the position where it is first
+    seen), then its position in that hash's documents. The hashes are grouped one range of
+    values at a time (`hash_parts`), so the temporaries are a part's, not the pile's."""
     ids = [doc for doc, _ in items]
-    sizes = np.array([len(hashes) for _, hashes in items], dtype=np.int64)
-    if not sizes.sum():
-        return {}
-    hashes = np.concatenate([np.asarray(h, dtype=np.uint64) for _, h in items if len(h)])
-    owner = np.repeat(np.arange(len(items), dtype=np.int64), sizes)
-    distinct, first, which = np.unique(hashes, return_index=True, return_inverse=True)
-    rank = np.empty(len(distinct), dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(distinct))
-    by_rank = np.argsort(rank[which], kind="stable")  # entries hash by hash, documents in order
-    group = rank[which][by_rank]
-    owner = owner[by_rank]
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    counts = np.diff(np.r_[starts, len(group)])
     firsts, seconds, orders = [], [], []
-    for size in range(2, max_df + 1):
-        at = starts[counts == size]
-        if not len(at):
+    for part in hash_parts([hashes for _, hashes in items], part_entries):
+        _, first, which, counts = np.unique(part.hashes, return_index=True,
+                                            return_inverse=True, return_counts=True)
+        shared = (counts >= 2) & (counts <= max_df)
+        if not shared.any():
             continue
-        members = owner[at[:, None] + np.arange(size)]  # (groups, size), documents in order
-        i, j = np.triu_indices(size, 1)  # the loop's (i, j) order
-        firsts.append(members[:, i].ravel())
-        seconds.append(members[:, j].ravel())
-        orders.append((group[at][:, None] * (max_df * max_df) + i * max_df + j).ravel())
+        by_hash = np.argsort(which, kind="stable")  # entries hash by hash, documents in order
+        owner = part.owner[by_hash]
+        starts = np.cumsum(counts) - counts
+        first_seen = part.position[first]
+        for size in range(2, max_df + 1):
+            of_size = counts == size
+            if not of_size.any():
+                continue
+            members = owner[starts[of_size][:, None] + np.arange(size)]  # (hashes, size)
+            i, j = np.triu_indices(size, 1)  # the loop's (i, j) order
+            firsts.append(members[:, i].ravel())
+            seconds.append(members[:, j].ravel())
+            orders.append((first_seen[of_size][:, None] * (max_df * max_df)
+                           + i * max_df + j).ravel())
     if not firsts:
         return {}
     a, b, order = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(orders)
