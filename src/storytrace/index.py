@@ -358,9 +358,9 @@ class Index:
 
         Each document's raw text is emptied once it is cleaned (nothing after cleaning reads
         it), so the raw texts of documents cleaned are not held while the later stages run.
-        `hand_over`: the `Document` objects given are the index's to change, so (and renamed
-        in place); without it they are copied first and never changed. Documents read from
-        paths, rows or texts are always the index's.
+        `hand_over`: the `Document` objects given become the index's, which empties their raw
+        texts and renames them in place on an id clash; without it they are copied first and
+        never changed. Documents read from paths, rows or texts are always the index's.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")

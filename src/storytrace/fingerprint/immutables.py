@@ -135,8 +135,7 @@ def _shared_pairs_arrays(items: list, min_shared: int, max_df: int, max_per_doc:
     for part in hash_parts([hashes for _, hashes in items], part_entries):
         _, first, which, counts = np.unique(part.hashes, return_index=True,
                                             return_inverse=True, return_counts=True)
-        shared = (counts >= 2) & (counts <= max_df)
-        if not shared.any():
+        if not ((counts >= 2) & (counts <= max_df)).any():
             continue
         by_hash = np.argsort(which, kind="stable")  # entries hash by hash, documents in order
         owner = part.owner[by_hash]
