@@ -176,6 +176,10 @@ def test_version_and_help_show_examples_without_type_noise():
         assert "Examples:" in shown and f"storytrace {command} " in shown
         assert "INPUT..." in shown and "DIR" in shown
         assert "<list[Path]>" not in shown and "{inputs}" not in shown and "<bool>" not in shown
+    for command in (("analyze",), ("dedup",), ("index", "add")):
+        # help is rich markup: an unescaped "[ray]" would vanish from the install hint
+        words = invoke(*command, "--help").stdout.replace("\u2502", " ").split()
+        assert any(word.startswith("'storytrace[ray]") for word in words)
 
 
 def test_bad_out_and_missing_inputs_are_usage_errors_before_any_work(tmp_path):

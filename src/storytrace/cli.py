@@ -150,7 +150,7 @@ Workers = Annotated[int | None, typer.Option(
          "the same at any number.")]
 EngineOpt = Annotated[EngineName, typer.Option(
     "--engine", help="local: this machine's processes; ray: a Ray cluster (pip install "
-                     "'storytrace[ray]'), started on this machine unless --ray-address.")]
+                     "'storytrace\\[ray]'), started on this machine unless --ray-address.")]
 RayAddress = Annotated[str | None, typer.Option(
     metavar="ADDRESS", help="With --engine ray: the address of a Ray cluster to join.")]
 

@@ -62,7 +62,7 @@ def add(
         help="Worker processes for cleaning and signals (default: every core); the index is "
              "the same at any number.")] = None,
     engine: Annotated[str, typer.Option(
-        "--engine", help="local or ray (pip install 'storytrace[ray]').")] = "local",
+        "--engine", help="local or ray (pip install 'storytrace\\[ray]').")] = "local",
     ray_address: Annotated[str | None, typer.Option(
         metavar="ADDRESS", help="With --engine ray: a Ray cluster to join.")] = None,
     wait: Wait = 60.0,
