@@ -12,8 +12,8 @@ Prints, after a header line (date, platform, cores, load average):
  1. lexical dedup throughput: datasketch MinHash.update_batch + MinHashLSH (num_perm=128,
     word 5-grams, threshold 0.8, query-then-insert) in its own subprocess, against the
     commands a user types on the same JSONL file: `storytrace dedup FILE --out DIR` (cleaning
-    on, every core), at `--workers 1`, with `--no-clean` (one process unless told) and with
-    `--no-clean --workers 2` (docs/s and MB/s by wall
+    on, every core), at `--workers 1`, with `--no-clean` (every core too) and with
+    `--no-clean --workers 1` (docs/s and MB/s by wall
     clock and by CPU time of all the command's processes, best of --repeats runs; peak RSS),
     the ratios, and datasketch with a fast token hash (xxh32) for reference. A command's time
     is the whole process: interpreter start, imports, reading and parsing the file, writing
@@ -192,7 +192,7 @@ COMMANDS = {
     "storytrace dedup": [],
     "  --no-clean": ["--no-clean"],
     "  --workers 1": ["--workers", "1"],
-    "  --no-clean --workers 2": ["--no-clean", "--workers", "2"],
+    "  --no-clean --workers 1": ["--no-clean", "--workers", "1"],
 }
 
 

@@ -444,7 +444,7 @@ def dedup(
     html_field: HtmlField = None,
     clean: Annotated[bool, typer.Option(
         help="Clean raw text first (boilerplate lines out, HTML to its article); "
-             "--no-clean for corpora of clean text (then one process unless --workers).")] = True,
+             "--no-clean for corpora of clean text.")] = True,
     workers: Workers = None,
     engine: EngineOpt = EngineName.local,
     ray_address: RayAddress = None,
@@ -467,10 +467,6 @@ def dedup(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     _check_paths(inputs, out_dir)
-    if workers is None and not clean and engine is EngineName.local:
-        # Without cleaning, signing a text costs less than sending it to another process
-        # (bench/results/dedup.txt: --no-clean at 1 worker is the faster), so one process.
-        workers = 1
     runner = _engine(engine, workers, ray_address)  # a missing extra: exit 2 before any work
     fields = _fields(id_field, text_field, url_field, date_field, title_field, html_field)
     errors: list[InputError] = []
