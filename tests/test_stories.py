@@ -253,6 +253,51 @@ def test_a_streams_review_measures_each_report_against_its_story_as_the_blocks_d
     assert (~np.isnan(sums)).sum() > 100
 
 
+def test_weak_reports_move_the_same_when_weighed_a_few_at_a_time(monkeypatch):
+    """The weak reports are weighed in blocks (their rows against every report are dense):
+    blocks of one report move the same reports to the same stories as one block of all."""
+    from storytrace.cluster import stories
+
+    rng = np.random.default_rng(7)
+    similarity = rng.random((90, 90)) * 0.3
+    similarity = (similarity + similarity.T) / 2
+    np.fill_diagonal(similarity, 1.0)
+    labels = rng.integers(0, 12, 90)
+    own = stories._story_similarity(labels, lambda m: similarity[np.ix_(m, m)])
+    calls = []
+
+    def against(rows):
+        calls.append(len(rows))
+        return similarity[rows]
+
+    whole = stories._move_weak_reports(labels, own, against, 0.15)
+    weak = int((own < 0.15).sum())
+    assert calls == [weak] and weak > 20
+    monkeypatch.setattr(stories, "_GRAPH_BLOCK_CELLS", 1)
+    calls.clear()
+    one_by_one = stories._move_weak_reports(labels, own, against, 0.15)
+    assert calls == [1] * weak
+    assert one_by_one.tolist() == whole.tolist()
+    assert (whole != labels).sum() > 5
+
+
+def test_a_streams_review_weighs_reports_against_every_report_as_the_blocks_do():
+    """The review's rows against every report come from the weighed rows and their transposes,
+    made once per read; they equal `_seen_similarity`'s block exactly (dated METER: damped)."""
+    rows = story_corpus("meter")[:200]
+    families = [
+        [result(r["id"], t, r.get("date"))] for r, t in zip(rows, cleaned(rows), strict=True)
+    ]
+    stream = StoryClusterer().partial_fit(families)
+    everything = np.arange(stream._labels.size)
+    stream._prefetch(everything)
+    against = stream._against_every_report()
+    some = np.array([0, 3, 50, 51, 120, 199])
+    assert np.array_equal(against(some), stream._seen_similarity(some, everything))
+    assert np.array_equal(against(everything), stream._seen_similarity(everything, everything))
+    stream._prefetched = None
+
+
 def test_stories_of_mutual_nearest_families_merge_unless_they_are_look_alike_events():
     from storytrace.cluster.stories import _merge_mutual_neighbours, _nearest
 
