@@ -250,6 +250,7 @@ GRAPH_NEIGHBOURS = 50
 GRAPH_MIN_SIMILARITY = 0.05
 _GRAPH_BLOCK_CELLS = 4_000_000  # rows x families computed at once (32 MB of float64)
 _STORY_BLOCK_REPORTS = 250  # reports of several stories weighed together (8 MB of float64)
+_DOT_BLOCK_VALUES = 1_000_000  # stored values of `dot_with_row_of`'s rows looked up at once
 
 _N_FEATURES = 2**20
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]{2,}")
@@ -1323,19 +1324,32 @@ def dot_with_row_of(rows: sp.csr_matrix, totals: sp.csr_matrix, owner: np.ndarra
     """Each row i of `rows` dotted with row owner[i] of `totals` (same columns): the values of
     `rows.multiply(totals[owner]).sum(axis=1)` without building totals[owner], where a big
     story's totals row would be repeated once for each of its reports. Every stored value of
-    `rows` looks up its (owner, column) in `totals`' sorted (row, column) keys."""
+    `rows` looks up its (owner, column) in `totals`' sorted (row, column) keys, a block of
+    rows at a time (about _DOT_BLOCK_VALUES values: the lookups' arrays are several times the
+    size of the values they look up; each row's sum is added up in the same order either way)."""
     totals = totals.tocsr()
     totals.sum_duplicates()  # also sorts each row's columns: the keys below ascend
+    dots = np.zeros(rows.shape[0])
+    if not totals.nnz:
+        return dots
     width = np.int64(totals.shape[1])
     keys = np.repeat(np.arange(totals.shape[0], dtype=np.int64), np.diff(totals.indptr))
-    keys = keys * width + totals.indices
-    row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
-    wanted = np.asarray(owner, dtype=np.int64)[row_of] * width + rows.indices
-    if not len(keys):
-        return np.zeros(rows.shape[0])
-    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    products = np.where(keys[at] == wanted, rows.data * totals.data[at], 0.0)
-    return np.bincount(row_of, weights=products, minlength=rows.shape[0])
+    keys *= width
+    keys += totals.indices
+    owner = np.asarray(owner, dtype=np.int64)
+    indptr = rows.indptr
+    start = 0
+    while start < rows.shape[0]:
+        stop = int(np.searchsorted(indptr, indptr[start] + _DOT_BLOCK_VALUES, side="right")) - 1
+        stop = min(max(stop, start + 1), rows.shape[0])
+        low, high = indptr[start], indptr[stop]
+        row_of = np.repeat(np.arange(stop - start), np.diff(indptr[start : stop + 1]))
+        wanted = owner[start:stop][row_of] * width + rows.indices[low:high]
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        products = np.where(keys[at] == wanted, rows.data[low:high] * totals.data[at], 0.0)
+        dots[start:stop] = np.bincount(row_of, weights=products, minlength=stop - start)
+        start = stop
+    return dots
 
 
 def _compact_columns(x: sp.csr_matrix) -> sp.csr_matrix:
