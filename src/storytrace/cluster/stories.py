@@ -850,13 +850,16 @@ class StoryClusterer:
 
     def _against_every_report(self) -> Callable[[np.ndarray], np.ndarray]:
         """`rows -> _seen_similarity(rows, every report)` from the rows `_prefetch` weighed for
-        every report, each view's transpose made once for all the calls (the same values: a
-        product sums a row's terms in the row's own order whatever the other side's layout)."""
+        every report, each view's transpose made at the first call, once for all of them (the
+        same values: a product sums a row's terms in the row's own order whatever the other
+        side's layout); a review without a weak report makes none."""
         weighted, seen = self._prefetched
-        transposed = {name: x.T.tocsr() for name, x in weighted.items()}
+        transposed: dict[str, sp.csr_matrix] = {}
         weights = self._weights()
 
         def against(rows: np.ndarray) -> np.ndarray:
+            if not transposed:
+                transposed.update((name, x.T.tocsr()) for name, x in weighted.items())
             at = _positions(seen, rows)
             total = np.zeros((len(rows), len(seen)))
             for name in self._tfidf:
