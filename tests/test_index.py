@@ -727,6 +727,37 @@ def test_an_index_from_someone_else_cannot_run_code_through_its_checkpoint(tmp_p
     assert _verified(bytes(blob)) is not None
 
 
+def test_a_signed_checkpoint_this_version_cannot_read_is_fed_again(tmp_path, monkeypatch):
+    """A checkpoint signed with this user's key that does not unpickle (written by a version
+    whose clusterer this one cannot rebuild) is no error: the units are fed again, and the
+    stories are those of an index that never had it."""
+    from storytrace.index import _signed_pickle, checkpoint_key
+
+    monkeypatch.setenv("STORYTRACE_KEY_FILE", str(tmp_path / "key"))
+    docs = read_inputs([REPO / "examples" / "corpus"]).documents
+    path, plain = tmp_path / "old.duckdb", tmp_path / "plain.duckdb"
+    for target in (path, plain):
+        with Index.open(target) as index:
+            index.add(docs[:4])
+    unreadable = _signed_pickle(_Unreadable(), checkpoint_key())
+    with duckdb.connect(str(path)) as con:
+        con.execute("UPDATE blobs SET value = ? WHERE key = 'story_clusterer'",
+                    [unreadable]).fetchall()
+    for target in (path, plain):
+        with Index.open(target) as index:
+            index.add(docs[4:])
+    assert _export(path) == _export(plain)
+
+
+class _Unreadable:
+    def __reduce__(self):
+        return (_refuse, ())
+
+
+def _refuse():
+    raise ValueError("a clusterer this version cannot rebuild")
+
+
 # --- facts kept per document -------------------------------------------------------------------
 def test_a_story_merged_again_in_a_new_process_extracts_only_its_new_documents(tmp_path,
                                                                               monkeypatch):

@@ -704,10 +704,10 @@ def test_incremental_tfidf_folded_and_saved_mid_stream_gives_the_same_cosines_bi
     # the layout before: rows as (features, tfs) pairs, postings as one array per feature
     old = IncrementalTfidf.__new__(IncrementalTfidf)
     rows_old, postings = [], {}
-    view = plain._indptr.view()
+    view, tfs = plain._indptr.view(), plain.tfs()
     for r in range(plain.n_rows):
         f = plain._features.view()[view[r]:view[r + 1]].copy()
-        t = plain._tfs.view()[view[r]:view[r + 1]].copy()
+        t = tfs[view[r]:view[r + 1]].copy()
         rows_old.append((f, t))
         for feature, tf in zip(f.tolist(), t.tolist(), strict=True):
             postings.setdefault(feature, array("d")).extend((r, tf))
@@ -718,8 +718,51 @@ def test_incremental_tfidf_folded_and_saved_mid_stream_gives_the_same_cosines_bi
             g.append(value)
         grown[name] = g
     old.__setstate__({"_df": plain._df.copy(), "_postings": postings, "_rows": rows_old, **grown})
+    # the layout after it: the rows as CSR, with tfs (float64) where counts are kept now
+    tfs_layout = IncrementalTfidf.__new__(IncrementalTfidf)
+    kept_tfs = Growable(np.float64)
+    kept_tfs.extend(plain.tfs())
+    tfs_layout.__setstate__(pickle.loads(pickle.dumps({
+        "_df": plain._df.copy(), "_indptr": plain._indptr, "_features": plain._features,
+        "_tfs": kept_tfs, **grown})))
+    assert (tfs_layout.weighted(members) != plain.weighted(members)).nnz == 0
     extra = sp.csr_matrix(np.bincount(rows[0], minlength=n_features)[None, :].astype(float))
-    assert np.array_equal(old.add(extra), plain.add(extra))
+    expected = plain.add(extra)
+    assert np.array_equal(old.add(extra), expected)
+    assert np.array_equal(tfs_layout.add(extra), expected)
+
+
+def test_incremental_tfidf_saved_with_tfs_loads_its_counts_back():
+    """Indexes saved before counts were kept hold tfs (1 + ln(count)); loading one gives back
+    the same counts, large ones too, and so the same weights."""
+    import pickle
+
+    from storytrace.cluster.incremental import Growable, IncrementalTfidf
+
+    rng = np.random.default_rng(3)
+    counts = sp.csr_matrix(rng.integers(0, 2000, (40, 50)) * (rng.random((40, 50)) < 0.3))
+    index = IncrementalTfidf(50)
+    for k in range(counts.shape[0]):
+        index.add(counts[k].astype(float))
+    tfs = Growable(np.float64)
+    tfs.extend(index.tfs())
+    state = {k: v for k, v in index.__getstate__().items() if k != "_counts"}
+    loaded = IncrementalTfidf.__new__(IncrementalTfidf)
+    loaded.__setstate__(pickle.loads(pickle.dumps({**state, "_tfs": tfs})))
+    assert np.array_equal(loaded._counts.view(), counts.data)
+    rows = np.arange(counts.shape[0])
+    assert (loaded.weighted(rows) != index.weighted(rows)).nnz == 0
+
+
+def test_incremental_tfidf_takes_raw_counts_only():
+    """It keeps counts, not tfs: a fractional count is refused, not rounded."""
+    from storytrace.cluster.incremental import IncrementalTfidf
+
+    index = IncrementalTfidf(8)
+    index.add(sp.csr_matrix(np.array([[0, 2, 1, 0, 0, 0, 0, 300]], dtype=float)))
+    with pytest.raises(ValueError, match="raw counts"):
+        index.add(sp.csr_matrix(np.array([[0, 1.5, 0, 0, 0, 0, 0, 0]])))
+    assert index.n_rows == 1
 
 
 def test_paragraph_counts_count_as_a_counter_of_the_keys_does():

@@ -13,11 +13,16 @@ at a cost that grows only with the seen rows that share a feature with the new r
   rows the new row's dot products visit (an inverted index: feature -> rows, tfs).
 
 Both directions live in flat arrays, not one Python object per row or per feature: the rows
-as CSR (features and tfs by row), the inverted index as a CSC "base" over the rows up to some
-point plus one small `array` per feature for the rows added since. The recent part is folded
-into the base when it grows past a quarter of it. A saved index is the rows' arrays (the
+as CSR (features and raw counts by row), the inverted index as a CSC "base" over the rows up to
+some point plus one small `array` per feature for the rows added since. The recent part is
+folded into the base when it grows past a quarter of it. A saved index is the rows' arrays (the
 inverted index is sorted out of them again on load): at 55,000 reports (100,000 bench
 documents) it loads in seconds, against half a minute for two million per-feature objects.
+
+Both keep a term's raw count (uint32), not its sublinear tf (float64): a tf is read from a table
+of 1 + ln(k) by count, made by the same numpy call on the same float64 counts as computing it
+directly (so the same float), and half the bytes a pair. Rows are int32 in the inverted index.
+(A stream holds fewer than 2**31 rows.)
 """
 
 from __future__ import annotations
@@ -77,17 +82,18 @@ class IncrementalTfidf:
 
     def __init__(self, n_features: int) -> None:
         self._df = np.zeros(n_features)
-        # The rows (CSR): row r holds _features/_tfs[_indptr[r]:_indptr[r + 1]].
+        # The rows (CSR): row r holds _features/_counts[_indptr[r]:_indptr[r + 1]].
         self._indptr = Growable(np.int64)
         self._indptr.append(0)
         self._features = Growable(np.int32)
-        self._tfs = Growable(np.float64)
-        # The inverted index: feature f's rows and tfs are _base_row/_base_tf[_base_at[f]:
-        # _base_at[f + 1]] for the rows folded in, then the (row, tf) pairs in _recent[f] for
-        # the rows added since.
+        self._counts = Growable(np.uint32)
+        self._tf_of = _tf_table(0)  # count k -> its sublinear tf 1 + ln(k)
+        # The inverted index: feature f's rows and counts are _base_row/_base_count[_base_at[f]:
+        # _base_at[f + 1]] for the rows folded in, then the (row, count) pairs in _recent[f]
+        # for the rows added since.
         self._base_at = np.zeros(n_features + 1, dtype=np.int64)
-        self._base_row = np.zeros(0, dtype=np.int64)
-        self._base_tf = np.zeros(0)
+        self._base_row = np.zeros(0, dtype=np.int32)
+        self._base_count = np.zeros(0, dtype=np.uint32)
         self._recent: dict[int, array] = {}
         self._recent_pairs = 0
         # Per row, A = sum s^2, B = sum s^2 c, C = sum s^2 c^2 (the module's note).
@@ -100,9 +106,15 @@ class IncrementalTfidf:
         return self._indptr.size - 1
 
     def add(self, counts: sp.csr_matrix) -> np.ndarray:
-        """Add one row (a 1 x n_features matrix of raw counts); its cosine with each earlier row."""
+        """Add one row (a 1 x n_features matrix of raw counts: whole numbers from 1 to
+        2**32 - 1); its cosine with each earlier row."""
         features = counts.indices.astype(np.int32)
-        tfs = 1.0 + np.log(counts.data.astype(np.float64))
+        raw = counts.data.astype(np.uint32)
+        if not np.array_equal(raw, counts.data):
+            raise ValueError("IncrementalTfidf takes raw counts: whole numbers from 1 to 2**32 - 1")
+        if len(raw) and int(raw.max()) >= len(self._tf_of):
+            self._tf_of = _tf_table(int(raw.max()))
+        tfs = self._tf_of[raw]
         before = self.n_rows
         c_old = np.log1p(self._df[features])
         self._df[features] += 1.0
@@ -111,7 +123,7 @@ class IncrementalTfidf:
 
         # The earlier rows that share a feature with the new one, as flat (row, tf, which)
         # arrays: the base rows' (gathered at once), then the recent rows' (a recent
-        # posting is one array.array of (row, tf) pairs: appends run in C, numpy reads it
+        # posting is one array.array of (row, count) pairs: appends run in C, numpy reads it
         # without a copy, and those views are dropped before the postings grow). A row is
         # either a base row or a recent one, so each row's pairs come in the order of the new
         # row's features either way: the sums below add in one fixed order.
@@ -121,22 +133,22 @@ class IncrementalTfidf:
         lengths = self._base_at[shared + 1] - starts
         row_parts, tf_parts, which_parts = [], [], []
         if lengths.any():
-            base_rows, base_tfs = _gather([self._base_row, self._base_tf], starts, lengths)
-            row_parts, tf_parts = [base_rows], [base_tfs]
+            base_rows, base_counts = _gather([self._base_row, self._base_count], starts, lengths)
+            row_parts, tf_parts = [base_rows], [self._tf_of[base_counts]]
             which_parts.append(np.repeat(present, lengths))
         if self._recent:
             recent, found, sizes, pieces = self._recent, [], [], []
             for k, feature in enumerate(shared.tolist()):
                 posting = recent.get(feature)
                 if posting is not None:
-                    pieces.append(np.frombuffer(posting, dtype=np.float64))
+                    pieces.append(np.frombuffer(posting, dtype=np.uint32))
                     found.append(k)
                     sizes.append(len(posting) // 2)
             if pieces:
                 pairs = np.concatenate(pieces).reshape(-1, 2)
                 del pieces
-                row_parts.append(pairs[:, 0].astype(np.int64))
-                tf_parts.append(pairs[:, 1])
+                row_parts.append(pairs[:, 0].astype(np.int32))
+                tf_parts.append(self._tf_of[pairs[:, 1]])
                 which_parts.append(np.repeat(present[found], sizes))
         similarity = np.zeros(before)
         if row_parts:
@@ -159,15 +171,15 @@ class IncrementalTfidf:
         self._b.append((squared * c_new).sum())
         self._c.append((squared * c_new**2).sum())
         self._features.extend(features)
-        self._tfs.extend(tfs)
+        self._counts.extend(raw)
         self._indptr.append(self._features.size)
         recent = self._recent
-        for feature, tf in zip(features.tolist(), tfs.tolist(), strict=True):
+        for feature, count in zip(features.tolist(), raw.tolist(), strict=True):
             posting = recent.get(feature)
             if posting is None:
-                recent[feature] = array("d", (before, tf))
+                recent[feature] = array(_UINT32, (before, count))
             else:
-                posting.extend((before, tf))
+                posting.extend((before, count))
         self._recent_pairs += len(features)
         if self._recent_pairs > max(_MIN_FOLD_PAIRS, len(self._base_row) // 4):
             self._fold()
@@ -184,8 +196,8 @@ class IncrementalTfidf:
         keys.sort()
         order = keys & 0xFFFFFFFF
         del keys
-        rows = np.repeat(np.arange(self.n_rows, dtype=np.int64), np.diff(self._indptr.view()))
-        self._base_row, self._base_tf = rows[order], self._tfs.view()[order]
+        rows = np.repeat(np.arange(self.n_rows, dtype=np.int32), np.diff(self._indptr.view()))
+        self._base_row, self._base_count = rows[order], self._counts.view()[order]
         counts = np.bincount(features, minlength=len(self._df))
         self._base_at = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self._recent, self._recent_pairs = {}, 0
@@ -199,16 +211,22 @@ class IncrementalTfidf:
         indptr = np.concatenate([[0], np.cumsum(sizes)])
         if not len(rows) or not indptr[-1]:
             return sp.csr_matrix((len(rows), len(self._df)))
-        features, values = _gather([self._features.view(), self._tfs.view()], starts, sizes)
+        features, counts = _gather([self._features.view(), self._counts.view()], starts, sizes)
+        values = self._tf_of[counts]
         values *= np.log((1.0 + self.n_rows) / (1.0 + self._df[features])) + 1.0
         norms = np.sqrt(np.add.reduceat(values**2, indptr[:-1][sizes > 0]))
         values /= np.repeat(norms, sizes[sizes > 0])
         return sp.csr_matrix((values, features, indptr), shape=(len(rows), len(self._df)))
 
+    def tfs(self) -> np.ndarray:
+        """Every row's sublinear tfs, in the rows' order (a copy)."""
+        return self._tf_of[self._counts.view()]
+
     def __getstate__(self) -> dict:
         """The rows, document frequencies and norms; the inverted index is made again from
-        the rows on load (`_fold`), so a saved index holds each pair once."""
-        derived = ("_base_row", "_base_tf", "_base_at", "_recent", "_recent_pairs")
+        the rows on load (`_fold`), and the tf table from the largest count, so a saved index
+        holds each pair once."""
+        derived = ("_base_row", "_base_count", "_base_at", "_recent", "_recent_pairs", "_tf_of")
         return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict) -> None:
@@ -216,17 +234,37 @@ class IncrementalTfidf:
             rows = state.pop("_rows")
             state.pop("_postings")
             sizes = [len(f) for f, _ in rows]
-            self.__dict__.update(state)
             self._indptr = Growable(np.int64)
             self._indptr.extend(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
-            self._features, self._tfs = Growable(np.int32), Growable(np.float64)
+            self._features, tfs = Growable(np.int32), Growable(np.float64)
             if rows:
                 self._features.extend(np.concatenate([f for f, _ in rows]).astype(np.int32))
-                self._tfs.extend(np.concatenate([t for _, t in rows]))
-            self._fold()
-            return
+                tfs.extend(np.concatenate([t for _, t in rows]))
+            state["_tfs"] = tfs
+        if "_tfs" in state:  # saved by the versions that kept tfs (float64), not counts
+            tfs = state.pop("_tfs").view()
+            counts = np.rint(np.exp(tfs - 1.0)).astype(np.uint32)
+            if not np.array_equal(_tf_table(int(counts.max(initial=0)))[counts], tfs):
+                raise ValueError("a saved IncrementalTfidf holds tfs that are not 1 + ln(count)")
+            state["_counts"] = Growable(np.uint32)
+            state["_counts"].extend(counts)
         self.__dict__.update(state)
+        self._tf_of = _tf_table(int(self._counts.view().max(initial=0)))
         self._fold()
+
+
+# The typecode of array.array for uint32 (the recent postings' pairs, read as np.uint32).
+_UINT32 = next(code for code in "IL" if array(code).itemsize == 4)
+
+
+def _tf_table(largest: int) -> np.ndarray:
+    """1 + ln(k) for the counts k = 0..max(largest, 255) (0 has none: its entry is 0): the
+    float numpy computes for 1.0 + np.log(k) over an array of float64 counts, each element
+    alone, so a look-up gives the same float as computing it from the count."""
+    with np.errstate(divide="ignore"):
+        table = 1.0 + np.log(np.arange(max(largest, 255) + 1, dtype=np.float64))
+    table[0] = 0.0
+    return table
 
 
 def _gather(arrays: list[np.ndarray], starts: np.ndarray, lengths: np.ndarray) -> list:
