@@ -727,6 +727,64 @@ def test_an_index_from_someone_else_cannot_run_code_through_its_checkpoint(tmp_p
     assert _verified(bytes(blob)) is not None
 
 
+def test_dropping_the_cache_frees_read_blocks_and_leaves_an_open_transaction_alone(
+        tmp_path, monkeypatch):
+    """`drop_cache` gives back the blocks DuckDB kept from reading the file, and loses
+    nothing. Inside a writer's open transaction it does nothing: lowering DuckDB's limit below
+    what the transaction holds would abort it, so its rows must still commit. (It evicts down
+    to 256 MB, else 1 GB; this small index is evicted down to 1 MB, after a first limit that
+    DuckDB always refuses.)"""
+    from storytrace.store import duckdb as duckdb_store
+
+    monkeypatch.setattr(duckdb_store, "_EVICTING_LIMITS", ("1kB", "1MB", "1GB"))
+    docs = read_inputs([REPO / "examples" / "corpus"]).documents
+    path = tmp_path / "cache.duckdb"
+    with Index.open(path) as index:
+        index.add(docs[:-1])
+    store = DuckDBStore(path)
+
+    def cached_mb():
+        return store.con.execute("SELECT sum(memory_usage_bytes) / 1e6 FROM duckdb_memory() "
+                                 "WHERE tag = 'BASE_TABLE'").fetchall()[0][0]
+
+    store.documents()  # every stored text read: their blocks are cached
+    before = cached_mb()
+    store.drop_cache()
+    assert cached_mb() < before
+    held = os.urandom(1 << 20)
+    with store.transaction():
+        Index(store).add(docs[-1:])
+        store.set_blob("held", held)
+        store.drop_cache()
+        assert [d.id for d in store.documents()] == [d.id for d in docs]
+    assert store.get_blob("held") == held
+    store.close()
+    with Index.open(path, read_only=True) as index:
+        assert index.check() == [] and index.stats()["documents"] == len(docs)
+
+
+def test_a_long_add_checkpoints_its_clusterer_between_batches(tmp_path, monkeypatch):
+    """Every CHECKPOINT_UNITS units fed, an add writes the clusterer's checkpoint after a
+    batch commits (in a transaction of its own), and the index reads the same as one that
+    never wrote one until it closed, then and after a later add."""
+    import storytrace.index as index_module
+
+    monkeypatch.setenv("STORYTRACE_KEY_FILE", str(tmp_path / "key"))
+    docs = read_inputs([REPO / "examples" / "corpus"]).documents
+    path, plain = tmp_path / "often.duckdb", tmp_path / "plain.duckdb"
+    with Index.open(plain) as index:
+        index.add(docs[:-2], batch_size=2)
+    monkeypatch.setattr(index_module, "CHECKPOINT_UNITS", 3)
+    with Index.open(path) as index:
+        index.add(docs[:-2], batch_size=2)
+        assert index.store.get_meta("clusterer_units", 0) >= 3  # before the close writes one
+    assert _export(path) == _export(plain)
+    for target in (path, plain):
+        with Index.open(target) as index:
+            index.add(docs[-2:])
+    assert _export(path) == _export(plain)
+
+
 def test_a_signed_checkpoint_this_version_cannot_read_is_fed_again(tmp_path, monkeypatch):
     """A checkpoint signed with this user's key that does not unpickle (written by a version
     whose clusterer this one cannot rebuild) is no error: the units are fed again, and the

@@ -349,8 +349,7 @@ class Index:
             if not self.one_shot and not getattr(self.store, "read_only", False) \
                     and self._cluster_state is not None \
                     and self._cluster_state[1] > self.store.get_meta("clusterer_units", 0):
-                with self.store.transaction():
-                    self._checkpoint()
+                self._checkpoint_now()
         finally:
             self.store.close()
 
@@ -393,6 +392,7 @@ class Index:
                 self._forget()  # its ids are free again; the clusterer saw rolled-back units
                 self.store.forget_postings()
                 raise
+            self._checkpoint_when_due()
             done += len(batch)
             if progress is not None and not self.one_shot:
                 progress("add", done, len(docs))
@@ -666,9 +666,6 @@ class Index:
         clusterer.partial_fit([docs for _, docs in units])
         store.add_units([f for f, _ in units], [[d.id for d in docs] for _, docs in units])
         self._cluster_state = (clusterer, self._cluster_state[1] + len(units))
-        if not self.one_shot and self._cluster_state[1] - store.get_meta(
-                "clusterer_units", 0) >= CHECKPOINT_UNITS:
-            self._checkpoint()
         return self._family_labels(clusterer)
 
     def _family_labels(self, clusterer) -> dict[str, int]:
@@ -688,7 +685,8 @@ class Index:
         if self._cluster_state is not None and self._cluster_state[1] == n_units:
             return self._cluster_state[0]
         clusterer, fed = None, 0
-        state = _verified(self.store.get_blob(_CLUSTERER))
+        blob = self.store.get_blob(_CLUSTERER)
+        state = _verified(blob)
         if state is not None:
             try:
                 clusterer = pickle.loads(state)  # signed by _checkpoint with this user's key
@@ -696,6 +694,7 @@ class Index:
             except Exception:  # noqa: BLE001 - a checkpoint this version cannot read
                 clusterer, fed = None, 0
             del state
+        del blob
         if clusterer is None:  # none yet, not one this user's storytrace wrote, or unreadable
             clusterer = self.config.stories.clusterer(self.embedder)  # then feed them all
         pending = self.store.unit_documents(fed)
@@ -704,6 +703,24 @@ class Index:
             clusterer.partial_fit([[found[i] for i in unit if i in found] for unit in part])
         self._cluster_state = (clusterer, n_units)
         return clusterer
+
+    def _checkpoint_when_due(self) -> None:
+        """After an add's batch commits: write the clusterer's checkpoint in a transaction of
+        its own once CHECKPOINT_UNITS units were fed since the last one, with the file's cached
+        blocks dropped first (the checkpoint holds its pickle and DuckDB's copies of it at
+        once: +230 MB at 30,000 documents when the cache was left in place)."""
+        if self.one_shot or self._cluster_state is None:
+            return
+        if self._cluster_state[1] - self.store.get_meta("clusterer_units", 0) >= CHECKPOINT_UNITS:
+            self._checkpoint_now()
+
+    def _checkpoint_now(self) -> None:
+        """The checkpoint in a transaction of its own, unless another process wrote the file
+        since this one's last commit (then this clusterer is not the file's)."""
+        self.store.drop_cache()
+        with self.store.transaction():
+            if not self.store.changed_elsewhere:
+                self._checkpoint()
 
     def _checkpoint(self) -> None:
         clusterer, fed = self._cluster_state

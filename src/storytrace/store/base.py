@@ -72,6 +72,10 @@ class Store(ABC):
     @abstractmethod
     def set_meta(self, key: str, value: Any) -> None: ...
 
+    def drop_cache(self) -> None:
+        """Give back memory the store keeps only to read faster (a file's cached blocks);
+        nothing stored is lost. By default there is none."""
+
     @abstractmethod
     def get_blob(self, key: str) -> bytes | None: ...
 

@@ -57,6 +57,8 @@ _FEW_IDS = 64  # at most this many ids (or positions) are read by a filter, not 
 WAIT_SECONDS = 60.0  # how long opening a file another process holds waits, by default
 _POLL_SECONDS = 0.05
 _GRACE_SECONDS = 2.0  # how long a writer that let go of the file waits for the waiting to open it
+# The limits `drop_cache` sets for a moment, lowest first (DuckDB evicts cached blocks to meet one).
+_EVICTING_LIMITS = ("256MB", "1GB")
 _FRESH_SECONDS = 5.0  # a wait file older than this is stale (its process opened the file or died)
 _WRITES = re.compile(r"\s*(INSERT|DELETE|UPDATE|ALTER)\b", re.IGNORECASE)
 
@@ -586,7 +588,7 @@ class DuckDBStore(Store):
                 postings[channel_no] = Postings(keys, seqs, ordered=True)
             newest = max(newest, int(rows["seq"].max()) + 1)
         if self.read_only and not upto:
-            self._drop_cached_blocks()
+            self.drop_cache()
         self._postings[table] = (postings, newest, removals, state)
         return postings
 
@@ -597,16 +599,24 @@ class DuckDBStore(Store):
         return self.con.execute(select + bound, [upto, low, *([] if high is None else [high])]
                                 ).fetchnumpy()
 
-    def _drop_cached_blocks(self) -> None:
-        """Let DuckDB's buffer pool drop the table blocks it kept from reading the key tables
-        whole (520 MB at 100,000 documents, now copies of the postings): a limit lowered for
-        a moment evicts them. Read-only stores only: a writer's open transaction may need the
-        memory."""
-        try:
-            self.con.execute("SET memory_limit = '256MB'")
-            self.con.execute("RESET memory_limit")
-        except duckdb.Error:  # it could not shrink that far: nothing was changed
-            pass
+    def drop_cache(self) -> None:
+        """Let DuckDB's buffer pool drop the blocks of the file it kept from earlier reads: a
+        limit lowered for a moment evicts them, then the limit is what it was. DuckDB keeps
+        every block it read up to 80% of the machine's memory, and an add reads the key tables
+        (its candidates) and the clusterer's checkpoint: 400 MB of cached blocks at the end of
+        an add of 1,000 documents to a 30,000-document index, 520 MB once the key tables were
+        read whole at 100,000. It evicts down to the lowest limit DuckDB accepts (256 MB, else
+        1 GB). A writer's open transaction is left alone: a limit DuckDB refuses would abort
+        it. Not for a store in memory, whose tables are its buffer pool."""
+        if self._source == ":memory:" or self._con is None or (self._depth and not self.read_only):
+            return
+        for limit in _EVICTING_LIMITS:
+            try:
+                self.con.execute(f"SET memory_limit = '{limit}'")
+            except duckdb.Error:  # it could not shrink that far: nothing was changed
+                continue
+            break
+        self.con.execute("RESET memory_limit")
 
     def _rewrote_keys(self) -> None:
         """Key rows were removed, or written for positions older than the newest: a copy held
