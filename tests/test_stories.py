@@ -754,6 +754,34 @@ def test_incremental_tfidf_saved_with_tfs_loads_its_counts_back():
     assert (loaded.weighted(rows) != index.weighted(rows)).nnz == 0
 
 
+def test_incremental_tfidf_widens_its_counts_as_they_grow():
+    """Counts are kept in one byte until one needs two, then four: the cosines are sklearn's
+    before and after each widening, folded or not, and through a pickle."""
+    import pickle
+
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from storytrace.cluster import incremental
+    from storytrace.cluster.incremental import IncrementalTfidf
+
+    rows = np.array([[3, 1, 0, 0], [0, 2, 255, 1], [1, 0, 300, 0], [0, 7, 0, 70_000],
+                     [2, 2, 2, 2]], dtype=float)
+    index = IncrementalTfidf(4)
+    fold_at = incremental._MIN_FOLD_PAIRS
+    incremental._MIN_FOLD_PAIRS = -1  # fold on every add too
+    try:
+        for k, dtype in enumerate((np.uint8, np.uint8, np.uint16, np.uint32, np.uint32)):
+            got = index.add(sp.csr_matrix(rows[k:k + 1]))
+            assert index._counts.view().dtype == dtype
+            seen = TfidfTransformer(sublinear_tf=True).fit_transform(sp.csr_matrix(rows[:k + 1]))
+            assert np.allclose(got, (seen[:k] @ seen[k].T).toarray().ravel(), atol=1e-12)
+            index = pickle.loads(pickle.dumps(index))
+            assert np.allclose(index.weighted(np.arange(k + 1)).toarray(), seen.toarray(),
+                               atol=1e-12)
+    finally:
+        incremental._MIN_FOLD_PAIRS = fold_at
+
+
 def test_incremental_tfidf_takes_raw_counts_only():
     """It keeps counts, not tfs: a fractional count is refused, not rounded."""
     from storytrace.cluster.incremental import IncrementalTfidf

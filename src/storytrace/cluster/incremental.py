@@ -19,10 +19,11 @@ folded into the base when it grows past a quarter of it. A saved index is the ro
 inverted index is sorted out of them again on load): at 55,000 reports (100,000 bench
 documents) it loads in seconds, against half a minute for two million per-feature objects.
 
-Both keep a term's raw count (uint32), not its sublinear tf (float64): a tf is read from a table
-of 1 + ln(k) by count, made by the same numpy call on the same float64 counts as computing it
-directly (so the same float), and half the bytes a pair. Rows are int32 in the inverted index.
-(A stream holds fewer than 2**31 rows.)
+Both keep a term's raw count, not its sublinear tf (float64): a tf is read from a table of
+1 + ln(k) by count, made by the same numpy call on the same float64 counts as computing it
+directly (so the same float). Counts are uint8 until one passes 255 (then uint16, then uint32):
+one byte a pair where a tf took eight. Rows are int32 in the inverted index. (A stream holds
+fewer than 2**31 rows.)
 """
 
 from __future__ import annotations
@@ -86,14 +87,14 @@ class IncrementalTfidf:
         self._indptr = Growable(np.int64)
         self._indptr.append(0)
         self._features = Growable(np.int32)
-        self._counts = Growable(np.uint32)
+        self._counts = Growable(np.uint8)  # widened by `_widen` when a count needs it
         self._tf_of = _tf_table(0)  # count k -> its sublinear tf 1 + ln(k)
         # The inverted index: feature f's rows and counts are _base_row/_base_count[_base_at[f]:
         # _base_at[f + 1]] for the rows folded in, then the (row, count) pairs in _recent[f]
         # for the rows added since.
         self._base_at = np.zeros(n_features + 1, dtype=np.int64)
         self._base_row = np.zeros(0, dtype=np.int32)
-        self._base_count = np.zeros(0, dtype=np.uint32)
+        self._base_count = np.zeros(0, dtype=np.uint8)
         self._recent: dict[int, array] = {}
         self._recent_pairs = 0
         # Per row, A = sum s^2, B = sum s^2 c, C = sum s^2 c^2 (the module's note).
@@ -114,6 +115,8 @@ class IncrementalTfidf:
             raise ValueError("IncrementalTfidf takes raw counts: whole numbers from 1 to 2**32 - 1")
         if len(raw) and int(raw.max()) >= len(self._tf_of):
             self._tf_of = _tf_table(int(raw.max()))
+        if len(raw) and int(raw.max()) > np.iinfo(self._counts.data.dtype).max:
+            self._widen(_count_dtype(int(raw.max())))
         tfs = self._tf_of[raw]
         before = self.n_rows
         c_old = np.log1p(self._df[features])
@@ -218,6 +221,11 @@ class IncrementalTfidf:
         values /= np.repeat(norms, sizes[sizes > 0])
         return sp.csr_matrix((values, features, indptr), shape=(len(rows), len(self._df)))
 
+    def _widen(self, dtype) -> None:
+        """Keep counts as `dtype` from now on (a wider unsigned type)."""
+        self._counts.data = self._counts.data.astype(dtype)
+        self._base_count = self._base_count.astype(dtype)
+
     def tfs(self) -> np.ndarray:
         """Every row's sublinear tfs, in the rows' order (a copy)."""
         return self._tf_of[self._counts.view()]
@@ -244,13 +252,19 @@ class IncrementalTfidf:
         if "_tfs" in state:  # saved by the versions that kept tfs (float64), not counts
             tfs = state.pop("_tfs").view()
             counts = np.rint(np.exp(tfs - 1.0)).astype(np.uint32)
-            if not np.array_equal(_tf_table(int(counts.max(initial=0)))[counts], tfs):
+            top = int(counts.max(initial=0))
+            if not np.array_equal(_tf_table(top)[counts], tfs):
                 raise ValueError("a saved IncrementalTfidf holds tfs that are not 1 + ln(count)")
-            state["_counts"] = Growable(np.uint32)
+            state["_counts"] = Growable(_count_dtype(top))
             state["_counts"].extend(counts)
         self.__dict__.update(state)
         self._tf_of = _tf_table(int(self._counts.view().max(initial=0)))
         self._fold()
+
+
+def _count_dtype(largest: int):
+    """The narrowest unsigned type (8, 16 or 32 bits) that holds counts up to `largest`."""
+    return next(t for t in (np.uint8, np.uint16, np.uint32) if largest <= np.iinfo(t).max)
 
 
 # The typecode of array.array for uint32 (the recent postings' pairs, read as np.uint32).
