@@ -704,19 +704,8 @@ def test_an_index_from_someone_else_cannot_run_code_through_its_checkpoint(tmp_p
     import pickle
 
     monkeypatch.setenv("STORYTRACE_KEY_FILE", str(tmp_path / "key"))
-    docs = read_inputs([REPO / "examples" / "corpus"]).documents
-    path, plain = tmp_path / "shared.duckdb", tmp_path / "plain.duckdb"
-    for target in (path, plain):
-        with Index.open(target) as index:
-            index.add(docs[:4])
-    with duckdb.connect(str(path)) as con:  # a checkpoint, but not ours
-        con.execute("UPDATE blobs SET value = ? WHERE key = 'story_clusterer'",
-                    [pickle.dumps(_Planted(tmp_path / "ran"))]).fetchall()
-        assert con.execute("SELECT count(*) FROM blobs WHERE key = 'story_clusterer'"
-                           ).fetchone()[0] == 1
-    for target in (path, plain):
-        with Index.open(target) as index:
-            index.add(docs[4:])
+    # a checkpoint, but not ours
+    path, plain = _checkpoint_replaced(tmp_path, lambda: pickle.dumps(_Planted(tmp_path / "ran")))
     assert not (tmp_path / "ran").exists()
     assert _export(path) == _export(plain)
     # A checkpoint this user's storytrace wrote is signed and read back.
@@ -792,19 +781,28 @@ def test_a_signed_checkpoint_this_version_cannot_read_is_fed_again(tmp_path, mon
     from storytrace.index import _signed_pickle, checkpoint_key
 
     monkeypatch.setenv("STORYTRACE_KEY_FILE", str(tmp_path / "key"))
+    path, plain = _checkpoint_replaced(
+        tmp_path, lambda: _signed_pickle(_Unreadable(), checkpoint_key()))
+    assert _export(path) == _export(plain)
+
+
+def _checkpoint_replaced(tmp_path, checkpoint):
+    """Two indexes of the example corpus, added in two parts: between them, the first one's
+    clusterer checkpoint is replaced by `checkpoint()`. Their paths."""
     docs = read_inputs([REPO / "examples" / "corpus"]).documents
-    path, plain = tmp_path / "old.duckdb", tmp_path / "plain.duckdb"
+    path, plain = tmp_path / "replaced.duckdb", tmp_path / "plain.duckdb"
     for target in (path, plain):
         with Index.open(target) as index:
             index.add(docs[:4])
-    unreadable = _signed_pickle(_Unreadable(), checkpoint_key())
     with duckdb.connect(str(path)) as con:
         con.execute("UPDATE blobs SET value = ? WHERE key = 'story_clusterer'",
-                    [unreadable]).fetchall()
+                    [checkpoint()]).fetchall()
+        assert con.execute("SELECT count(*) FROM blobs WHERE key = 'story_clusterer'"
+                           ).fetchone()[0] == 1
     for target in (path, plain):
         with Index.open(target) as index:
             index.add(docs[4:])
-    assert _export(path) == _export(plain)
+    return path, plain
 
 
 class _Unreadable:
