@@ -786,6 +786,34 @@ def test_a_signed_checkpoint_this_version_cannot_read_is_fed_again(tmp_path, mon
     assert _export(path) == _export(plain)
 
 
+def test_a_checkpoint_written_uncompressed_is_still_read(tmp_path, monkeypatch):
+    """Checkpoints are compressed since 2026-12-07; one written before (the signed pickle
+    itself) is read as it was, not fed again."""
+    import pickle
+
+    import numpy as np
+
+    from storytrace.index import _signature, _unpickled, _verified, checkpoint_key
+
+    monkeypatch.setenv("STORYTRACE_KEY_FILE", str(tmp_path / "key"))
+    docs = read_inputs([REPO / "examples" / "corpus"]).documents
+    path = tmp_path / "before.duckdb"
+    with Index.open(path) as index:
+        index.add(docs)
+    query = "SELECT value FROM blobs WHERE key = 'story_clusterer'"
+    with duckdb.connect(str(path)) as con:
+        clusterer = _unpickled(_verified(con.execute(query).fetchall()[0][0]))
+        state = pickle.dumps(clusterer, protocol=pickle.HIGHEST_PROTOCOL)
+        con.execute("UPDATE blobs SET value = ? WHERE key = 'story_clusterer'",
+                    [_signature(checkpoint_key(), state) + state]).fetchall()
+    fed = []
+    monkeypatch.setattr(type(clusterer), "partial_fit", lambda self, units: fed.append(units))
+    with Index.open(path) as index:
+        read = index._clusterer()
+    assert fed == []
+    assert np.array_equal(read.labels_, clusterer.labels_)
+
+
 def _checkpoint_replaced(tmp_path, checkpoint):
     """Two indexes of the example corpus, added in two parts: between them, the first one's
     clusterer checkpoint is replaced by `checkpoint()`. Their paths."""
