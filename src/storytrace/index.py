@@ -381,9 +381,7 @@ class Index:
     def close(self) -> None:
         """Write the story clusterer's checkpoint (when it moved on) and close the store."""
         try:
-            if not self.one_shot and not getattr(self.store, "read_only", False) \
-                    and self._cluster_state is not None \
-                    and self._cluster_state[1] > self.store.get_meta("clusterer_units", 0):
+            if self._unsaved_units() > 0:
                 self._checkpoint_now()
         finally:
             self.store.close()
@@ -427,7 +425,8 @@ class Index:
                 self._forget()  # its ids are free again; the clusterer saw rolled-back units
                 self.store.forget_postings()
                 raise
-            self._checkpoint_when_due()
+            if self._unsaved_units() >= CHECKPOINT_UNITS:
+                self._checkpoint_now()  # after the batch commits, in a transaction of its own
             done += len(batch)
             if progress is not None and not self.one_shot:
                 progress("add", done, len(docs))
@@ -739,19 +738,19 @@ class Index:
         self._cluster_state = (clusterer, n_units)
         return clusterer
 
-    def _checkpoint_when_due(self) -> None:
-        """After an add's batch commits: write the clusterer's checkpoint in a transaction of
-        its own once CHECKPOINT_UNITS units were fed since the last one, with the file's cached
-        blocks dropped first (the checkpoint holds its pickle and DuckDB's copies of it at
-        once: +230 MB at 30,000 documents when the cache was left in place)."""
-        if self.one_shot or self._cluster_state is None:
-            return
-        if self._cluster_state[1] - self.store.get_meta("clusterer_units", 0) >= CHECKPOINT_UNITS:
-            self._checkpoint_now()
+    def _unsaved_units(self) -> int:
+        """Units the clusterer in memory was fed since the file's checkpoint (0 for analyze,
+        a reader, or a clusterer not loaded)."""
+        if self.one_shot or getattr(self.store, "read_only", False) or self._cluster_state is None:
+            return 0
+        return self._cluster_state[1] - self.store.get_meta("clusterer_units", 0)
 
     def _checkpoint_now(self) -> None:
-        """The checkpoint in a transaction of its own, unless another process wrote the file
-        since this one's last commit (then this clusterer is not the file's)."""
+        """The checkpoint in a transaction of its own (after a batch commits, every
+        CHECKPOINT_UNITS units, and on close), unless another process wrote the file since this
+        one's last commit (then this clusterer is not the file's). The file's cached blocks are
+        dropped first: the checkpoint holds its pickle and DuckDB's copies of it at once (+230
+        MB at 30,000 documents when the cache was left in place)."""
         self.store.drop_cache()
         with self.store.transaction():
             if not self.store.changed_elsewhere:

@@ -113,10 +113,11 @@ class IncrementalTfidf:
         raw = counts.data.astype(np.uint32)
         if not np.array_equal(raw, counts.data):
             raise ValueError("IncrementalTfidf takes raw counts: whole numbers from 1 to 2**32 - 1")
-        if len(raw) and int(raw.max()) >= len(self._tf_of):
-            self._tf_of = _tf_table(int(raw.max()))
-        if len(raw) and int(raw.max()) > np.iinfo(self._counts.data.dtype).max:
-            self._widen(_count_dtype(int(raw.max())))
+        top = int(raw.max(initial=0))
+        if top >= len(self._tf_of):
+            self._tf_of = _tf_table(top)
+        if top > np.iinfo(self._counts.data.dtype).max:
+            self._widen(_count_dtype(top))
         tfs = self._tf_of[raw]
         before = self.n_rows
         c_old = np.log1p(self._df[features])
