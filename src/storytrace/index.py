@@ -697,7 +697,7 @@ class Index:
             if docs:
                 units.append((family.id, docs))
         units.sort(key=lambda u: (_family_date(u[1]) is None, _family_date(u[1]) or date.min))
-        clusterer.partial_fit([docs for _, docs in units])
+        clusterer.partial_fit([docs for _, docs in units], self.engine)
         store.add_units([f for f, _ in units], [[d.id for d in docs] for _, docs in units])
         self._cluster_state = (clusterer, self._cluster_state[1] + len(units))
         return self._family_labels(clusterer)
@@ -734,7 +734,8 @@ class Index:
         pending = self.store.unit_documents(fed)
         for part in chunks(pending, REPLAY_UNITS):  # a part's texts in memory at a time
             found = {d.id: d for d in self.store.documents({i for u in part for i in u})}
-            clusterer.partial_fit([[found[i] for i in unit if i in found] for unit in part])
+            clusterer.partial_fit([[found[i] for i in unit if i in found] for unit in part],
+                                  self.engine)
         self._cluster_state = (clusterer, n_units)
         return clusterer
 

@@ -734,7 +734,8 @@ class StoryClusterer:
         return side is None
 
     # -- streaming --------------------------------------------------------------------------
-    def partial_fit(self, families: list[list[DocumentResult]]) -> StoryClusterer:
+    def partial_fit(self, families: list[list[DocumentResult]], engine: Engine | None = None
+                    ) -> StoryClusterer:
         """Add families one by one (in date order): each report joins its best story or opens one.
 
         Each document of a family arrives as a report. The best story is the one with the
@@ -748,16 +749,28 @@ class StoryClusterer:
         of most of its reports. The similarities come from `cluster.incremental.IncrementalTfidf`,
         so an arrival costs what the seen reports that share a word, name or number with it
         cost, not a pass over every seen report.
+
+        The reports' texts are counted together first (on the engine's workers when it has
+        several): a text's counts depend only on the text, and its template paragraphs only on
+        the families before it, so the counts are the ones each arrival would make alone.
         """
+        arrivals: list[tuple[int, list[DocumentResult], list[int], list[str]]] = []
         for family in families:
             stand_for = _standing_reports(family)
             reports = [doc for k, doc in enumerate(family) if stand_for[k] == k]
+            texts = self._strip_seen_template([doc.clean_text for doc in reports])
+            arrivals.append((len(family), reports, stand_for, texts))
+        every_text = [t for *_, texts in arrivals for t in texts]
+        counts, informative = self._count(every_text, engine) if every_text else ({}, [])
+        row = 0
+        for _, reports, stand_for, texts in arrivals:
             first = self._labels.size
             position = {k: first + n for n, k in enumerate(sorted(set(stand_for)))}
             self._document_reports.append([position[k] for k in stand_for])
-            texts = self._strip_seen_template([doc.clean_text for doc in reports])
             for doc, text in zip(reports, texts, strict=True):
-                self._add_report(doc, text)
+                own = {name: matrix[row : row + 1] for name, matrix in counts.items()}
+                self._add_report(doc, text, own, bool(informative[row]))
+                row += 1
             self._n_families += 1
         self._family_labels = None
         self._report_similarity = None
@@ -926,16 +939,17 @@ class StoryClusterer:
         means = (self._seen_similarity(distinct).sum(axis=1) - 1.0) / (len(distinct) - 1)
         return {int(r): round(float(m), 4) for r, m in zip(distinct, means, strict=True)}
 
-    def _add_report(self, doc: DocumentResult, text: str) -> None:
-        """One streaming arrival: the report joins a story (or opens one), then that story is
+    def _add_report(self, doc: DocumentResult, text: str, counts: dict[str, sp.csr_matrix],
+                    informative: bool) -> None:
+        """One streaming arrival (`counts`: its text's row of each view, `informative`: it has
+        enough content words): the report joins a story (or opens one), then that story is
         checked for look-alike events."""
         weights = self._weights()
-        counts, informative = self._count([text])
         similarity = np.zeros(self._labels.size)
         for name, index in self._tfidf.items():
             similarity += weights[name] * index.add(counts[name])
         self._days.append(_day_number(report_date(doc)))
-        self._informative.append(bool(informative[0]))
+        self._informative.append(informative)
         self._owner.append(self._n_families)
         self._lengths.append(len(doc.clean_text))
         if self._space is not None:
@@ -1477,7 +1491,7 @@ def _clustered(
         return clusterer.fit(families, engine), order
     days = [family_date(f) for f in families]
     order.sort(key=lambda i: (days[i] is None, days[i] or date.min, i))
-    return clusterer.partial_fit([families[i] for i in order]), order
+    return clusterer.partial_fit([families[i] for i in order], engine), order
 
 
 def _in_input_order(labels: np.ndarray, order: list[int]) -> np.ndarray:
