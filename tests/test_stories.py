@@ -305,12 +305,43 @@ def test_a_streams_review_weighs_reports_against_every_report_as_the_blocks_do()
     stream._prefetched = None
 
 
+def test_groups_weighed_together_hold_the_values_of_their_own_blocks(monkeypatch):
+    """Several groups' similarities come from one block (`_weighed_together`), and each
+    group's matrix is exactly what its own block gives: the look-alike checks of the stream's
+    review and every story's similarity are decided on the same values (dated METER: damped)."""
+    from storytrace.cluster import stories
+
+    rows = story_corpus("meter")[:200]
+    families = [
+        [result(r["id"], t, r.get("date"))] for r, t in zip(rows, cleaned(rows), strict=True)
+    ]
+    stream = StoryClusterer().partial_fit(families)
+    groups = [np.array([0, 7, 9, 150]), np.array([3, 4]), np.array([10, 11, 12, 60, 199]),
+              np.arange(20, 40)]
+    calls = []
+
+    def block(members):
+        calls.append(len(members))
+        return stream._seen_similarity(members)
+
+    weighed = list(stories._weighed_together(block, groups))
+    assert calls == [31]  # one block for the four groups
+    monkeypatch.setattr(stories, "_STORY_BLOCK_REPORTS", 10)
+    calls.clear()
+    assert len(list(stories._weighed_together(block, groups))) == 4
+    assert calls == [6, 5, 20]  # up to 10 reports a block, a bigger group alone
+    for group, (members, similarity) in zip(groups, weighed, strict=True):
+        assert members is group
+        assert np.array_equal(similarity, stream._seen_similarity(group))
+        assert similarity.min() < 0.9  # not a block of ones: dates and words differ
+
+
 def test_stories_of_mutual_nearest_families_merge_unless_they_are_look_alike_events():
     from storytrace.cluster.stories import _merge_mutual_neighbours, _nearest
 
     def merge(labels, similarity):
-        def one_event(members):
-            return len(divide(similarity, members, 8, 0.5, 2)) == 1
+        def one_event(groups):
+            return [len(divide(similarity, members, 8, 0.5, 2)) == 1 for members in groups]
 
         return _merge_mutual_neighbours(labels, *_nearest(similarity), 0.075, one_event).tolist()
 

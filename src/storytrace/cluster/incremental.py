@@ -217,7 +217,11 @@ class IncrementalTfidf:
             return sp.csr_matrix((len(rows), len(self._df)))
         features, counts = _gather([self._features.view(), self._counts.view()], starts, sizes)
         values = self._tf_of[counts]
-        values *= np.log((1.0 + self.n_rows) / (1.0 + self._df[features])) + 1.0
+        df = self._df
+        if len(features) > len(df) // 4:  # many values: each feature's idf once, then gathered
+            values *= (np.log((1.0 + self.n_rows) / (1.0 + df)) + 1.0)[features]
+        else:  # a few rows: the idf of their own features only (the same values)
+            values *= np.log((1.0 + self.n_rows) / (1.0 + df[features])) + 1.0
         norms = np.sqrt(np.add.reduceat(values**2, indptr[:-1][sizes > 0]))
         values /= np.repeat(norms, sizes[sizes > 0])
         return sp.csr_matrix((values, features, indptr), shape=(len(rows), len(self._df)))

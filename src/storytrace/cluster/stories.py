@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -702,7 +702,7 @@ class StoryClusterer:
             raw = _merge_mutual_neighbours(
                 raw, nearest, nearest_similarity,
                 MUTUAL_MIN_SIMILARITY_FACTOR * self.min_similarity,
-                lambda members: self._one_event(block, members, similarities.days),
+                lambda groups: self._one_events(block, groups, similarities.days),
             )  # fmt: skip
         lengths = np.array([len(doc.clean_text) for doc in reports])
         votes = _family_votes(raw, owner, similarities.informative, lengths, len(families))
@@ -722,16 +722,19 @@ class StoryClusterer:
         )  # fmt: skip
         return [members[part] for part in parts]
 
-    def _one_event(self, block, members: np.ndarray, days: np.ndarray) -> bool:
-        """Whether `_divide(block, members, days)` keeps `members` as one story: only its first
-        bisection is needed (`cluster.bisect.clear_cut`), not the recursion into the parts."""
-        if len(members) < 2 * SPLIT_MIN_PART:
-            return True
-        side = clear_cut(
-            block(members), np.arange(len(members)), self.split_neighbours, self.split_max_ncut,
-            SPLIT_MIN_PART, days[members] if SPLIT_SAME_DAYS else None,
-        )  # fmt: skip
-        return side is None
+    def _one_events(self, block, groups: list[np.ndarray], days: np.ndarray) -> list[bool]:
+        """For each of some disjoint groups of reports, whether `_divide(block, group, days)`
+        keeps it as one story: only its first bisection is needed (`cluster.bisect.clear_cut`),
+        not the recursion into the parts. The groups are weighed together (`_weighed_together`)."""
+        one = [True] * len(groups)
+        checked = [k for k, members in enumerate(groups) if len(members) >= 2 * SPLIT_MIN_PART]
+        together = _weighed_together(block, [groups[k] for k in checked])
+        for k, (members, similarity) in zip(checked, together, strict=True):
+            one[k] = clear_cut(
+                similarity, np.arange(len(members)), self.split_neighbours, self.split_max_ncut,
+                SPLIT_MIN_PART, days[members] if SPLIT_SAME_DAYS else None,
+            ) is None  # fmt: skip
+        return one
 
     # -- streaming --------------------------------------------------------------------------
     def partial_fit(self, families: list[list[DocumentResult]], engine: Engine | None = None
@@ -813,8 +816,8 @@ class StoryClusterer:
                 labels = _merge_mutual_neighbours(
                     labels, nearest, nearest_similarity,
                     MUTUAL_MIN_SIMILARITY_FACTOR * self.min_similarity,
-                    lambda members: self._one_event(
-                        self._seen_similarity, members, self._days.view()),
+                    lambda groups: self._one_events(
+                        self._seen_similarity, groups, self._days.view()),
                     None if MOVE_WEAK_REPORTS else self._prefetch,
                 )  # fmt: skip
         finally:
@@ -1090,21 +1093,32 @@ def _story_similarity(report_story: np.ndarray, block: Callable) -> np.ndarray:
     order = np.argsort(report_story, kind="stable")
     bounds = np.flatnonzero(np.diff(report_story[order])) + 1
     stories = [members for members in np.split(order, bounds) if len(members) > 1]
-    start = 0
-    while start < len(stories):
-        stop, size = start, 0
-        while stop < len(stories) and (
-            stop == start or size + len(stories[stop]) <= _STORY_BLOCK_REPORTS
-        ):
-            size += len(stories[stop])
-            stop += 1
-        rows = np.sort(np.concatenate(stories[start:stop]))
-        similarity = block(rows)
-        for members in stories[start:stop]:
-            at = np.searchsorted(rows, members)
-            values[members] = (similarity[np.ix_(at, at)].sum(axis=1) - 1.0) / (len(members) - 1)
-        start = stop
+    for members, similarity in _weighed_together(block, stories):
+        values[members] = (similarity.sum(axis=1) - 1.0) / (len(members) - 1)
     return values
+
+
+def _weighed_together(block: Callable, groups: list[np.ndarray]
+                      ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Each of some disjoint groups of reports (`groups`, in order) with its similarity
+    matrix, `block(rows)` called once for several groups, up to _STORY_BLOCK_REPORTS reports
+    (a group bigger than that alone): a block's overhead, not its size, is most of the cost of
+    a small one. A group's values are those of `block(group)`: every step of a block is per
+    pair of reports (a pair's cosine sums its terms in the order of the row's features)."""
+    start = 0
+    while start < len(groups):
+        stop, size = start, 0
+        while stop < len(groups) and (
+            stop == start or size + len(groups[stop]) <= _STORY_BLOCK_REPORTS
+        ):
+            size += len(groups[stop])
+            stop += 1
+        rows = np.sort(np.concatenate(groups[start:stop]))
+        similarity = block(rows)
+        for members in groups[start:stop]:
+            at = np.searchsorted(rows, members)
+            yield members, similarity[np.ix_(at, at)]
+        start = stop
 
 
 def _nearest(similarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1212,14 +1226,15 @@ def _merge_mutual_neighbours(
     nearest: np.ndarray,
     nearest_similarity: np.ndarray,
     min_similarity: float,
-    is_one_event: Callable[[np.ndarray], bool],
+    are_one_event: Callable[[list[np.ndarray]], list[bool]],
     prefetch: Callable[[np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """Join stories linked by mutual nearest families (similarity >= `min_similarity`).
 
     Stories linked by such pairs, directly or through other stories, are one candidate group;
-    it becomes one story when `is_one_event(members)` (the look-alike check finds no cut).
-    `prefetch(every member of every group)` runs first, when given.
+    it becomes one story when the look-alike check finds no cut (`are_one_event`: a decision
+    for each group's members, asked for all groups at once). `prefetch(every member of every
+    group)` runs first, when given.
     """
     index = np.arange(len(labels))
     mutual = (nearest[nearest] == index) & (nearest_similarity >= min_similarity)
@@ -1236,8 +1251,9 @@ def _merge_mutual_neighbours(
     ]
     if prefetch is not None and groups:
         prefetch(np.concatenate([members for _, members in groups]))
-    for stories, members in groups:
-        if is_one_event(members):
+    decisions = are_one_event([members for _, members in groups]) if groups else []
+    for (stories, members), one in zip(groups, decisions, strict=True):
+        if one:
             merged[members] = stories[0]
     return merged
 
