@@ -757,16 +757,16 @@ class StoryClusterer:
         several): a text's counts depend only on the text, and its template paragraphs only on
         the families before it, so the counts are the ones each arrival would make alone.
         """
-        arrivals: list[tuple[int, list[DocumentResult], list[int], list[str]]] = []
+        arrivals: list[tuple[list[DocumentResult], list[int], list[str]]] = []
         for family in families:
             stand_for = _standing_reports(family)
             reports = [doc for k, doc in enumerate(family) if stand_for[k] == k]
             texts = self._strip_seen_template([doc.clean_text for doc in reports])
-            arrivals.append((len(family), reports, stand_for, texts))
-        every_text = [t for *_, texts in arrivals for t in texts]
+            arrivals.append((reports, stand_for, texts))
+        every_text = [text for _, _, texts in arrivals for text in texts]
         counts, informative = self._count(every_text, engine) if every_text else ({}, [])
         row = 0
-        for _, reports, stand_for, texts in arrivals:
+        for reports, stand_for, texts in arrivals:
             first = self._labels.size
             position = {k: first + n for n, k in enumerate(sorted(set(stand_for)))}
             self._document_reports.append([position[k] for k in stand_for])
