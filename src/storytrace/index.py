@@ -478,6 +478,9 @@ class Index:
             doc.raw = ""
         with self._stage("signals"):
             results = document_results(new, cleaned, engine=self.engine)
+        # From workers, the results hold copies of the clean texts and removed lines: these
+        # would be held twice through the later stages (about 10 kB a bench document).
+        del cleaned
         with self._stage("match"):
             partners = self._partners(results)
             keys = None if self._keys is None else \
