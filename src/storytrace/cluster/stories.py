@@ -627,18 +627,24 @@ class StoryClusterer:
                       engine: Engine | None = None) -> _Similarities:
         texts = _strip_template([doc.clean_text for doc in reports], owner)
         counts, informative = self._count(texts, engine)
-        views = []
-        for name, weight in self._weights().items():
-            if weight == 0:
-                continue
-            m = counts[name]
-            views.append((weight, _View(m, np.asarray((m > 0).sum(axis=0)).ravel(), len(texts))))
         space = None
         if self.embedder is not None:
             space = EmbeddingSpace(self.embedder)
             space.add(texts, informative.tolist())
+        # Each view is weighed alone, and what it was weighed from let go: the texts without
+        # their template paragraphs are a copy of every text, and the raw counts a second copy
+        # of each view, which the weighing of the next view need not hold.
+        n_texts = len(texts)
+        del texts
+        views = []
+        for name, weight in self._weights().items():
+            m = counts.pop(name)
+            if weight != 0:
+                df = np.asarray((m > 0).sum(axis=0)).ravel()
+                views.append((weight, _View(m, df, n_texts).weighted()))
+            del m
         days = np.array([_day_number(report_date(doc)) for doc in reports])
-        return _Similarities(self, [(w, v.weighted()) for w, v in views], days, informative, space)
+        return _Similarities(self, views, days, informative, space)
 
     def fit(self, families: list[list[DocumentResult]], engine: Engine | None = None
             ) -> StoryClusterer:
