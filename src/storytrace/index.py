@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any, Self
 
@@ -38,6 +39,7 @@ import numpy as np
 import xxhash
 
 from storytrace.config import Config, StoryOptions
+from storytrace.engines import Texts
 from storytrace.errors import ConfigError
 from storytrace.ingest import FieldMap, unique_ids
 from storytrace.match.relations import PreparedTexts
@@ -1189,10 +1191,26 @@ def _counts(docs: list[DocumentResult], sign: int, engine=None
         words, lines = _count_texts(texts)
     else:
         words, lines = Counter(), Counter()
-        for part_words, part_lines in engine.map_batches(_count_texts, parts):
+        for part_words, part_lines in engine.map_batches(_count_shipped,
+                                                         map(_removed_apart, parts)):
             words.update(part_words)
             lines.update(part_lines)
     return ({k: sign * v for k, v in words.items()}, {k: sign * v for k, v in lines.items()})
+
+
+def _removed_apart(texts: list[tuple[str, list[str]]]) -> tuple[Texts, Texts, list[int]]:
+    """`_count_texts`'s items to ship (`Texts`: as UTF-8): the clean texts, every removed
+    line, and how many removed lines each text has."""
+    return (Texts(text for text, _ in texts), Texts(line for _, lines in texts for line in lines),
+            [len(lines) for _, lines in texts])
+
+
+def _count_shipped(part: tuple[list[str], list[str], list[int]]
+                   ) -> tuple[Counter[str], Counter[str]]:
+    texts, removed, sizes = part
+    lines = iter(removed)
+    return _count_texts([(text, list(islice(lines, size)))
+                         for text, size in zip(texts, sizes, strict=True)])
 
 
 def _count_texts(texts: list[tuple[str, list[str]]]) -> tuple[Counter[str], Counter[str]]:

@@ -20,10 +20,11 @@ number of workers (tests/test_engines.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from storytrace.engines import Texts
 from storytrace.match import document_signals
 from storytrace.match.options import MatchOptions
 from storytrace.model import CleanText, Document, DocumentResult, Family, Story
@@ -270,8 +271,20 @@ def fact_extractions(story_families: dict[str, list[Family]], by_id: dict[str, D
     items = [(by_id[doc_id].clean_text, reference) for doc_id, reference in wanted]
     parts = _parts(items, engine)
     made = extract_documents(items) if parts is None else \
-        [e for part in engine.map_batches(extract_documents, parts) for e in part]
+        [e for part in engine.map_batches(_extract_part, map(_texts_apart, parts))
+         for e in part]
     return {doc_id: e for (doc_id, _), e in zip(wanted, made, strict=True) if e is not None}
+
+
+def _texts_apart(items: list[tuple[str, Any]]) -> tuple[Texts, list[Any]]:
+    """(text, value) items as their texts (`Texts`: shipped as UTF-8) and their values."""
+    return Texts(text for text, _ in items), [value for _, value in items]
+
+
+def _extract_part(part: tuple[list[str], list[str | None]]) -> list:
+    from storytrace.facts.merge import extract_documents
+
+    return extract_documents(list(zip(*part, strict=True)))
 
 
 def document_keys(texts: Sequence[str], options: MatchOptions) -> list[dict[str, np.ndarray]]:

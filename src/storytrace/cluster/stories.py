@@ -63,7 +63,7 @@ from storytrace.cluster.components import connected_groups
 from storytrace.cluster.embeddings import Embedder, EmbeddingSpace
 from storytrace.cluster.incremental import Growable, IncrementalTfidf, ParagraphCounts
 from storytrace.cluster.linkage import sparse_average_linkage
-from storytrace.engines import Engine, parts_for
+from storytrace.engines import Engine, Texts, parts_for
 from storytrace.model import DocumentResult
 from storytrace.stopwords import ENGLISH_STOP_WORDS
 
@@ -420,6 +420,7 @@ def _reports(
     if parts is None:
         weighed = map(_standing_texts, several)
     else:
+        parts = ([Texts(texts) for texts in part] for part in parts)  # shipped as UTF-8
         weighed = (s for part in engine.map_batches(_standing_batch, parts) for s in part)
     for n, family in enumerate(families):
         stand_for = [0] if len(family) == 1 else next(weighed)

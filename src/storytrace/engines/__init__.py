@@ -128,6 +128,26 @@ def parts_for(items: list[B], engine: Engine | None, min_size: int, max_size: in
     return split(items, part_count(len(items), engine.workers, max_size), min_size)
 
 
+class Texts(list):
+    """Texts to ship to other processes: a list of str that arrives there as a plain list,
+    pickled as the texts' UTF-8.
+
+    CPython keeps the UTF-8 of a str that is not all ASCII inside the str once it has been
+    pickled, for as long as the str lives: the clean texts that stages ship to their workers,
+    and that this process keeps, were held twice after (analyze, 30,000 bench documents: 106
+    MB). Encoded here, that copy is freed once the batch is pickled.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Callable[[list[bytes]], list[str]], tuple[list[bytes]]]:
+        return _decoded, ([text.encode("utf-8", "surrogatepass") for text in self],)
+
+
+def _decoded(encoded: list[bytes]) -> list[str]:
+    return [data.decode("utf-8", "surrogatepass") for data in encoded]
+
+
 def weighted_parts(items: list[B], weights: Iterable[int], share: int) -> list[list[B]]:
     """`items` in consecutive parts, each closed once its items' weights reach `share` (work
     whose items differ in size, e.g. stories of 2 and of 200 documents, in parts of about
@@ -146,5 +166,5 @@ def weighted_parts(items: list[B], weights: Iterable[int], share: int) -> list[l
     return parts
 
 
-__all__ = ["ENGINES", "Engine", "batched", "default_workers", "get_engine", "part_count",
-           "parts_for", "split", "weighted_parts"]
+__all__ = ["ENGINES", "Engine", "Texts", "batched", "default_workers", "get_engine",
+           "part_count", "parts_for", "split", "weighted_parts"]

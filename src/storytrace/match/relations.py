@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from storytrace.engines import Texts
 from storytrace.fingerprint.containment import contained_pairs
 from storytrace.fingerprint.immutables import immutable_shingles, shared_pairs
 from storytrace.fingerprint.minhash import band_keys, bucket_pairs, optimal_bands, signatures
@@ -82,7 +83,7 @@ def candidate_keys(texts: list[str], options: MatchOptions,
     """
     parts = _parts(texts, engine, MIN_TEXTS)
     if parts is not None:
-        return [keys for part in engine.map_batches(candidate_keys, parts, options)
+        return [keys for part in engine.map_batches(candidate_keys, map(Texts, parts), options)
                 for keys in part]
     hasher = WordHasher()
     tokens = [hasher(words(t)) for t in texts]
@@ -387,10 +388,11 @@ def _on_engine(tasks, task_group, head_tasks, jobs, only, groups, candidates, id
         texts.update(k for j in part_jobs for k in (jobs[j][0], *jobs[j][1]))
         part_only = None if only is None else \
             only & {k for j in part_jobs for k in (jobs[j][0], *jobs[j][1])}
+        texts = sorted(texts)
         return ([tasks[t] for t in part_tasks],
                 [n for n, t in enumerate(part_tasks) if t in is_head],
                 [jobs[j] for j in part_jobs], part_only,
-                {k: (ids[k], bodies[k]) for k in sorted(texts)})
+                (texts, [ids[k] for k in texts], Texts(bodies[k] for k in texts)))
 
     def run(parts: list[tuple[list[int], list[int]]], jobs, only) -> None:
         found = engine.map_batches(_match_part, (shipped(*part, jobs, only) for part in parts),
@@ -419,9 +421,9 @@ def _on_engine(tasks, task_group, head_tasks, jobs, only, groups, candidates, id
 def _match_part(part, options: MatchOptions,
                 rarity: Rarity | None) -> tuple[list[Relation | None], list[DerivationRow]]:
     """One part's alignments, then its derivation rows, with one sentence split a text."""
-    tasks, head_tasks, jobs, only, docs = part
-    ids = {k: doc_id for k, (doc_id, _) in docs.items()}
-    bodies = {k: body for k, (_, body) in docs.items()}
+    tasks, head_tasks, jobs, only, (numbers, part_ids, part_bodies) = part
+    ids = dict(zip(numbers, part_ids, strict=True))
+    bodies = dict(zip(numbers, part_bodies, strict=True))
     split = _SentenceCache(bodies, size=len(bodies))
     related = [_related(task, ids, bodies, options, split) for task in tasks]
     if not jobs:
@@ -437,7 +439,7 @@ def _rarity(texts: list[str], engine: Engine) -> Rarity:
     if parts is None:
         return Rarity.from_texts(texts)
     df: Counter = Counter()
-    for counts in engine.map_batches(_document_frequencies, parts):
+    for counts in engine.map_batches(_document_frequencies, map(Texts, parts)):
         df.update(counts)
     return Rarity(df, len(texts))
 
