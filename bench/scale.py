@@ -14,7 +14,10 @@ the CPU seconds of all its processes and of the main process alone (the --json s
 main_cpu_seconds: imports, reading, every stage's part there and the outputs; at several
 workers, the work they did not take), the bound that leaves on the wall clock of a quiet
 machine (main CPU + the workers' CPU / workers: no wait, no imbalance), the peak RSS of its
-largest process, and the same-run ratio against the 1-worker run. The answers of the runs are
+largest process, the peak of its processes' memory together ("all": their PSS summed, read
+every second; a forked worker's RSS counts the pages it still shares with the main process, so
+the largest RSS may be a worker's and says little of what the machine needs), and the
+same-run ratio against the 1-worker run. The answers of the runs are
 compared: families, stories and the rest of result.json but its statistics must be the same at
 any number of workers.
 
@@ -34,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,17 +50,66 @@ def _storytrace() -> str:
     return str(Path(sys.executable).with_name("storytrace"))
 
 
+def _tree(root: int) -> list[int]:
+    """`root` and every process below it (from /proc/*/stat's parent ids)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        pid, ppid = int(text[:text.index(" ")]), int(text[text.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _pss_mb(pids: list[int]) -> float:
+    """The proportional set size of `pids` together (MB): each page shared by n of them
+    counted 1/n in each, so forked workers' pages inherited from their parent count once."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, StopIteration):  # gone meanwhile
+            continue
+    return total / 1024
+
+
 def _measure(command: list[str], out: str) -> None:
     """Run `command` (this wrapper's only child) and write its wall clock, the CPU time and
-    peak RSS of its processes (RUSAGE_CHILDREN: the command and the workers it waited for)."""
+    peak RSS of its processes (RUSAGE_CHILDREN: the command and the workers it waited for),
+    and the peak of their memory together (their summed PSS, read every second: the RSS of a
+    forked worker counts the pages it shares with its parent, so no one process's RSS says
+    how much memory the command needs)."""
     started = time.perf_counter()
-    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        if not Path("/proc/self/smaps_rollup").exists():
+            return
+        while not done.wait(1.0):
+            peak[0] = max(peak[0], _pss_mb(_tree(process.pid)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    done.set()
+    sampler.join()
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(out, "w") as f:
         json.dump({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
-                   "rss_mb": usage.ru_maxrss / 1024, "code": done.returncode,
-                   "stdout": done.stdout[-20000:], "stderr": done.stderr[-4000:]}, f)
+                   "rss_mb": usage.ru_maxrss / 1024, "tree_mb": peak[0] or None,
+                   "code": process.returncode,
+                   "stdout": stdout[-20000:], "stderr": stderr[-4000:]}, f)
 
 
 def _run(command: list[str], workdir: Path) -> dict:
@@ -67,6 +120,10 @@ def _run(command: list[str], workdir: Path) -> dict:
     if found["code"] not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed ({found['code']}): {found['stderr']}")
     return found
+
+
+def _mb(found: dict) -> str:
+    return "-" if found.get("tree_mb") is None else f"{found['tree_mb']:.0f}"
 
 
 def _answer(result_path: Path) -> tuple:
@@ -94,7 +151,7 @@ def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path,
           f"{time.perf_counter() - started:.0f} s)")
     header = (f"{'engine':<10}{'workers':>8} " + " ".join(f"{s:>8}" for s in STAGES)
               + f"{'total s':>9}{'wall s':>8}{'docs/s':>8}{'CPU s':>8}{'main CPU':>9}"
-                f"{'bound s':>8}{'RSS MB':>8}"
+                f"{'bound s':>8}{'RSS MB':>8}{'all MB':>8}"
                 f"{'ratio':>7}  same answer")
     print(header, flush=True)
     runs = ([("local", w) for w in workers] + ([("ray", max(workers))] if ray else [])) * repeats
@@ -118,12 +175,13 @@ def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path,
               + " ".join(f"{seconds.get(s, 0.0):>8.1f}" for s in STAGES)
               + f"{seconds['total']:>9.1f}{found['seconds']:>8.1f}"
                 f"{n_docs / found['seconds']:>8.1f}{found['cpu']:>8.0f}"
-                f"{main_cpu:>9.1f}{bound:>8.1f}{found['rss_mb']:>8.0f}"
+                f"{main_cpu:>9.1f}{bound:>8.1f}{found['rss_mb']:>8.0f}{_mb(found):>8}"
                 f"{first[0] / found['seconds']:>7.2f}  {same}", flush=True)
         shutil.rmtree(out)
     print(f"({len(first[1])} families, {len(first[2])} stories; ratio: wall clock of the first "
           "run / this run's; main CPU: the analyze process alone, without its workers; bound: "
-          "main CPU + the workers' CPU / workers; RSS: the largest process)")
+          "main CPU + the workers' CPU / workers; RSS: the largest process's peak; all: the peak of "
+          "the command's processes together, their PSS summed, read every second)")
     if repeats > 1:  # this machine's wall clock varies 10-15% between identical runs
         base = min(walls[runs[0]])
         print(f"fastest of {repeats} runs, in turn: " + "; ".join(
@@ -142,7 +200,8 @@ def bench_dedup(n_docs: int, workers: list[int], tmp: Path) -> None:
     megabytes = path.stat().st_size / 1e6
     print(f"\n## dedup, {n_docs} documents ({megabytes:.0f} MB JSONL, written in "
           f"{time.perf_counter() - started:.0f} s)")
-    print(f"{'command':<44}{'wall s':>8}{'docs/s':>8}{'CPU s':>8}{'RSS MB':>8}{'kept':>9}",
+    print(f"{'command':<44}{'wall s':>8}{'docs/s':>8}{'CPU s':>8}{'RSS MB':>8}{'all MB':>8}"
+          f"{'kept':>9}",
           flush=True)
     for extra in ([], ["--no-clean"]):
         for n_workers in workers:
@@ -153,7 +212,7 @@ def bench_dedup(n_docs: int, workers: list[int], tmp: Path) -> None:
             summary = json.loads(found["stdout"].splitlines()[-1])
             print(f"{'storytrace dedup ' + ' '.join(args):<44}{found['seconds']:>8.1f}"
                   f"{n_docs / found['seconds']:>8.0f}{found['cpu']:>8.0f}"
-                  f"{found['rss_mb']:>8.0f}{summary['kept']:>9}", flush=True)
+                  f"{found['rss_mb']:>8.0f}{_mb(found):>8}{summary['kept']:>9}", flush=True)
             shutil.rmtree(out)
     path.unlink()
 
