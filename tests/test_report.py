@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -634,6 +635,32 @@ def test_relation_metrics_are_an_object_in_parquet_as_in_json(result: Result, tm
 def test_result_json_reads_back_into_the_same_result(seeds_result: Result, tmp_path: Path) -> None:
     write_json(seeds_result, tmp_path / "result.json")
     assert read_json(tmp_path / "result.json").to_dict() == seeds_result.to_dict()
+
+
+def _whole_json(result: Result) -> bytes:
+    """result.json as the contract defines it: the whole `to_dict()` dumped at once."""
+    return json.dumps(result.to_dict(), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def test_result_json_written_a_record_at_a_time_is_the_whole_dump(seeds_result: Result,
+                                                                   tmp_path: Path) -> None:
+    write_json(seeds_result, tmp_path / "result.json")
+    assert (tmp_path / "result.json").read_bytes() == _whole_json(seeds_result)
+
+
+def test_result_json_pieces_keep_awkward_text_and_empty_tables(tmp_path: Path) -> None:
+    """Line breaks, quotes and backslashes inside strings, characters beyond the BMP, an
+    empty table beside full ones, nested stats: the same bytes as one dump."""
+    doc = _doc("a\n\"b\"", 'Line one.\n\n  "Quoted" \\ tab\there 🦆 ü', "F1", "S1",
+               removed=[RemovedLine("Related posts\n", "related")])
+    result = Result([doc], [], [Family("F1", "a\n\"b\"", [FamilyMember("a\n\"b\"", "origin")])],
+                    [], [], {"seconds": {"clean": 0.5}, "config": {"x": [1, {"y": None}]},
+                             "empty": {}, "none": []})
+    write_json(result, tmp_path / "result.json")
+    assert (tmp_path / "result.json").read_bytes() == _whole_json(result)
+    empty = Result([], [], [], [], [], {})
+    write_json(empty, tmp_path / "empty.json")
+    assert (tmp_path / "empty.json").read_bytes() == _whole_json(empty)
 
 
 def test_one_repeated_mark_does_not_make_a_lone_text_a_rewrite() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +18,42 @@ from storytrace.model import (
 
 
 def write_json(result: Result, path: Path) -> None:
-    """Write the result.json contract (`Result.to_dict()`), UTF-8, human-diffable."""
-    _write_bytes(path, result_json(result))
+    """Write the result.json contract (`Result.to_dict()`), UTF-8, human-diffable, a record
+    at a time: the file is never whole in memory (at 100,000 bench documents it is ~1 GB,
+    and held as one str it takes up to 4 bytes a character)."""
+    _write_bytes(path, (piece.encode("utf-8") for piece in result_json_pieces(result)))
 
 
 def result_json(result: Result) -> bytes:
     """result.json's bytes: `Result.to_dict()` as indented JSON, UTF-8."""
-    return json.dumps(result.to_dict(), ensure_ascii=False, indent=1).encode("utf-8")
+    return "".join(result_json_pieces(result)).encode("utf-8")
+
+
+def result_json_pieces(result: Result) -> Iterator[str]:
+    """result.json's text in pieces of one record each: together, `Result.to_dict()` as
+    `json.dumps(..., ensure_ascii=False, indent=1)` writes it, character for character.
+
+    Indented JSON has a line break only between tokens (a break inside a string is written
+    `\\n`), so a record dumped alone is the same text as inside the whole once every line
+    after its first is indented by its depth.
+    """
+    records = {"documents": result.documents, "relations": result.relations,
+               "families": result.families, "stories": result.stories,
+               "errors": result.errors}
+    yield '{\n "version": 1'
+    for name, items in records.items():
+        yield f',\n "{name}": '
+        if not items:
+            yield "[]"
+            continue
+        for k, item in enumerate(items):
+            yield ("[\n  " if k == 0 else ",\n  ") + _dumped(asdict(item), "\n  ")
+        yield "\n ]"
+    yield ',\n "stats": ' + _dumped(result.stats, "\n ") + "\n}"
+
+
+def _dumped(value: Any, line_break: str) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1).replace("\n", line_break)
 
 
 def write_parquet(result: Result, directory: Path) -> list[Path]:
@@ -60,7 +91,7 @@ def parquet_tables(result: Result) -> dict[str, bytes]:
     return found
 
 
-def _write_bytes(path: Path, data: bytes | list[bytes]) -> None:
+def _write_bytes(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Write `data` (or its pieces, one after the other) to `path`, whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")

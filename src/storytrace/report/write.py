@@ -5,9 +5,12 @@ At 5,000 bench documents (bench/scale.py) the outputs cost one process ~10 CPU s
 stage is done: report.html ~8 (its story sections ~7: each copy's word diff and the story's
 macro), result.json ~2. The parts need nothing from each other: result.json, the Parquet
 tables, the page around the stories, and the stories' sections in parts of about equal size.
-Each worker gets the finished Result once (`Engine.map_shared`) and sends back bytes or text,
-never writes a file (a Ray worker may be on another machine); this process joins the page and
-writes every file. The files are those the serial writers write, byte for byte
+Each worker gets the finished Result once (`Engine.map_shared`) and sends back bytes or text;
+this process joins the page and writes the files. result.json is the exception on the local
+engine, whose workers share this machine's files: its worker writes it a record at a time
+(`write_json`) instead of sending it back whole (~1 GB at 100,000 bench documents, which this
+process would hold, and the worker twice over while making it); a Ray worker may be on another
+machine and sends the bytes. The files are those the serial writers write, byte for byte
 (tests/test_report.py).
 """
 
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storytrace.model import Result
-from storytrace.report.export import _write_bytes, parquet_tables, result_json
+from storytrace.report.export import _write_bytes, parquet_tables, result_json, write_json
 from storytrace.report.html import (
     MAX_RELATIONS,
     MAX_STORIES,
@@ -45,6 +48,7 @@ class _Outputs:
     result: Result
     report: Report | None
     max_relations: int
+    json_path: Path | None  # where the worker writes result.json itself (local engine)
 
 
 def write_outputs(result: Result, directory: Path, *, parquet: bool = True, html: bool = True,
@@ -53,7 +57,7 @@ def write_outputs(result: Result, directory: Path, *, parquet: bool = True, html
     """Write result.json, the Parquet tables (`parquet`: in directory/parquet) and report.html
     (`html`; `max_stories` drawn in full) into `directory`, on the engine's workers when it
     has several. The same files at any number of workers."""
-    from storytrace.report import write_html, write_json, write_parquet
+    from storytrace.report import write_html, write_parquet
 
     directory = Path(directory)
     if engine is None or engine.workers == 1:
@@ -72,12 +76,14 @@ def write_outputs(result: Result, directory: Path, *, parquet: bool = True, html
     if report is not None:
         parts.append(("page", len(stories)))
         parts += [("stories", ids) for ids in _story_parts(stories, engine.workers)]
-    shared = _Outputs(result, report, max_relations)
+    json_path = directory / "result.json" if engine.name == "local" else None
+    shared = _Outputs(result, report, max_relations, json_path)
     sections: list[bytes] = []
     page = None
     for (kind, _), made in zip(parts, engine.map_shared(_draw, shared, parts), strict=True):
         if kind == "json":
-            _write_bytes(directory / "result.json", made)
+            if made is not None:  # else the worker wrote it
+                _write_bytes(directory / "result.json", made)
         elif kind == "parquet":
             (directory / "parquet").mkdir(parents=True, exist_ok=True)
             for name, data in made.items():
@@ -104,6 +110,9 @@ def _draw(outputs: _Outputs, part: tuple[str, Any]) -> Any:
     the stories, or some stories' sections (UTF-8)."""
     kind, what = part
     if kind == "json":
+        if outputs.json_path is not None:
+            write_json(outputs.result, outputs.json_path)
+            return None
         return result_json(outputs.result)
     if kind == "parquet":
         return parquet_tables(outputs.result)
