@@ -60,35 +60,43 @@ def write_parquet(result: Result, directory: Path) -> list[Path]:
     """One flat table per entity (documents, relations, families, stories, facts, conflicts, errors).
 
     Nested lists stay nested (Arrow list/struct columns), so DuckDB or pandas can query them.
+    One table's rows at a time are in memory, written straight to their file.
     """
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in parquet_tables(result).items():
+    for name, rows in _table_rows(result):
         target = directory / f"{name}.parquet"
-        target.write_bytes(data)
+        table = _table(name, rows)
+        del rows
+        pq.write_table(table, target)
+        del table
         written.append(target)
     return written
 
 
 def parquet_tables(result: Result) -> dict[str, bytes]:
     """The bytes of each Parquet table `write_parquet` writes, by table name."""
-    data = result.to_dict()
-    tables = {
-        "documents": data["documents"],
-        "relations": data["relations"],
-        "families": data["families"],
-        "stories": [{k: v for k, v in s.items() if k not in ("facts", "conflicts")}
-                    for s in data["stories"]],
-        "facts": [dict(fact, story=s["id"]) for s in data["stories"] for fact in s["facts"]],
-        "conflicts": [dict(c, story=s["id"]) for s in data["stories"] for c in s["conflicts"]],
-        "errors": data["errors"],
-    }
     found = {}
-    for name, rows in tables.items():
+    for name, rows in _table_rows(result):
         sink = pa.BufferOutputStream()
         pq.write_table(_table(name, rows), sink)
+        del rows
         found[name] = sink.getvalue().to_pybytes()
     return found
+
+
+def _table_rows(result: Result) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Each Parquet table's rows (as `Result.to_dict()` holds them), one table at a time."""
+    yield "documents", [asdict(d) for d in result.documents]
+    yield "relations", [asdict(r) for r in result.relations]
+    yield "families", [asdict(f) for f in result.families]
+    stories = [asdict(s) for s in result.stories]
+    yield "stories", [{k: v for k, v in s.items() if k not in ("facts", "conflicts")}
+                      for s in stories]
+    yield "facts", [dict(fact, story=s["id"]) for s in stories for fact in s["facts"]]
+    yield "conflicts", [dict(c, story=s["id"]) for s in stories for c in s["conflicts"]]
+    del stories
+    yield "errors", [asdict(e) for e in result.errors]
 
 
 def _write_bytes(path: Path, data: bytes | Iterable[bytes]) -> None:

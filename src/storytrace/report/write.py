@@ -6,11 +6,12 @@ stage is done: report.html ~8 (its story sections ~7: each copy's word diff and 
 macro), result.json ~2. The parts need nothing from each other: result.json, the Parquet
 tables, the page around the stories, and the stories' sections in parts of about equal size.
 Each worker gets the finished Result once (`Engine.map_shared`) and sends back bytes or text;
-this process joins the page and writes the files. result.json is the exception on the local
-engine, whose workers share this machine's files: its worker writes it a record at a time
-(`write_json`) instead of sending it back whole (~1 GB at 100,000 bench documents, which this
-process would hold, and the worker twice over while making it); a Ray worker may be on another
-machine and sends the bytes. The files are those the serial writers write, byte for byte
+this process joins the page and writes the files. result.json and the Parquet tables are the
+exception on the local engine, whose workers share this machine's files: their workers write
+them (result.json a record at a time, `write_json`; the tables one at a time) instead of
+sending them back whole (result.json is ~1 GB at 100,000 bench documents, which this process
+would hold, and the worker twice over while making it); a Ray worker may be on another machine
+and sends the bytes. The files are those the serial writers write, byte for byte
 (tests/test_report.py).
 """
 
@@ -21,7 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storytrace.model import Result
-from storytrace.report.export import _write_bytes, parquet_tables, result_json, write_json
+from storytrace.report.export import (
+    _write_bytes,
+    parquet_tables,
+    result_json,
+    write_json,
+    write_parquet,
+)
 from storytrace.report.html import (
     MAX_RELATIONS,
     MAX_STORIES,
@@ -48,7 +55,7 @@ class _Outputs:
     result: Result
     report: Report | None
     max_relations: int
-    json_path: Path | None  # where the worker writes result.json itself (local engine)
+    directory: Path | None  # where workers write result.json and the tables (local engine)
 
 
 def write_outputs(result: Result, directory: Path, *, parquet: bool = True, html: bool = True,
@@ -57,7 +64,7 @@ def write_outputs(result: Result, directory: Path, *, parquet: bool = True, html
     """Write result.json, the Parquet tables (`parquet`: in directory/parquet) and report.html
     (`html`; `max_stories` drawn in full) into `directory`, on the engine's workers when it
     has several. The same files at any number of workers."""
-    from storytrace.report import write_html, write_parquet
+    from storytrace.report import write_html
 
     directory = Path(directory)
     if engine is None or engine.workers == 1:
@@ -76,14 +83,15 @@ def write_outputs(result: Result, directory: Path, *, parquet: bool = True, html
     if report is not None:
         parts.append(("page", len(stories)))
         parts += [("stories", ids) for ids in _story_parts(stories, engine.workers)]
-    json_path = directory / "result.json" if engine.name == "local" else None
-    shared = _Outputs(result, report, max_relations, json_path)
+    shared = _Outputs(result, report, max_relations,
+                      directory if engine.name == "local" else None)
     sections: list[bytes] = []
     page = None
     for (kind, _), made in zip(parts, engine.map_shared(_draw, shared, parts), strict=True):
+        if made is None:  # the worker wrote it
+            continue
         if kind == "json":
-            if made is not None:  # else the worker wrote it
-                _write_bytes(directory / "result.json", made)
+            _write_bytes(directory / "result.json", made)
         elif kind == "parquet":
             (directory / "parquet").mkdir(parents=True, exist_ok=True)
             for name, data in made.items():
@@ -109,12 +117,16 @@ def _draw(outputs: _Outputs, part: tuple[str, Any]) -> Any:
     """One part of the outputs, as bytes: result.json, the Parquet tables, the page around
     the stories, or some stories' sections (UTF-8)."""
     kind, what = part
+    written = outputs.directory
     if kind == "json":
-        if outputs.json_path is not None:
-            write_json(outputs.result, outputs.json_path)
+        if written is not None:
+            write_json(outputs.result, written / "result.json")
             return None
         return result_json(outputs.result)
     if kind == "parquet":
+        if written is not None:
+            write_parquet(outputs.result, written / "parquet")
+            return None
         return parquet_tables(outputs.result)
     report = outputs.report
     if kind == "page":
