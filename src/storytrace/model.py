@@ -246,6 +246,8 @@ class Result:
         return None
 
     def to_dict(self) -> dict[str, Any]:
+        # `report.export.result_json_pieces` writes this a record at a time: a key added here
+        # goes there too (tests/test_report.py compares the two).
         return {
             "version": 1,
             "documents": [asdict(d) for d in self.documents],
