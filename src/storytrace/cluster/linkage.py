@@ -26,12 +26,14 @@ def sparse_average_linkage(graph: sp.spmatrix, threshold: float) -> np.ndarray:
     n = graph.shape[0]
     upper = sp.triu(sp.coo_matrix(graph), k=1).tocoo()
     upper.sum_duplicates()  # a pair once (a canonical graph has it once already)
-    # Both ends of a link hold the same float: the links' sums are most of this function's
-    # memory (a dict entry each way), and a float object apiece each way was a third more.
+    # The links' sums are most of this function's memory, a dict entry each way: both ends
+    # hold the same float, and every key naming family j is the same int object (`node[j]`),
+    # not one made per link.
+    node = list(range(n))
     sums: list[dict[int, float]] = [{} for _ in range(n)]
     for i, j, value in zip(upper.row.tolist(), upper.col.tolist(), upper.data.tolist(), strict=True):
-        sums[i][j] = value
-        sums[j][i] = value
+        sums[i][node[j]] = value
+        sums[j][node[i]] = value
     size = [1] * n
     version = [0] * n
     alive = [True] * n
