@@ -824,6 +824,51 @@ def test_incremental_tfidf_takes_raw_counts_only():
     assert index.n_rows == 1
 
 
+class _FixedSimilarities:
+    """`_graph_rows`'s view of the similarities: a fixed matrix."""
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        self.matrix, self.n = matrix, len(matrix)
+
+    def against_all(self, rows: np.ndarray) -> np.ndarray:
+        return self.matrix[rows].copy()
+
+
+def _graph_rows_by_whole_rows(matrix, rows, min_similarity, neighbours):
+    """The graph's rule as written first: each row's neighbours-th largest value from a
+    partition of the whole row."""
+    n = len(matrix)
+    values = matrix[rows].copy()
+    values[np.arange(len(rows)), rows] = -1.0
+    keep = values >= max(min_similarity, 1e-12)
+    kth = np.partition(values, n - neighbours, axis=1)[:, n - neighbours]
+    keep &= values >= kth[:, None]
+    r, c = np.nonzero(keep)
+    return r, c, values[r, c]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 40), st.integers(1, 12),
+       st.sampled_from([0.0, 0.05, 0.3, 0.9]), st.sampled_from([0, 3, 20]))
+def test_each_row_keeps_its_nearest_links_as_a_partition_of_the_whole_row_does(
+        seed, n, neighbours, min_similarity, levels):
+    """Each row's kept links come from partitioning the row's candidates alone: the same
+    links as partitioning every value of the row, ties (few distinct values) and rows with
+    fewer candidates than neighbours included."""
+    from storytrace.cluster import stories
+
+    rng = np.random.default_rng(seed)
+    matrix = rng.random((n, n)) if not levels else rng.integers(0, levels + 1, (n, n)) / levels
+    matrix = np.triu(matrix, 1) + np.triu(matrix, 1).T
+    rows = np.arange(n)[rng.random(n) < 0.7]
+    if not len(rows) or neighbours >= n - 1:
+        return
+    found = stories._graph_rows(_FixedSimilarities(matrix), rows, min_similarity, neighbours)
+    expected = _graph_rows_by_whole_rows(matrix, rows, min_similarity, neighbours)
+    for got, want in zip(found[2:], expected, strict=True):
+        assert np.array_equal(got, want)
+
+
 def test_paragraph_counts_count_as_a_counter_of_the_keys_does():
     from collections import Counter
 

@@ -1354,8 +1354,15 @@ def _graph_rows(similarities: _Similarities, rows: np.ndarray, min_similarity: f
     nearest_similarity = values[local, nearest]
     keep = values >= max(min_similarity, 1e-12)
     if neighbours < n - 1:
-        kth = np.partition(values, n - neighbours, axis=1)[:, n - neighbours]
-        keep &= values >= kth[:, None]
+        # A row keeps its `neighbours` most similar families: those at least its
+        # neighbours-th largest value. A row with no more candidates (values kept so far) than
+        # that keeps them all; in any other, that value is among its candidates, found by
+        # partitioning those alone (a few hundred a row) instead of the whole row (every
+        # family: half the graph's time).
+        for row in np.flatnonzero(keep.sum(axis=1) > neighbours):
+            candidates = values[row, keep[row]]
+            at = len(candidates) - neighbours
+            keep[row] &= values[row] >= np.partition(candidates, at)[at]
     r, c = np.nonzero(keep)
     return nearest, nearest_similarity, r, c, values[r, c]
 
