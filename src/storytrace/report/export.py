@@ -37,11 +37,8 @@ def result_json_pieces(result: Result) -> Iterator[str]:
     `\\n`), so a record dumped alone is the same text as inside the whole once every line
     after its first is indented by its depth.
     """
-    records = {"documents": result.documents, "relations": result.relations,
-               "families": result.families, "stories": result.stories,
-               "errors": result.errors}
     yield '{\n "version": 1'
-    for name, items in records.items():
+    for name, items in result.records().items():
         yield f',\n "{name}": '
         if not items:
             yield "[]"
@@ -64,12 +61,9 @@ def write_parquet(result: Result, directory: Path) -> list[Path]:
     """
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, rows in _table_rows(result):
+    for name, table in _tables(result):
         target = directory / f"{name}.parquet"
-        table = _table(name, rows)
-        del rows
         pq.write_table(table, target)
-        del table
         written.append(target)
     return written
 
@@ -77,26 +71,33 @@ def write_parquet(result: Result, directory: Path) -> list[Path]:
 def parquet_tables(result: Result) -> dict[str, bytes]:
     """The bytes of each Parquet table `write_parquet` writes, by table name."""
     found = {}
-    for name, rows in _table_rows(result):
+    for name, table in _tables(result):
         sink = pa.BufferOutputStream()
-        pq.write_table(_table(name, rows), sink)
-        del rows
+        pq.write_table(table, sink)
         found[name] = sink.getvalue().to_pybytes()
     return found
 
 
+def _tables(result: Result) -> Iterator[tuple[str, pa.Table]]:
+    """Each Parquet table, one at a time: its rows are let go once it is made."""
+    for name, rows in _table_rows(result):
+        table = _table(name, rows)
+        del rows
+        yield name, table
+
+
 def _table_rows(result: Result) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Each Parquet table's rows (as `Result.to_dict()` holds them), one table at a time."""
-    yield "documents", [asdict(d) for d in result.documents]
-    yield "relations", [asdict(r) for r in result.relations]
-    yield "families", [asdict(f) for f in result.families]
-    stories = [asdict(s) for s in result.stories]
+    records = result.records()
+    for name in ("documents", "relations", "families"):
+        yield name, [asdict(r) for r in records[name]]
+    stories = [asdict(s) for s in records["stories"]]
     yield "stories", [{k: v for k, v in s.items() if k not in ("facts", "conflicts")}
                       for s in stories]
     yield "facts", [dict(fact, story=s["id"]) for s in stories for fact in s["facts"]]
     yield "conflicts", [dict(c, story=s["id"]) for s in stories for c in s["conflicts"]]
     del stories
-    yield "errors", [asdict(e) for e in result.errors]
+    yield "errors", [asdict(e) for e in records["errors"]]
 
 
 def _write_bytes(path: Path, data: bytes | Iterable[bytes]) -> None:
