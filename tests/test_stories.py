@@ -867,6 +867,76 @@ def test_each_row_keeps_its_nearest_links_as_a_partition_of_the_whole_row_does(
     expected = _graph_rows_by_whole_rows(matrix, rows, min_similarity, neighbours)
     for got, want in zip(found[2:], expected, strict=True):
         assert np.array_equal(got, want)
+    values = matrix[rows].copy()
+    values[np.arange(len(rows)), rows] = -1.0
+    assert np.array_equal(found[0], np.argmax(values, axis=1))
+    assert np.array_equal(found[1], values.max(axis=1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 4), st.integers(1, 30), st.integers(1, 30))
+def test_a_weighted_sum_of_products_is_adding_each_dense_product_in_turn(seed, views, m, n):
+    """The similarity blocks sum each view's weighted product: the same floats as adding
+    `weight * product.toarray()` to zeros view by view, bit for bit."""
+    from storytrace.cluster.stories import _weighted_sum
+
+    rng = np.random.default_rng(seed)
+    products = [sp.random(m, n, density=rng.random(), format="csr", random_state=rng)
+                for _ in range(views)]
+    weights = rng.random(views).tolist()
+    expected = np.zeros((m, n))
+    for weight, product in zip(weights, products, strict=True):
+        expected += weight * product.toarray()
+    got = _weighted_sum(((w, p.copy()) for w, p in zip(weights, products, strict=True)), (m, n))
+    assert got.shape == (m, n) and np.array_equal(got, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 12), max_size=15), st.lists(st.integers(0, 12), max_size=15),
+       st.booleans())
+def test_the_cells_of_a_family_with_itself_are_found_as_comparing_every_cell_does(
+        rows, cols, ascending):
+    from storytrace.cluster.stories import _same_cells
+
+    rows = np.array(rows, dtype=int)
+    cols = np.array(sorted(set(cols)) if ascending else cols, dtype=int)
+    got = _same_cells(rows, cols)
+    want = np.nonzero(rows[:, None] == cols[None, :])
+    assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+
+
+def test_a_block_against_every_family_is_the_formula_bit_for_bit():
+    """`against_all`, which the large-corpus graph reads, is the documented similarity: each
+    view's cosine weighted and summed, damped by how far apart the dates are, 0 for a report
+    too short to be informative, 1 with itself, clipped; the same floats as computing every
+    cell of the formula (dates a year apart and missing ones, short reports included)."""
+    from storytrace.cluster.stories import DATE_GRACE_DAYS, _reports
+
+    rows = story_corpus("ecbplus")[:240]
+    texts = cleaned(rows)
+    texts[7], texts[40] = "Too short.", ""
+    rng = np.random.default_rng(3)
+    dates = [None if rng.random() < 0.2 else f"2019-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}"
+             for _ in rows]
+    families = [[result(r["id"], t, d)] for r, t, d in zip(rows, texts, dates, strict=True)]
+    clusterer = StoryClusterer()
+    reports, owner, _ = _reports(families)
+    similarities = clusterer._similarities(reports, owner)
+    assert not similarities.informative.all()
+    days = similarities.days
+    block = np.array([0, 3, 7, 8, 40, 41, 100, 239])
+    expected = np.zeros((len(block), similarities.n))
+    for weight, x in similarities.views:
+        expected += weight * (x[block] @ x.T).toarray()
+    apart = np.maximum(0.0, np.abs(days[block][:, None] - days[None, :]) - DATE_GRACE_DAYS)
+    factors = np.exp(-((apart / clusterer.date_scale_days) ** 2) / 2)
+    expected *= np.where(np.isnan(factors), 1.0, factors)
+    expected[~similarities.informative[block], :] = 0.0
+    expected[:, ~similarities.informative] = 0.0
+    expected[np.arange(len(block)), block] = 1.0
+    expected = np.clip(expected, 0.0, 1.0)
+    assert np.array_equal(similarities.against_all(block), expected)
+    assert np.array_equal(similarities.block(block), expected[:, block])
 
 
 def test_paragraph_counts_count_as_a_counter_of_the_keys_does():

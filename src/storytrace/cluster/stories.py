@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -605,11 +605,14 @@ class StoryClusterer:
         `days` holds every family's date as a day number (NaN when it has none)."""
         total = self._mix(total, space, rows, cols)
         if _spread_beyond_grace(days[rows], days[cols]):  # else every factor is 1
-            total *= self._date_factors(days[rows], days[cols])
+            # Per distinct day of the columns (a pile of 100,000 reports spans some hundreds
+            # of days), then spread over the columns: the same factors, fewer passes.
+            col_days, at = np.unique(days[cols], return_inverse=True)
+            total *= self._date_factors(days[rows], col_days)[:, at.ravel()]
         total[~informative[rows], :] = 0.0
         total[:, ~informative[cols]] = 0.0
-        total[rows[:, None] == cols[None, :]] = 1.0
-        return np.clip(total, 0.0, 1.0)
+        total[_same_cells(rows, cols)] = 1.0
+        return np.clip(total, 0.0, 1.0, out=total)
 
     def _date_factors(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Similarity multipliers for every (row, col) pair of day numbers; 1 where one is NaN."""
@@ -884,9 +887,10 @@ class StoryClusterer:
             if not transposed:
                 transposed.update((name, x.T.tocsr()) for name, x in weighted.items())
             at = _positions(seen, rows)
-            total = np.zeros((len(rows), len(seen)))
-            for name in self._tfidf:
-                total += weights[name] * (weighted[name][at] @ transposed[name]).toarray()
+            total = _weighted_sum(
+                ((weights[name], weighted[name][at] @ transposed[name]) for name in self._tfidf),
+                (len(rows), len(seen)),
+            )  # fmt: skip
             return self._finish(
                 total, rows, seen, self._days.view(), self._informative.view(), self._space
             )  # fmt: skip
@@ -1040,15 +1044,19 @@ class StoryClusterer:
         `similarity` computes it in batch mode (from the rows `_prefetch` weighed, when it
         weighed them all)."""
         weights = self._weights()
-        total = np.zeros((len(rows), len(rows if cols is None else cols)))
         seen = rows if cols is None else np.concatenate([rows, cols])
         prefetched = getattr(self, "_prefetched", None)  # (clusterers pickled before it lack it)
         at = _positions(prefetched[1], seen) if prefetched is not None else None
-        for name, index in self._tfidf.items():
-            # Over the block's own columns only: a product pays for every column.
-            both = _compact_columns(index.weighted(seen) if at is None else prefetched[0][name][at])
-            theirs = both if cols is None else both[len(rows):]
-            total += weights[name] * (both[: len(rows)] @ theirs.T).toarray()
+
+        def products() -> Iterator[tuple[float, sp.csr_matrix]]:
+            for name, index in self._tfidf.items():
+                # Over the block's own columns only: a product pays for every column.
+                both = _compact_columns(
+                    index.weighted(seen) if at is None else prefetched[0][name][at])
+                theirs = both if cols is None else both[len(rows):]
+                yield weights[name], both[: len(rows)] @ theirs.T
+
+        total = _weighted_sum(products(), (len(rows), len(rows if cols is None else cols)))
         cols = rows if cols is None else cols
         return self._finish(
             total, rows, cols, self._days.view(), self._informative.view(), self._space
@@ -1287,16 +1295,18 @@ class _Similarities:
     def block(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Similarity (0..1) of the families `rows` x `cols` (cols = rows when None)."""
         cols = rows if cols is None else cols
-        total = np.zeros((len(rows), len(cols)))
-        for weight, x in self.views:
-            total += weight * (x[rows] @ x[cols].T).toarray()
+        total = _weighted_sum(
+            ((weight, x[rows] @ x[cols].T) for weight, x in self.views), (len(rows), len(cols))
+        )
         return self._finish(total, rows, cols)
 
     def against_all(self, rows: np.ndarray) -> np.ndarray:
         """`block(rows, all families)`, with the views' transposes made once for every call."""
-        total = np.zeros((len(rows), self.n))
-        for (weight, x), transposed in zip(self.views, self._transposes(), strict=True):
-            total += weight * (x[rows] @ transposed).toarray()
+        total = _weighted_sum(
+            ((weight, x[rows] @ transposed)
+             for (weight, x), transposed in zip(self.views, self._transposes(), strict=True)),
+            (len(rows), self.n),
+        )  # fmt: skip
         return self._finish(total, rows, np.arange(self.n))
 
     def _transposes(self) -> list[sp.csr_matrix]:
@@ -1352,19 +1362,50 @@ def _graph_rows(similarities: _Similarities, rows: np.ndarray, min_similarity: f
     values[local, rows] = -1.0
     nearest = np.argmax(values, axis=1)
     nearest_similarity = values[local, nearest]
-    keep = values >= max(min_similarity, 1e-12)
+    r, c = np.nonzero(values >= max(min_similarity, 1e-12))  # row by row, columns ascending
+    kept = values[r, c]
     if neighbours < n - 1:
         # A row keeps its `neighbours` most similar families: those at least its
         # neighbours-th largest value. A row with no more candidates (values kept so far) than
         # that keeps them all; in any other, that value is among its candidates, found by
         # partitioning those alone (a few hundred a row) instead of the whole row (every
         # family: half the graph's time).
-        for row in np.flatnonzero(keep.sum(axis=1) > neighbours):
-            candidates = values[row, keep[row]]
+        per_row = np.bincount(r, minlength=len(rows))
+        starts = np.concatenate([[0], np.cumsum(per_row)])
+        keep = np.ones(len(r), dtype=bool)
+        for row in np.flatnonzero(per_row > neighbours):
+            candidates = kept[starts[row] : starts[row + 1]]
             at = len(candidates) - neighbours
-            keep[row] &= values[row] >= np.partition(candidates, at)[at]
-    r, c = np.nonzero(keep)
-    return nearest, nearest_similarity, r, c, values[r, c]
+            keep[starts[row] : starts[row + 1]] = candidates >= np.partition(candidates, at)[at]
+        r, c, kept = r[keep], c[keep], kept[keep]
+    return nearest, nearest_similarity, r, c, kept
+
+
+def _weighted_sum(products: Iterable[tuple[float, sp.spmatrix]], shape: tuple[int, int]
+                  ) -> np.ndarray:
+    """The dense sum of `weight * product` over sparse products, each cell the float that
+    adding each `weight * product.toarray()` to zeros in turn gives, with fewer passes over
+    the block: each weight multiplies the product's stored values (the same products; a cell
+    a product lacks is 0 either way) and the first product is the sum so far (0 + x is x)."""
+    total = None
+    for weight, product in products:
+        product = product.tocsr()
+        product.data *= weight
+        if total is None:
+            total = product.toarray()
+        else:
+            total += product.toarray()
+    return np.zeros(shape) if total is None else total
+
+
+def _same_cells(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) of the cells where rows[i] == cols[j] (a family with itself); when `cols`
+    ascend, each found by a binary search instead of comparing every cell."""
+    if len(cols) > 1 and bool(np.all(cols[1:] > cols[:-1])):
+        at = np.minimum(np.searchsorted(cols, rows), len(cols) - 1)
+        hit = cols[at] == rows
+        return np.flatnonzero(hit), at[hit]
+    return np.nonzero(rows[:, None] == cols[None, :])
 
 
 def dot_with_row_of(rows: sp.csr_matrix, totals: sp.csr_matrix, owner: np.ndarray) -> np.ndarray:
