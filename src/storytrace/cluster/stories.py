@@ -1386,7 +1386,8 @@ def _weighted_sum(products: Iterable[tuple[float, sp.spmatrix]], shape: tuple[in
     """The dense sum of `weight * product` over sparse products, each cell the float that
     adding each `weight * product.toarray()` to zeros in turn gives, with fewer passes over
     the block: each weight multiplies the product's stored values (the same products; a cell
-    a product lacks is 0 either way) and the first product is the sum so far (0 + x is x)."""
+    a product lacks is 0 either way) and the first product is the sum so far (0 + x is x).
+    The products are scaled in place: pass fresh ones."""
     total = None
     for weight, product in products:
         product = product.tocsr()
