@@ -87,10 +87,9 @@ def _pss_mb(pids: list[int]) -> float:
 def _measure(command: list[str], out: str) -> None:
     """Run `command` (this wrapper's only child) and write its wall clock, the CPU time and
     peak RSS of its processes (RUSAGE_CHILDREN: the command and the workers it waited for),
-    and the peak of their memory together (their summed PSS, read every second or less often
-    when a read is slow, see SAMPLE_COST_SHARE: the RSS of a
-    forked worker counts the pages it shares with its parent, so no one process's RSS says
-    how much memory the command needs)."""
+    and the peak of their memory together (their summed PSS, read every second, less often
+    when a read is slow: SAMPLE_COST_SHARE; the RSS of a forked worker counts the pages it
+    shares with its parent, so no one process's RSS says how much memory the command needs)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = [0.0]
@@ -101,13 +100,13 @@ def _measure(command: list[str], out: str) -> None:
             return
         wait = 1.0
         while not done.wait(wait):
-            started = time.perf_counter()
+            read_at = time.perf_counter()
             peak[0] = max(peak[0], _pss_mb(_tree(process.pid)))
             # Reading PSS walks the processes' page tables, holding each one's memory-map lock
             # meanwhile: 0.67 s of CPU for a 13 GB analyze (3 processes, 300,000 documents),
             # which read every second took a quarter of a core from the command measured.
-            # The next read waits SAMPLE_COST_SHARE times as long as this one took.
-            wait = max(1.0, (time.perf_counter() - started) / SAMPLE_COST_SHARE)
+            # So the next read waits until this one is SAMPLE_COST_SHARE of the time between.
+            wait = max(1.0, (time.perf_counter() - read_at) / SAMPLE_COST_SHARE)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -192,7 +191,8 @@ def bench_analyze(n_docs: int, workers: list[int], ray: bool, tmp: Path,
     print(f"({len(first[1])} families, {len(first[2])} stories; ratio: wall clock of the first "
           "run / this run's; main CPU: the analyze process alone, without its workers; bound: "
           "main CPU + the workers' CPU / workers; RSS: the largest process's peak; all: the peak of "
-          "the command's processes together, their PSS summed, read every second, less often when a read is slow)")
+          "the command's processes together, their PSS summed, read every second, less often "
+          "when a read is slow)")
     if repeats > 1:  # this machine's wall clock varies 10-15% between identical runs
         base = min(walls[runs[0]])
         print(f"fastest of {repeats} runs, in turn: " + "; ".join(
