@@ -1220,3 +1220,36 @@ def test_the_story_graph_computed_on_an_engine_is_the_same(monkeypatch, engine_n
         spread = StoryClusterer(dense_limit=0).fit(families, engine).labels_.tolist()
     assert len(set(alone)) > 10
     assert spread == alone
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.lists(st.integers(0, 7), max_size=6)),
+                min_size=1, max_size=25))
+@settings(max_examples=60, deadline=None)
+def test_template_paragraphs_are_those_in_enough_families_as_the_rule_says(texts):
+    """Batch clustering leaves out each paragraph found (by its words, one space apart, in
+    lower case) in TEMPLATE_PARAGRAPH_FAMILIES or more families. It counts the paragraphs by
+    hash; the texts it compares are those that counting the keys themselves gives."""
+    from storytrace.cluster.incremental import paragraph_key
+    from storytrace.cluster.stories import (
+        TEMPLATE_PARAGRAPH_FAMILIES,
+        _template_paragraphs,
+        _without_template,
+    )
+
+    # Paragraph k of a small pool, in one of three spellings of the same key; blank lines too.
+    pool = ["Tweet with a location", "Share this:", "Officials said the bridge will reopen.",
+            "Police arrested two men.", "Click here to subscribe", "Related posts", "x", "y"]
+    spellings = [lambda p: p, lambda p: f"  {p.upper()}  ", lambda p: p.replace(" ", "\t ")]
+    owner = np.array([family for family, _ in texts])
+    written = ["\n".join([spellings[(k + n) % 3](pool[k]) for k in paragraphs] + ["", " "])
+               for n, (_, paragraphs) in enumerate(texts)]
+    families: dict[int, set[str]] = {}
+    for text, family in zip(written, owner.tolist(), strict=True):
+        families.setdefault(family, set()).update(
+            paragraph_key(line) for line in text.split("\n") if line.strip())
+    seen = Counter(key for keys in families.values() for key in keys)
+    expected = ["\n".join(line for line in text.split("\n") if line.strip()
+                          and seen[paragraph_key(line)] < TEMPLATE_PARAGRAPH_FAMILIES)
+                for text in written]
+    template = _template_paragraphs(written, owner)
+    assert [_without_template(text, template) for text in written] == expected

@@ -1058,8 +1058,8 @@ class Index:
         documents = self._with_facts_notes(store.documents())
         by_id = {d.id: d for d in documents}
         relations = store.relations()
-        inside: dict[str, list[Relation]] = {}
-        for r in store.relations(stage="match"):
+        inside: dict[str, list[Relation]] = {}  # what re-tracing reads (analyze traced already)
+        for r in store.relations(stage="match") if retrace else ():
             if by_id[r.a].family == by_id[r.b].family:
                 inside.setdefault(by_id[r.a].family, []).append(r)
         vocabulary = Vocabulary.from_documents(documents) if retrace else None

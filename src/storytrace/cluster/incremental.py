@@ -293,6 +293,16 @@ def _gather(arrays: list[np.ndarray], starts: np.ndarray, lengths: np.ndarray) -
     return [a.take(at) for a in arrays]
 
 
+def paragraph_key(line: str) -> str:
+    """A paragraph as template detection compares it: its words, one space apart, lower case."""
+    return " ".join(line.split()).lower()
+
+
+def paragraph_hash(line: str) -> int:
+    """The 64-bit hash of a paragraph's key, as `ParagraphCounts` keeps it."""
+    return ParagraphCounts._hash(paragraph_key(line))
+
+
 class ParagraphCounts:
     """How many families each paragraph was seen in (a site's template recurs across them),
     kept by 64-bit hash of the paragraph's key, not its text: a sorted base of (hash, count)
@@ -361,4 +371,4 @@ _MIN_FOLD_PARAGRAPHS = 100_000
 _MIN_FOLD_PAIRS = 1_000_000
 
 
-__all__ = ["Growable", "IncrementalTfidf", "ParagraphCounts"]
+__all__ = ["Growable", "IncrementalTfidf", "ParagraphCounts", "paragraph_hash", "paragraph_key"]

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -61,9 +62,15 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from storytrace.cluster.bisect import clear_cut, divide
 from storytrace.cluster.components import connected_groups
 from storytrace.cluster.embeddings import Embedder, EmbeddingSpace
-from storytrace.cluster.incremental import Growable, IncrementalTfidf, ParagraphCounts
+from storytrace.cluster.incremental import (
+    Growable,
+    IncrementalTfidf,
+    ParagraphCounts,
+    paragraph_hash,
+    paragraph_key,
+)
 from storytrace.cluster.linkage import sparse_average_linkage
-from storytrace.engines import Engine, Texts, parts_for
+from storytrace.engines import Engine, Texts, batched, parts_for
 from storytrace.model import DocumentResult
 from storytrace.stopwords import ENGLISH_STOP_WORDS
 
@@ -336,9 +343,12 @@ _COUNT_BATCH = 500  # texts counted per engine batch (`StoryClusterer._count`)
 _STANDING_BATCH = 100  # families of several members weighed per engine batch (`_reports`)
 
 
-def _count_texts(texts: list[str], min_content_words: int
+def _count_texts(texts: list[str], min_content_words: int, template: frozenset[int] | None = None
                  ) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
-    """Each view's hashed raw counts of `texts`, and which have enough content words."""
+    """Each view's hashed raw counts of `texts` (without their `template` paragraphs, when
+    given), and which have enough content words."""
+    if template is not None:
+        texts = [_without_template(text, template) for text in texts]
     counts, n_words = {}, []
 
     def tokenized(name: str):  # one text's tokens at a time: a corpus of them is big
@@ -438,32 +448,40 @@ def _day_number(day: date | None) -> float:
     return float(day.toordinal()) if day else np.nan
 
 
-def _paragraph_key(line: str) -> str:
-    return " ".join(line.split()).lower()
-
-
 def _paragraph_keys(texts) -> set[str]:
-    return {_paragraph_key(line) for text in texts for line in text.split("\n") if line.strip()}
+    return {paragraph_key(line) for text in texts for line in text.split("\n") if line.strip()}
 
 
-def _strip_template(texts: list[str], owner: np.ndarray) -> list[str]:
-    """Drop paragraphs that recur verbatim across TEMPLATE_PARAGRAPH_FAMILIES+ families
-    (`owner[i]`: the family of text i; copies in one family share their paragraphs, and that is
-    no sign of a site's template)."""
-    by_family: dict[int, list[str]] = {}
+def _template_paragraphs(texts: Iterable[str], owner: np.ndarray) -> frozenset[int]:
+    """The paragraphs (by `paragraph_hash`) found verbatim in TEMPLATE_PARAGRAPH_FAMILIES+
+    families (`owner[i]`: the family of text i; copies in one family share their paragraphs,
+    and that is no sign of a site's template).
+
+    Counted as 64-bit hashes in arrays, not as a Counter of the paragraphs' keys: at 30,000
+    bench documents that Counter and its keys took ~165 MB beside the texts (about 1.6 GB at
+    300,000, in the main process), the arrays 16 bytes a paragraph."""
+    hashes, families = array("Q"), array("q")
     for text, family in zip(texts, owner.tolist(), strict=True):
-        by_family.setdefault(family, []).append(text)
-    seen: Counter[str] = Counter()
-    for members in by_family.values():
-        seen.update(_paragraph_keys(members))
-    return [
-        "\n".join(
-            line
-            for line in text.split("\n")
-            if line.strip() and seen[_paragraph_key(line)] < TEMPLATE_PARAGRAPH_FAMILIES
-        )
-        for text in texts
-    ]
+        found = [paragraph_hash(line) for line in text.split("\n") if line.strip()]
+        hashes.extend(found)
+        families.extend([family] * len(found))
+    if not hashes:
+        return frozenset()
+    h = np.frombuffer(hashes, dtype=np.uint64)
+    f = np.frombuffer(families, dtype=np.int64)
+    order = np.lexsort((f, h))
+    h, f = h[order], f[order]
+    first = np.ones(len(h), dtype=bool)  # each (paragraph, family) once
+    first[1:] = (h[1:] != h[:-1]) | (f[1:] != f[:-1])
+    found, n_families = np.unique(h[first], return_counts=True)
+    return frozenset(found[n_families >= TEMPLATE_PARAGRAPH_FAMILIES].tolist())
+
+
+def _without_template(text: str, template: frozenset[int]) -> str:
+    """`text` without its blank lines and its `template` paragraphs."""
+    return "\n".join(
+        line for line in text.split("\n") if line.strip() and paragraph_hash(line) not in template
+    )
 
 
 class StoryClusterer:
@@ -572,14 +590,22 @@ class StoryClusterer:
     def _weights(self) -> dict[str, float]:
         return {"words": self.word_weight, "names": self.name_weight, "numbers": self.number_weight}
 
-    def _count(self, texts: list[str], engine: Engine | None = None
+    def _count(self, texts: list[str], engine: Engine | None = None,
+               template: frozenset[int] | None = None
                ) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
         """Each view's hashed raw counts, and which texts have enough content words (on the
-        engine's workers when it has several: each text is counted on its own)."""
+        engine's workers when it has several: each text is counted on its own). `template`:
+        paragraphs left out of each text (`_template_paragraphs`), a batch at a time, so the
+        texts without them are never all held at once."""
         parts = parts_for(texts, engine, _COUNT_BATCH, _COUNT_BATCH)
         if parts is None:
-            return _count_texts(texts, self.min_content_words)
-        done = list(engine.map_batches(_count_texts, parts, self.min_content_words))
+            if template is None:
+                return _count_texts(texts, self.min_content_words)
+            done = [_count_texts(part, self.min_content_words, template)
+                    for part in batched(texts, _COUNT_BATCH)]
+        else:  # shipped as UTF-8: the texts stay held here (`Texts`)
+            done = list(engine.map_batches(_count_texts, map(Texts, parts),
+                                           self.min_content_words, template))
         counts = {name: sp.vstack([part[0][name] for part in done], format="csr")
                   for name in _VIEWS}
         return counts, np.concatenate([part[1] for part in done])
@@ -629,15 +655,15 @@ class StoryClusterer:
 
     def _similarities(self, reports: list[DocumentResult], owner: np.ndarray,
                       engine: Engine | None = None) -> _Similarities:
-        texts = _strip_template([doc.clean_text for doc in reports], owner)
-        counts, informative = self._count(texts, engine)
+        texts = [doc.clean_text for doc in reports]
+        template = _template_paragraphs(texts, owner)
+        counts, informative = self._count(texts, engine, template)
         space = None
         if self.embedder is not None:
             space = EmbeddingSpace(self.embedder)
-            space.add(texts, informative.tolist())
-        # Each view is weighed alone, and what it was weighed from let go: the texts without
-        # their template paragraphs are a copy of every text, and the raw counts a second copy
-        # of each view, which the weighing of the next view need not hold.
+            space.add([_without_template(text, template) for text in texts], informative.tolist())
+        # Each view is weighed alone, and what it was weighed from let go: the raw counts are a
+        # second copy of each view, which the weighing of the next view need not hold.
         n_texts = len(texts)
         del texts
         views = []
@@ -1032,7 +1058,7 @@ class StoryClusterer:
                 line
                 for line in text.split("\n")
                 if line.strip()
-                and self._paragraphs[_paragraph_key(line)] < TEMPLATE_PARAGRAPH_FAMILIES - 1
+                and self._paragraphs[paragraph_key(line)] < TEMPLATE_PARAGRAPH_FAMILIES - 1
             )
             for text in texts
         ]
