@@ -67,7 +67,7 @@ def clean_documents(docs: list[Document], options: CleanOptions,
     document is cleaned in parallel. The same CleanTexts as clean_corpus, which runs when the
     engine has one worker."""
     from storytrace.clean import clean_corpus
-    from storytrace.clean.repeats import repeated_lines
+    from storytrace.clean.repeats import document_lines, repeated_lines
 
     if _parts(docs, engine) is None:
         return clean_corpus(docs, options)
@@ -78,8 +78,8 @@ def clean_documents(docs: list[Document], options: CleanOptions,
     extractions = [next(extracted) if doc.format == "html" else None for doc in docs]
     line_texts = [(e.text or e.page_text) if e is not None else (doc.raw or "")
                   for doc, e in zip(docs, extractions, strict=True)]
-    lines = [k for part in engine.map_batches(_lines_batch, _parts(line_texts, engine))
-             for k in part]  # each document's line keys, counted across the corpus here
+    # each document's line keys, counted across the corpus here
+    lines = list(engine.map_batches(document_lines, _parts(line_texts, engine)))
     repeated = repeated_lines(line_texts, options, lines)
     pairs = _parts(list(zip(docs, extractions, strict=True)), engine)
     return [c for part in engine.map_batches(_finish_batch, pairs, options, repeated)
@@ -103,12 +103,6 @@ def _extract_batch(docs: list[Document], options: CleanOptions) -> list[HtmlExtr
             out.append(HtmlExtraction(None, page_text, notes=[
                 f"HTML extraction failed ({type(exc).__name__}: {str(exc)[:200]})"]))
     return out
-
-
-def _lines_batch(texts: list[str]) -> list[tuple[set[int], set[int]]]:
-    from storytrace.clean.repeats import document_lines
-
-    return [document_lines(text) for text in texts]
 
 
 def _finish_batch(pairs: list[tuple[Document, HtmlExtraction | None]], options: CleanOptions,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
+import numpy as np
 import xxhash
 
 from storytrace.clean.options import CleanOptions
@@ -38,88 +39,110 @@ def _is_prose(line: str) -> bool:
     return len(line.split()) >= _PROSE_WORDS and line.rstrip("\"'”’)»")[-1:] in ".!?…"
 
 
-def document_lines(text: str) -> tuple[set[int], set[int]]:
-    """The keys of a document's lines, and of those that are prose (one document's part of
-    `repeated_lines`, which a stage may compute on its workers)."""
-    keys: set[int] = set()
-    prose: set[int] = set()
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        key = line_key(line)
-        keys.add(key)
-        if _is_prose(line):
-            prose.add(key)
-    return keys, prose
+class LineKeys(NamedTuple):
+    """The line keys of a run of documents, one document after the other: each document's
+    distinct keys (`line_key`), whether any of its lines with that key is prose, and how
+    many keys each document has. Arrays, 9 bytes a key: as sets of Python ints they took
+    ~3.5 kB a bench document, all held at once while the corpus is counted."""
+
+    keys: np.ndarray  # uint64
+    prose: np.ndarray  # bool
+    per_doc: np.ndarray  # int64, one count per document
+
+
+def document_lines(texts: Sequence[str]) -> LineKeys:
+    """The `LineKeys` of some documents (their part of `repeated_lines`, which a stage may
+    compute on its workers)."""
+    keys: list[int] = []
+    prose: list[bool] = []
+    per_doc = np.zeros(len(texts), dtype=np.int64)
+    for n, text in enumerate(texts):
+        own: dict[int, bool] = {}
+        for raw in text.splitlines():
+            line = raw.strip()
+            if not line:
+                continue
+            key = line_key(line)
+            own[key] = own.get(key, False) or _is_prose(line)
+        keys += own
+        prose += own.values()
+        per_doc[n] = len(own)
+    return LineKeys(np.array(keys, dtype=np.uint64), np.array(prose, dtype=bool), per_doc)
 
 
 def repeated_lines(texts: Sequence[str], options: CleanOptions | None = None,
-                   lines: Sequence[tuple[set[int], set[int]]] | None = None) -> frozenset[int]:
+                   lines: Iterable[LineKeys] | None = None) -> frozenset[int]:
     """Keys (see `line_key`) of the lines that are boilerplate by repetition in `texts`.
 
     A line is repeated when at least `repeat_min_docs` documents and `repeat_min_share` of the
     corpus hold it, and those documents are not copies of one another: no two of them share
     another line of prose (a line in the same set of documents, such as the second line of a
-    two-line footer, is part of the same wrapper and does not count). `lines`: each text's
-    `document_lines`, when they were computed already.
+    two-line footer, is part of the same wrapper and does not count). `lines`: the texts'
+    `document_lines`, in order, when they were computed already.
     """
     options = options or CleanOptions()
     threshold = max(options.repeat_min_docs, math.ceil(options.repeat_min_share * len(texts)))
     if len(texts) < threshold:
         return frozenset()
-    per_doc: list[set[int]] = []
-    prose_keys: set[int] = set()
-    doc_count: Counter[int] = Counter()
-    for keys, prose in (lines if lines is not None else map(document_lines, texts)):
-        prose_keys |= prose
-        doc_count.update(keys)
-        per_doc.append(keys)
-
-    candidates = {k for k, n in doc_count.items() if n >= threshold}
-    if not candidates:
+    parts = list(lines) if lines is not None else [document_lines(texts)]
+    if not parts:
         return frozenset()
-    shared_prose = {k for k in prose_keys if doc_count[k] >= 2}
-    holders: dict[int, list[int]] = defaultdict(list)
-    wanted = candidates | shared_prose  # once: rebuilding it per document made this quadratic
-    for d, keys in enumerate(per_doc):
-        for key in keys & wanted:
-            holders[key].append(d)
-
-    repeated = set()
-    for key in candidates:
-        docs = holders[key]
-        if not _documents_share_prose(docs, key, per_doc, shared_prose, holders):
-            repeated.add(key)
-    return frozenset(repeated)
+    found = _Keys(LineKeys(*(np.concatenate(column) for column in zip(*parts, strict=True))))
+    repeated = [key for key in np.flatnonzero(found.docs >= threshold).tolist()
+                if not found.share_prose(key)]
+    return frozenset(found.distinct[repeated].tolist())
 
 
-def _documents_share_prose(
-    docs: list[int],
-    key: int,
-    per_doc: list[set[int]],
-    shared_prose: set[int],
-    holders: dict[int, list[int]],
-) -> bool:
-    """Are `docs` copies of one article rather than different articles wrapped alike?
+class _Keys:
+    """The corpus's line keys counted: each distinct key's documents (in order), and each
+    document's keys that are prose held by two documents or more."""
 
-    Yes when two of them share a prose line held by a different set of documents than `key`,
-    or when `_SAME_SET_PROSE` prose lines sit in exactly the same documents (a whole copied
-    story; a wrapper block is a line or two).
-    """
-    group = set(docs)
-    same_set = tuple(docs)
-    same_set_prose = 0
-    for d in docs:
-        for other in per_doc[d] & shared_prose:
-            if other == key:
-                continue
-            other_docs = holders[other]
-            if tuple(other_docs) == same_set:
-                same_set_prose += 1
-                if same_set_prose >= _SAME_SET_PROSE * len(docs):
+    def __init__(self, lines: LineKeys) -> None:
+        self.distinct, self._of_entry, self.docs = np.unique(
+            lines.keys, return_inverse=True, return_counts=True)
+        self._of_entry = self._of_entry.ravel()
+        prose = np.zeros(len(self.distinct), dtype=bool)
+        prose[self._of_entry[lines.prose]] = True
+        self._shared_prose = prose & (self.docs >= 2)
+        self._doc_of_entry = np.repeat(np.arange(len(lines.per_doc)), lines.per_doc)
+        self._doc_start = np.concatenate([[0], np.cumsum(lines.per_doc)])
+        self._by_key = np.argsort(self._of_entry, kind="stable")  # documents ascending
+        self._key_start = np.concatenate([[0], np.cumsum(self.docs)])
+        self._holders: dict[int, tuple[int, ...]] = {}
+
+    def holders(self, key: int) -> tuple[int, ...]:
+        """The documents holding distinct key number `key`, ascending."""
+        found = self._holders.get(key)
+        if found is None:
+            entries = self._by_key[self._key_start[key]:self._key_start[key + 1]]
+            found = self._holders[key] = tuple(self._doc_of_entry[entries].tolist())
+        return found
+
+    def shared_prose(self, doc: int) -> list[int]:
+        keys = self._of_entry[self._doc_start[doc]:self._doc_start[doc + 1]]
+        return keys[self._shared_prose[keys]].tolist()
+
+    def share_prose(self, key: int) -> bool:
+        """Are the documents holding `key` copies of one article rather than different
+        articles wrapped alike?
+
+        Yes when two of them share a prose line held by a different set of documents than
+        `key`, or when `_SAME_SET_PROSE` prose lines sit in exactly the same documents (a
+        whole copied story; a wrapper block is a line or two).
+        """
+        docs = self.holders(key)
+        group = set(docs)
+        same_set_prose = 0
+        for d in docs:
+            for other in self.shared_prose(d):
+                if other == key:
+                    continue
+                other_docs = self.holders(other)
+                if other_docs == docs:
+                    same_set_prose += 1
+                    if same_set_prose >= _SAME_SET_PROSE * len(docs):
+                        return True
+                    continue
+                if sum(1 for o in other_docs if o in group) >= 2:
                     return True
-                continue
-            if sum(1 for o in other_docs if o in group) >= 2:
-                return True
-    return False
+        return False
