@@ -318,8 +318,8 @@ class _View:
         """Sublinear tf x smoothed idf, L2-normalised (sklearn's TfidfTransformer formula)."""
         x = self.counts.astype(np.float64, copy=True).tocsr()
         # The formula's steps in place, on one array of the stored values: the same floats
-        # as writing it out, with fewer arrays of every stored value alive at once (a corpus's
-        # words view holds most of the values; at 300,000 documents ~30 M of them).
+        # as writing it out, with fewer arrays of every stored value alive at once (the words
+        # view of 16,560 bench reports holds ~5 M values: 40 MB an array).
         idf = np.log((1.0 + self.n_docs) / (1.0 + self.df)) + 1.0  # per column
         data = np.log(x.data, out=x.data)
         data += 1.0
@@ -464,8 +464,8 @@ def _template_paragraphs(texts: Iterable[str], owner: np.ndarray) -> frozenset[i
     and that is no sign of a site's template).
 
     Counted as 64-bit hashes in arrays, not as a Counter of the paragraphs' keys: at 30,000
-    bench documents that Counter and its keys took ~165 MB beside the texts (about 1.6 GB at
-    300,000, in the main process), the arrays 16 bytes a paragraph."""
+    bench documents that Counter and its keys took ~165 MB beside the texts, in the main
+    process, growing with the pile; the arrays take 16 bytes a paragraph (38 MB traced)."""
     hashes, families = array("Q"), array("q")
     for text, family in zip(texts, owner.tolist(), strict=True):
         found = [paragraph_hash(line) for line in text.split("\n") if line.strip()]
@@ -1058,7 +1058,7 @@ class StoryClusterer:
             labels[theirs] = label
 
     def _strip_seen_template(self, texts: list[str]) -> list[str]:
-        """Streaming twin of `_strip_template` for one family's texts: drop paragraphs already
+        """Streaming twin of `_template_paragraphs` for one family's texts: drop paragraphs already
         seen in TEMPLATE_PARAGRAPH_FAMILIES - 1 other families."""
         kept = [
             "\n".join(
