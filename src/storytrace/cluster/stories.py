@@ -315,23 +315,32 @@ class _View:
     n_docs: int
 
     def weighted(self) -> sp.csr_matrix:
-        """Sublinear tf x smoothed idf, L2-normalised (sklearn's TfidfTransformer formula)."""
-        x = self.counts.astype(np.float64, copy=True).tocsr()
-        # The formula's steps in place, on one array of the stored values: the same floats
-        # as writing it out, with fewer arrays of every stored value alive at once (the words
-        # view of 16,560 bench reports holds ~5 M values: 40 MB an array).
+        """Sublinear tf x smoothed idf, L2-normalised (sklearn's TfidfTransformer formula).
+
+        The counts are weighed in place when they are a float64 CSR matrix (as counted): they
+        become the weights, so the caller lets go of them (a view's counts and its weights
+        were both held, the largest part of the story stage's peak before its graph)."""
+        x = self.counts
+        if not (isinstance(x, sp.csr_matrix) and x.dtype == np.float64):
+            x = x.astype(np.float64).tocsr()
+        # The formula's steps in place, on the array of stored values, a block of values at a
+        # time where a step needs one value per stored value (its idf, its row's norm): the same
+        # floats as writing it out, without whole arrays of them (the words view of 16,560
+        # bench reports holds ~5 M values: 40 MB an array).
         idf = np.log((1.0 + self.n_docs) / (1.0 + self.df)) + 1.0  # per column
         data = np.log(x.data, out=x.data)
         data += 1.0
-        data *= idf[x.indices]
+        for start in range(0, len(data), _DOT_BLOCK_VALUES):
+            stop = start + _DOT_BLOCK_VALUES
+            data[start:stop] *= idf[x.indices[start:stop]]
         # Rows scaled to unit length, as sklearn's `normalize` does, without its input checks
         # (they took a quarter of the streaming time, which weighs every seen row per family).
-        per_row = np.diff(x.indptr)
-        rows = np.repeat(np.arange(x.shape[0], dtype=np.int32), per_row)
+        rows = np.repeat(np.arange(x.shape[0], dtype=np.int32), np.diff(x.indptr))
         norms = np.sqrt(np.bincount(rows, weights=data**2, minlength=x.shape[0]))
-        del rows
         norms[norms == 0.0] = 1.0
-        data /= np.repeat(norms, per_row)
+        for start in range(0, len(data), _DOT_BLOCK_VALUES):
+            stop = start + _DOT_BLOCK_VALUES
+            data[start:stop] /= norms[rows[start:stop]]
         return x
 
 
@@ -669,8 +678,8 @@ class StoryClusterer:
         if self.embedder is not None:
             space = EmbeddingSpace(self.embedder)
             space.add([_without_template(text, template) for text in texts], informative.tolist())
-        # Each view is weighed alone, and what it was weighed from let go: the raw counts are a
-        # second copy of each view, which the weighing of the next view need not hold.
+        # Each view is weighed alone, in place on its raw counts (`_View.weighted`), which
+        # the dict lets go of first: a second copy of each view is never made.
         n_texts = len(texts)
         del texts
         views = []
