@@ -191,11 +191,11 @@ def test_dot_with_row_of_is_each_row_times_its_owners_totals(n, width, owners, s
     expected = np.asarray(rows.multiply(totals[owner]).sum(axis=1)).ravel()
     whole = stories.dot_with_row_of(rows, totals, owner)
     assert np.allclose(whole, expected)
-    default, stories._DOT_BLOCK_VALUES = stories._DOT_BLOCK_VALUES, block  # rows looked up
+    default, stories._VALUE_BLOCK = stories._VALUE_BLOCK, block  # rows looked up
     try:  # a few values at a time: the same sums, bit for bit
         assert np.array_equal(stories.dot_with_row_of(rows, totals, owner), whole)
     finally:
-        stories._DOT_BLOCK_VALUES = default
+        stories._VALUE_BLOCK = default
 
 
 def test_a_lone_family_joins_the_story_of_its_nearest_family_when_that_link_is_strong():

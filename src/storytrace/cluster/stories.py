@@ -257,7 +257,9 @@ GRAPH_NEIGHBOURS = 50
 GRAPH_MIN_SIMILARITY = 0.05
 _GRAPH_BLOCK_CELLS = 4_000_000  # rows x families computed at once (32 MB of float64)
 _STORY_BLOCK_REPORTS = 250  # reports of several stories weighed together (8 MB of float64)
-_DOT_BLOCK_VALUES = 1_000_000  # stored values of `dot_with_row_of`'s rows looked up at once
+# Stored values a step takes at once where it needs an array as long as them: the lookups of
+# `dot_with_row_of`, the idf and row norms of `_View.weighted`.
+_VALUE_BLOCK = 1_000_000
 
 _N_FEATURES = 2**20
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]{2,}")
@@ -330,18 +332,21 @@ class _View:
         idf = np.log((1.0 + self.n_docs) / (1.0 + self.df)) + 1.0  # per column
         data = np.log(x.data, out=x.data)
         data += 1.0
-        for start in range(0, len(data), _DOT_BLOCK_VALUES):
-            stop = start + _DOT_BLOCK_VALUES
-            data[start:stop] *= idf[x.indices[start:stop]]
+        for block in _value_blocks(len(data)):
+            data[block] *= idf[x.indices[block]]
         # Rows scaled to unit length, as sklearn's `normalize` does, without its input checks
         # (they took a quarter of the streaming time, which weighs every seen row per family).
         rows = np.repeat(np.arange(x.shape[0], dtype=np.int32), np.diff(x.indptr))
         norms = np.sqrt(np.bincount(rows, weights=data**2, minlength=x.shape[0]))
         norms[norms == 0.0] = 1.0
-        for start in range(0, len(data), _DOT_BLOCK_VALUES):
-            stop = start + _DOT_BLOCK_VALUES
-            data[start:stop] /= norms[rows[start:stop]]
+        for block in _value_blocks(len(data)):
+            data[block] /= norms[rows[block]]
         return x
+
+
+def _value_blocks(n: int) -> Iterator[slice]:
+    """Consecutive slices of `_VALUE_BLOCK` positions over n stored values."""
+    return (slice(start, start + _VALUE_BLOCK) for start in range(0, n, _VALUE_BLOCK))
 
 
 def _tokens_as_given(tokens: list[str]) -> list[str]:
@@ -1067,8 +1072,8 @@ class StoryClusterer:
             labels[theirs] = label
 
     def _strip_seen_template(self, texts: list[str]) -> list[str]:
-        """Streaming twin of `_template_paragraphs` for one family's texts: drop paragraphs already
-        seen in TEMPLATE_PARAGRAPH_FAMILIES - 1 other families."""
+        """Streaming twin of `_template_paragraphs` and `_without_template` for one family's
+        texts: drop paragraphs already seen in TEMPLATE_PARAGRAPH_FAMILIES - 1 other families."""
         kept = [
             "\n".join(
                 line
@@ -1456,7 +1461,7 @@ def dot_with_row_of(rows: sp.csr_matrix, totals: sp.csr_matrix, owner: np.ndarra
     `rows.multiply(totals[owner]).sum(axis=1)` without building totals[owner], where a big
     story's totals row would be repeated once for each of its reports. Every stored value of
     `rows` looks up its (owner, column) in `totals`' sorted (row, column) keys, a block of
-    rows at a time (about _DOT_BLOCK_VALUES values: the lookups' arrays are several times the
+    rows at a time (about _VALUE_BLOCK values: the lookups' arrays are several times the
     size of the values they look up; each row's sum is added up in the same order either way)."""
     totals = totals.tocsr()
     totals.sum_duplicates()  # also sorts each row's columns: the keys below ascend
@@ -1471,7 +1476,7 @@ def dot_with_row_of(rows: sp.csr_matrix, totals: sp.csr_matrix, owner: np.ndarra
     indptr = rows.indptr
     start = 0
     while start < rows.shape[0]:
-        stop = int(np.searchsorted(indptr, indptr[start] + _DOT_BLOCK_VALUES, side="right")) - 1
+        stop = int(np.searchsorted(indptr, indptr[start] + _VALUE_BLOCK, side="right")) - 1
         stop = min(max(stop, start + 1), rows.shape[0])
         low, high = indptr[start], indptr[stop]
         row_of = np.repeat(np.arange(stop - start), np.diff(indptr[start : stop + 1]))
