@@ -439,6 +439,25 @@ def test_a_command_that_waits_too_long_for_the_index_says_which_and_why(four_see
     assert time.perf_counter() - started < 60
 
 
+def test_a_reader_keeps_writers_out_even_after_its_process_touched_the_file_another_way(
+        four_seeds):
+    """DuckDB's own lock is a POSIX lock, which a process loses when it closes any descriptor
+    of the file (here: reading its first bytes, as a backup or a file-type check would). The
+    reader's turn is a lock of its own, so a writer still waits and the reader reads on."""
+    path, _ = four_seeds
+    with Index.open(path, read_only=True) as reader:
+        with open(path, "rb") as other:  # closing it drops DuckDB's lock on the file
+            other.read(16)
+        done = subprocess.run([sys.executable, "-m", "storytrace", "index", "add", str(path),
+                               str(next(SEEDS.glob("004_*.txt"))), "--wait", "1"],
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 2, done.stderr
+        assert "in use by another process" in " ".join(done.stderr.split())
+        assert reader.check() == [] and reader.stats()["documents"] == 4
+    with Index.open(path, read_only=True) as after:
+        assert after.stats()["documents"] == 4
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_demo_added_one_at_a_time_in_any_order_keeps_analyzes_copy_families(seed):
     """Copies arriving before their origin open families of their own that merge when the

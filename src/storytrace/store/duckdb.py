@@ -9,7 +9,9 @@ FORMAT_VERSION and a newer one is refused. Documents are looked up by id through
 took 68 ms without it, 13 ms with it.
 
 Other processes: DuckDB lets one process open a file to write it, or any number to read it,
-never both at once. A process that finds the file taken (a `query` while an `add` runs, or a
+never both at once. A process takes its turn at the file (`_Turn`: a shared or exclusive lock on
+"INDEX.lock") before DuckDB opens it and gives it back after DuckDB has closed it. A process
+that finds the file taken (a `query` while an `add` runs, or a
 second add) waits for it, up to `wait` seconds, and says so by touching "INDEX.wait"; a writer
 looks for that file after each transaction it commits and, when someone waits, closes the
 file until they have opened it, then opens it again (waiting in turn while they read). So
@@ -22,9 +24,11 @@ in memory.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -117,6 +121,8 @@ class DuckDBStore(Store):
         self.wait = wait
         self._source = self.path  # what `con` connects to
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._turn = _Turn(None if self.path == ":memory:" else Path(self.path + ".lock"),
+                           exclusive=not read_only)
         self._wrote = False  # the open transaction changed something
         self._generation: int | None = None  # as of this store's last commit or its opening
         self.changed_elsewhere = False  # set by each transaction() as it begins
@@ -124,19 +130,20 @@ class DuckDBStore(Store):
             raise StoreError(self.path, "no such index")
         tables = {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if tables and "meta" not in tables:
+            self.close()
             raise StoreError(self.path, "a DuckDB file, but not a storytrace index")
         if read_only and not tables:
             # A file whose first add was killed before it committed holds no tables: it is
             # an empty index, read as one (a read-only file cannot be given its schema).
-            self.con.close()
-            self._source, self._con = ":memory:", None
+            self.close()
+            self._source = ":memory:"
         if not read_only or not tables:
             self._create_schema()
             tables |= set(TABLES)
         self._tables = tables  # a file of an older format opened read-only lacks newer ones
         version = self.get_meta("format_version")
         if version is not None and int(version) > FORMAT_VERSION:
-            self.con.close()
+            self.close()
             raise StoreError(
                 self.path, f"index format {version} is newer than this storytrace reads "
                 f"({FORMAT_VERSION}); upgrade storytrace")
@@ -165,27 +172,30 @@ class DuckDBStore(Store):
         return None if self._source == ":memory:" else Path(self._source + ".wait")
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        """Open the file, waiting up to `self.wait` seconds while another process holds it
-        (and touching the wait file, so that a writer lets go of it after its next commit)."""
+        """Take this process's turn at the file and open it, waiting up to `self.wait` seconds
+        while another process holds it (and touching the wait file, so that a writer lets go
+        of it after its next commit)."""
         deadline = time.monotonic() + self.wait
         while True:
-            try:
-                con = duckdb.connect(self._source, read_only=self.read_only
-                                     and self._source != ":memory:")
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise StoreError(self.path, f"cannot open as an index: {exc}") from exc
-                if time.monotonic() >= deadline:
-                    raise StoreError(
-                        self.path, f"in use by another process; waited {self.wait:g} s for it "
-                        f"({exc})") from exc
-                _touch(self._wait_file)
-                time.sleep(_POLL_SECONDS)
-            except duckdb.Error as exc:
-                raise StoreError(self.path, f"cannot open as an index: {exc}") from exc
-            else:
-                _remove(self._wait_file)
-                return con
+            busy = "another storytrace process holds it"
+            if self._source == ":memory:" or self._turn.take():
+                try:
+                    con = duckdb.connect(self._source, read_only=self.read_only
+                                         and self._source != ":memory:")
+                except duckdb.Error as exc:
+                    self._turn.give_back()
+                    if not isinstance(exc, duckdb.IOException) or "lock" not in str(exc).lower():
+                        raise StoreError(self.path, f"cannot open as an index: {exc}") from exc
+                    busy = str(exc)  # held by a process that takes no turn (DuckDB's own CLI)
+                else:
+                    _remove(self._wait_file)
+                    return con
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    self.path, f"in use by another process; waited {self.wait:g} s for it "
+                    f"({busy})")
+            _touch(self._wait_file)
+            time.sleep(_POLL_SECONDS)
 
     def _let_waiting_in(self) -> None:
         """After a commit: when another process waits for the file, close it until they have
@@ -193,8 +203,7 @@ class DuckDBStore(Store):
         marker = self._wait_file
         if self.read_only or marker is None or not _fresh(marker):
             return
-        self._con.close()
-        self._con = None
+        self.close()
         deadline = time.monotonic() + _GRACE_SECONDS
         while _fresh(marker) and time.monotonic() < deadline:
             time.sleep(_POLL_SECONDS)
@@ -278,9 +287,11 @@ class DuckDBStore(Store):
         self._let_waiting_in()
 
     def close(self) -> None:
+        """Close the file and give back this process's turn at it (`con` opens it again)."""
         if self._con is not None:
             self._con.close()
             self._con = None
+        self._turn.give_back()
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the file (DuckDB does it on its own, too)."""
@@ -998,6 +1009,76 @@ class DuckDBStore(Store):
     def errors(self) -> list[InputError]:
         return [InputError(s, r, rec) for s, r, rec in
                 self.con.execute("SELECT source, reason, record FROM errors").fetchall()]
+
+
+_TURNS: dict[Path, list[int]] = {}  # lock file -> [its descriptor, stores holding the turn]
+_TURNS_GUARD = threading.Lock()
+
+
+class _Turn:
+    """A process's turn at an index file: a `flock` on the lock file beside it, shared for a
+    reader and exclusive for a writer, taken before DuckDB opens the file and given back after
+    DuckDB has closed it.
+
+    DuckDB's own lock already keeps a reader and a writer apart, but it is a POSIX record
+    lock, and a process loses those on a file whenever it closes any descriptor of that file,
+    not only DuckDB's. A `flock` belongs to its own open file, so nothing else the process
+    does can drop it. Stores of one file in one process share the turn (as they share DuckDB's
+    database), held until the last gives it back. Without a lock file to use (a folder a
+    reader may not write to), a turn is always granted and DuckDB's lock alone decides."""
+
+    def __init__(self, path: Path | None, exclusive: bool) -> None:
+        self.path = None if path is None else path.absolute()
+        self.mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        self._holding = False
+
+    def take(self) -> bool:
+        """True when this store now holds its process's turn (or when there is no lock file to
+        take it on); False when another process holds a turn this one must wait for."""
+        if self._holding or self.path is None:
+            return True
+        with _TURNS_GUARD:
+            return self._take()
+
+    def _take(self) -> bool:
+        held = _TURNS.get(self.path)
+        if held is None:
+            fd = _lock_file(self.path)
+            if fd is None:
+                return True
+            try:
+                fcntl.flock(fd, self.mode | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return False
+            held = _TURNS[self.path] = [fd, 0]
+        held[1] += 1
+        self._holding = True
+        return True
+
+    def give_back(self) -> None:
+        if not self._holding:
+            return
+        with _TURNS_GUARD:
+            self._holding = False
+            held = _TURNS[self.path]
+            held[1] -= 1
+            if held[1] == 0:
+                del _TURNS[self.path]
+                fcntl.flock(held[0], fcntl.LOCK_UN)  # for every copy a forked worker holds
+                os.close(held[0])
+
+
+def _lock_file(path: Path) -> int | None:
+    """A descriptor of the lock file, made when missing; None when it can be neither made
+    nor opened."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        try:
+            return os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
 
 
 def _touch(path: Path | None) -> None:
