@@ -24,7 +24,6 @@ in memory.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -38,6 +37,11 @@ from typing import Any
 
 import duckdb
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:  # Windows: DuckDB's lock there is the system's own, which nothing drops
+    fcntl = None
 import pyarrow as pa
 
 from storytrace.arrays import ranges
@@ -1023,13 +1027,14 @@ class _Turn:
     DuckDB's own lock already keeps a reader and a writer apart, but it is a POSIX record
     lock, and a process loses those on a file whenever it closes any descriptor of that file,
     not only DuckDB's. A `flock` belongs to its own open file, so nothing else the process
-    does can drop it. Stores of one file in one process share the turn (as they share DuckDB's
+    does can drop it (on Windows, without `fcntl`, DuckDB's lock is the system's mandatory one
+    and no turn is taken). Stores of one file in one process share the turn (as they share DuckDB's
     database), held until the last gives it back. Without a lock file to use (a folder a
     reader may not write to), a turn is always granted and DuckDB's lock alone decides."""
 
     def __init__(self, path: Path | None, exclusive: bool) -> None:
-        self.path = None if path is None else path.absolute()
-        self.mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        self.path = None if path is None or fcntl is None else path.absolute()
+        self.exclusive = exclusive
         self._holding = False
 
     def take(self) -> bool:
@@ -1047,7 +1052,7 @@ class _Turn:
             if fd is None:
                 return True
             try:
-                fcntl.flock(fd, self.mode | fcntl.LOCK_NB)
+                fcntl.flock(fd, (fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
             except OSError:
                 os.close(fd)
                 return False
