@@ -458,6 +458,26 @@ def test_a_reader_keeps_writers_out_even_after_its_process_touched_the_file_anot
         assert after.stats()["documents"] == 4
 
 
+def test_stores_of_one_file_in_one_process_hold_its_turn_until_the_last_closes(four_seeds):
+    """Two writers of one file in one process share DuckDB's database and the process's turn:
+    closing one keeps other processes out; closing both lets them in."""
+    path, _ = four_seeds
+
+    def stats() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "storytrace", "index", "stats", str(path),
+                               "--wait", "1"], capture_output=True, text=True, timeout=120,
+                              check=False)
+
+    first, second = DuckDBStore(path), DuckDBStore(path)
+    first.close()
+    held = stats()
+    second.close()
+    assert held.returncode == 2 and "in use by another process" in " ".join(held.stderr.split())
+    free = stats()
+    assert free.returncode == 0, free.stderr
+    assert free.stdout.split()[:2] == ["documents", "4"]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_demo_added_one_at_a_time_in_any_order_keeps_analyzes_copy_families(seed):
     """Copies arriving before their origin open families of their own that merge when the
