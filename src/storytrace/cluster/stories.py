@@ -855,14 +855,14 @@ class StoryClusterer:
     def _reviewed(self, labels: np.ndarray) -> np.ndarray:
         """A stream's report labels after batch mode's weak-report, lone-report and
         mutual-nearest rules (STREAMING_REVIEW), over each report's nearest report seen so far.
-        With MOVE_WEAK_REPORTS every seen report is weighed once for the whole review."""
+        The weak-report rule (MOVE_WEAK_REPORTS) weighs every seen report, one view at a time,
+        and again for its weak reports' rows when it finds some; the mutual-nearest rule weighs
+        the members of its candidate groups."""
         nearest, nearest_similarity = self._nearest.view(), self._nearest_similarity.view()
-        everything = np.arange(len(labels))
         try:
             if MOVE_WEAK_REPORTS:
-                self._prefetch(everything)
                 labels = _move_weak_reports(
-                    labels, self._own_story_means(labels), self._against_every_report(),
+                    labels, self._own_story_means(labels), self._against_every_report(len(labels)),
                     self.min_similarity,
                 )  # fmt: skip
             if ATTACH_LONE_FAMILIES:
@@ -875,7 +875,7 @@ class StoryClusterer:
                     MUTUAL_MIN_SIMILARITY_FACTOR * self.min_similarity,
                     lambda groups: self._one_events(
                         self._seen_similarity, groups, self._days.view()),
-                    None if MOVE_WEAK_REPORTS else self._prefetch,
+                    self._prefetch,
                 )  # fmt: skip
         finally:
             self._prefetched = None
@@ -883,7 +883,7 @@ class StoryClusterer:
 
     def _own_story_means(self, labels: np.ndarray) -> np.ndarray:
         """`_story_similarity(labels, self._seen_similarity)` from the weighed rows of every
-        report (`_prefetch(all)` first) without a block per story: a report's summed cosine with
+        report (one view at a time) without a block per story: a report's summed cosine with
         its story is its row times the sum of the story's rows. That is the similarity exactly
         where no date damps a pair and no embedding is mixed in; the stories where one might
         (dated reports further apart than DATE_GRACE_DAYS, or an embedder) are weighed as blocks."""
@@ -896,7 +896,8 @@ class StoryClusterer:
         )  # story x report, uninformative reports left out (their similarity is 0)
         summed, itself = np.zeros(n), np.zeros(n)
         weights = self._weights()
-        for name, rows in self._prefetched[0].items():
+        for name, index in self._tfidf.items():
+            rows = _compact_columns(index.weighted(np.arange(n)))
             summed += weights[name] * dot_with_row_of(rows, stories @ rows, labels)
             itself += weights[name] * np.bincount(
                 np.repeat(np.arange(n), np.diff(rows.indptr)), rows.data**2, minlength=n
@@ -921,22 +922,28 @@ class StoryClusterer:
             own[rows] = _story_similarity(labels[rows], lambda m: self._seen_similarity(rows[m]))
         return np.clip(own, 0.0, 1.0)
 
-    def _against_every_report(self) -> Callable[[np.ndarray], np.ndarray]:
-        """`rows -> _seen_similarity(rows, every report)` from the rows `_prefetch` weighed for
-        every report, each view's transpose made at the first call, once for all of them (the
-        same values: a product sums a row's terms in the row's own order whatever the other
-        side's layout); a review without a weak report makes none."""
-        weighted, seen = self._prefetched
+    def _against_every_report(self, n: int) -> Callable[[np.ndarray], np.ndarray]:
+        """`rows -> _seen_similarity(rows, every one of the n reports)`. At the first call each
+        view's rows of every report are weighed and turned into their transpose, once for every
+        call, one view at a time; a call weighs its own rows (the same values) in the same
+        columns. A product sums a row's terms in the row's own order whatever the other side's
+        layout, so these are the values of weighing all rows and slicing them. A review
+        without a weak report makes no transpose."""
+        seen = np.arange(n)
         transposed: dict[str, sp.csr_matrix] = {}
+        columns: dict[str, np.ndarray] = {}
         weights = self._weights()
 
         def against(rows: np.ndarray) -> np.ndarray:
             if not transposed:
-                transposed.update((name, x.T.tocsr()) for name, x in weighted.items())
-            at = _positions(seen, rows)
+                for name, index in self._tfidf.items():
+                    weighted, columns[name] = _compact_columns(index.weighted(seen), used=True)
+                    transposed[name] = weighted.T.tocsr()
+                    del weighted
             total = _weighted_sum(
-                ((weights[name], weighted[name][at] @ transposed[name]) for name in self._tfidf),
-                (len(rows), len(seen)),
+                ((weights[name], _in_columns(self._tfidf[name].weighted(rows), columns[name])
+                  @ transposed[name]) for name in self._tfidf),
+                (len(rows), n),
             )  # fmt: skip
             return self._finish(
                 total, rows, seen, self._days.view(), self._informative.view(), self._space
@@ -1488,23 +1495,35 @@ def dot_with_row_of(rows: sp.csr_matrix, totals: sp.csr_matrix, owner: np.ndarra
     return dots
 
 
-def _compact_columns(x: sp.csr_matrix) -> sp.csr_matrix:
-    """The same rows over only the columns in use, in the same order. Hashed views have 2^20
-    columns, nearly all empty, and a transpose or product pays for every one of them.
+def _compact_columns(x: sp.csr_matrix, used: bool = False):
+    """The same rows over only the columns in use, in the same order (with `used`: and those
+    columns, ascending). Hashed views have 2^20 columns, nearly all empty, and a transpose or
+    product pays for every one of them.
     A few rows' columns are found by sorting their indices; many rows' (more stored values
     than columns / 8) by marking the columns, which costs a pass over the width, not a sort."""
     width = x.shape[1]
     if x.nnz * 8 < width:
-        used, indices = np.unique(x.indices, return_inverse=True)
-        return sp.csr_matrix(
-            (x.data, indices.astype(x.indices.dtype), x.indptr), shape=(x.shape[0], len(used))
+        columns, indices = np.unique(x.indices, return_inverse=True)
+        compact = sp.csr_matrix(
+            (x.data, indices.astype(x.indices.dtype), x.indptr), shape=(x.shape[0], len(columns))
         )
+        return (compact, columns) if used else compact
     mark = np.zeros(width, dtype=bool)
     mark[x.indices] = True
     new_index = np.cumsum(mark, dtype=np.int64) - 1
-    return sp.csr_matrix(
+    compact = sp.csr_matrix(
         (x.data, new_index[x.indices].astype(x.indices.dtype), x.indptr),
         shape=(x.shape[0], int(mark.sum())),
+    )
+    return (compact, np.flatnonzero(mark)) if used else compact
+
+
+def _in_columns(x: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
+    """Rows whose every column is among `columns` (ascending), over those columns only: what
+    `_compact_columns` made of them among the rows it compacted with them."""
+    return sp.csr_matrix(
+        (x.data, np.searchsorted(columns, x.indices).astype(x.indices.dtype), x.indptr),
+        shape=(x.shape[0], len(columns)),
     )
 
 
