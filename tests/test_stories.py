@@ -289,24 +289,22 @@ def test_weak_reports_move_the_same_when_weighed_a_few_at_a_time(monkeypatch):
 
 
 def test_a_streams_review_weighs_reports_against_every_report_as_the_blocks_do():
-    """The review's rows against every report come from each view's weighed rows turned into
-    their transpose, once per read, and the asked rows weighed again in those columns; they
-    equal `_seen_similarity`'s block exactly (dated METER: damped), with or without rows
-    prefetched for the blocks."""
+    """The review's rows against every report come from the rows weighed for every report,
+    turned into their transposes once per read, and the asked rows weighed again in those
+    columns; they equal `_seen_similarity`'s block exactly (dated METER: damped), and the
+    weighed rows are let go."""
     rows = story_corpus("meter")[:200]
     families = [
         [result(r["id"], t, r.get("date"))] for r, t in zip(rows, cleaned(rows), strict=True)
     ]
     stream = StoryClusterer().partial_fit(families)
     everything = np.arange(stream._labels.size)
-    against = stream._against_every_report(len(everything))
-    some = np.array([0, 3, 50, 51, 120, 199])
-    first = against(some)
-    assert np.array_equal(first, stream._seen_similarity(some, everything))
-    assert np.array_equal(against(everything), stream._seen_similarity(everything, everything))
     stream._prefetch(everything)
-    assert np.array_equal(first, stream._seen_similarity(some, everything))
-    stream._prefetched = None
+    against = stream._against_every_report()
+    assert stream._prefetched is None
+    some = np.array([0, 3, 50, 51, 120, 199])
+    assert np.array_equal(against(some), stream._seen_similarity(some, everything))
+    assert np.array_equal(against(everything), stream._seen_similarity(everything, everything))
 
 
 def test_groups_weighed_together_hold_the_values_of_their_own_blocks(monkeypatch):

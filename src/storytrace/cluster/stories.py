@@ -599,7 +599,10 @@ class StoryClusterer:
         # similarity to the other reports of its story (None until read after partial_fit).
         self._document_reports: list[list[int]] = []
         self._report_similarity: np.ndarray | None = np.zeros(0)
-        self._prefetched: tuple[dict[str, sp.csr_matrix], np.ndarray] | None = None
+        # what `_prefetch` weighed: per view the rows (in their used columns only), the rows'
+        # positions, per view the used columns
+        self._prefetched: tuple[dict[str, sp.csr_matrix], np.ndarray,
+                                dict[str, np.ndarray]] | None = None
 
     def __setstate__(self, state: dict) -> None:
         if isinstance(state.get("_paragraphs"), Counter):  # saved before ParagraphCounts
@@ -855,14 +858,15 @@ class StoryClusterer:
     def _reviewed(self, labels: np.ndarray) -> np.ndarray:
         """A stream's report labels after batch mode's weak-report, lone-report and
         mutual-nearest rules (STREAMING_REVIEW), over each report's nearest report seen so far.
-        The weak-report rule (MOVE_WEAK_REPORTS) weighs every seen report, one view at a time,
-        and again for its weak reports' rows when it finds some; the mutual-nearest rule weighs
-        the members of its candidate groups."""
+        With MOVE_WEAK_REPORTS every seen report is weighed once for the weak-report rule; the
+        mutual-nearest rule weighs the members of its candidate groups."""
         nearest, nearest_similarity = self._nearest.view(), self._nearest_similarity.view()
+        everything = np.arange(len(labels))
         try:
             if MOVE_WEAK_REPORTS:
+                self._prefetch(everything)
                 labels = _move_weak_reports(
-                    labels, self._own_story_means(labels), self._against_every_report(len(labels)),
+                    labels, self._own_story_means(labels), self._against_every_report(),
                     self.min_similarity,
                 )  # fmt: skip
             if ATTACH_LONE_FAMILIES:
@@ -883,7 +887,7 @@ class StoryClusterer:
 
     def _own_story_means(self, labels: np.ndarray) -> np.ndarray:
         """`_story_similarity(labels, self._seen_similarity)` from the weighed rows of every
-        report (one view at a time) without a block per story: a report's summed cosine with
+        report (`_prefetch(all)` first) without a block per story: a report's summed cosine with
         its story is its row times the sum of the story's rows. That is the similarity exactly
         where no date damps a pair and no embedding is mixed in; the stories where one might
         (dated reports further apart than DATE_GRACE_DAYS, or an embedder) are weighed as blocks."""
@@ -896,8 +900,7 @@ class StoryClusterer:
         )  # story x report, uninformative reports left out (their similarity is 0)
         summed, itself = np.zeros(n), np.zeros(n)
         weights = self._weights()
-        for name, index in self._tfidf.items():
-            rows = _compact_columns(index.weighted(np.arange(n)))
+        for name, rows in self._prefetched[0].items():
             summed += weights[name] * dot_with_row_of(rows, stories @ rows, labels)
             itself += weights[name] * np.bincount(
                 np.repeat(np.arange(n), np.diff(rows.indptr)), rows.data**2, minlength=n
@@ -922,28 +925,28 @@ class StoryClusterer:
             own[rows] = _story_similarity(labels[rows], lambda m: self._seen_similarity(rows[m]))
         return np.clip(own, 0.0, 1.0)
 
-    def _against_every_report(self, n: int) -> Callable[[np.ndarray], np.ndarray]:
-        """`rows -> _seen_similarity(rows, every one of the n reports)`. At the first call each
-        view's rows of every report are weighed and turned into their transpose, once for every
-        call, one view at a time; a call weighs its own rows (the same values) in the same
-        columns. A product sums a row's terms in the row's own order whatever the other side's
-        layout, so these are the values of weighing all rows and slicing them. A review
-        without a weak report makes no transpose."""
-        seen = np.arange(n)
+    def _against_every_report(self) -> Callable[[np.ndarray], np.ndarray]:
+        """`rows -> _seen_similarity(rows, every report)` from the rows `_prefetch` weighed for
+        every report, which it takes over: at the first call each view's rows become their
+        transpose, once for every call, and are let go (the review holds one or the other, not
+        both); a call weighs its own rows again (the same values) in the same columns. A
+        product sums a row's terms in the row's own order whatever the other side's layout,
+        so the values are those of the prefetched rows'. A review without a weak report makes
+        no transpose."""
+        weighted, seen, columns = self._prefetched
+        self._prefetched = None
         transposed: dict[str, sp.csr_matrix] = {}
-        columns: dict[str, np.ndarray] = {}
         weights = self._weights()
 
         def against(rows: np.ndarray) -> np.ndarray:
             if not transposed:
-                for name, index in self._tfidf.items():
-                    weighted, columns[name] = _compact_columns(index.weighted(seen), used=True)
-                    transposed[name] = weighted.T.tocsr()
-                    del weighted
+                for name in list(weighted):
+                    transposed[name] = weighted.pop(name).T.tocsr()
+            at = _positions(seen, rows)
             total = _weighted_sum(
-                ((weights[name], _in_columns(self._tfidf[name].weighted(rows), columns[name])
+                ((weights[name], _in_columns(self._tfidf[name].weighted(seen[at]), columns[name])
                   @ transposed[name]) for name in self._tfidf),
-                (len(rows), n),
+                (len(rows), len(seen)),
             )  # fmt: skip
             return self._finish(
                 total, rows, seen, self._days.view(), self._informative.view(), self._space
@@ -956,10 +959,10 @@ class StoryClusterer:
         checks' `_seen_similarity` blocks are then row slices of them (the same values as
         weighing each block's rows on its own)."""
         rows = np.unique(rows)
-        self._prefetched = (
-            {name: _compact_columns(index.weighted(rows)) for name, index in self._tfidf.items()},
-            rows,
-        )
+        weighted, columns = {}, {}
+        for name, index in self._tfidf.items():
+            weighted[name], columns[name] = _compact_columns(index.weighted(rows), used=True)
+        self._prefetched = (weighted, rows, columns)
 
     @property
     def story_similarity_(self) -> list[list[float | None]]:
