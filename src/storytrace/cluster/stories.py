@@ -1498,7 +1498,9 @@ def dot_with_row_of(rows: sp.csr_matrix, totals: sp.csr_matrix, owner: np.ndarra
     return dots
 
 
-def _compact_columns(x: sp.csr_matrix, used: bool = False):
+def _compact_columns(
+    x: sp.csr_matrix, used: bool = False
+) -> sp.csr_matrix | tuple[sp.csr_matrix, np.ndarray]:
     """The same rows over only the columns in use, in the same order (with `used`: and those
     columns, ascending). Hashed views have 2^20 columns, nearly all empty, and a transpose or
     product pays for every one of them.
