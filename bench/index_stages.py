@@ -20,7 +20,6 @@ a progress callback only in a one-shot index (analyze), not in an add.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -35,18 +34,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 STAGES = ("clean", "signals", "match", "store", "trace", "stories", "facts")
 
 
-def _batches(path: Path, size: int):
-    batch = []
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            batch.append(json.loads(line))
-            if len(batch) == size:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=30000)
@@ -56,16 +43,13 @@ def main() -> None:
     parser.add_argument("--tmp", type=Path, default=Path("/tmp/storytrace-bench"))
     args = parser.parse_args()
 
-    from dedup import write_corpus
-    from memory_stages import StageMemory, _rss_mb
+    from index import _batches  # bench/index.py's
+    from memory_stages import StageMemory, _rss_mb, corpus_file
 
     from storytrace import index as index_module
     from storytrace.engines import get_engine
 
-    args.tmp.mkdir(parents=True, exist_ok=True)
-    corpus = args.tmp / f"analyze-{args.docs}.jsonl"
-    if not corpus.exists():
-        write_corpus(args.docs, corpus)
+    corpus = corpus_file(args.docs, args.tmp)
     path = args.tmp / f"index-stages-{args.docs}.duckdb"
     for old in args.tmp.glob(path.name + "*"):
         old.unlink()
@@ -92,7 +76,7 @@ def main() -> None:
     try:
         with index_module.Index.open(path, engine=engine) as index:
             batches = list(range(0, args.docs, args.batch))
-            for k, batch in enumerate(_batches(corpus, args.batch)):
+            for k, batch in enumerate(_batches(corpus, 0, None, args.batch)):
                 memory.peaks.clear()
                 memory.enter("between")
                 before, t0 = dict(index.timings), time.perf_counter()

@@ -72,6 +72,17 @@ class StageMemory:
         return "\n".join(rows)
 
 
+def corpus_file(docs: int, tmp: Path) -> Path:
+    """bench/dedup.py's `write_corpus(docs)` as a JSONL file in `tmp`, written when missing."""
+    from dedup import write_corpus
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    corpus = tmp / f"analyze-{docs}.jsonl"
+    if not corpus.exists():
+        write_corpus(docs, corpus)
+    return corpus
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=30000)
@@ -79,17 +90,12 @@ def main() -> None:
     parser.add_argument("--tmp", type=Path, default=Path("/tmp/storytrace-bench"))
     args = parser.parse_args()
 
-    from dedup import write_corpus
-
     from storytrace.engines import get_engine
     from storytrace.ingest import read_inputs
     from storytrace.pipeline import analyze_documents
     from storytrace.report import write_outputs
 
-    args.tmp.mkdir(parents=True, exist_ok=True)
-    corpus = args.tmp / f"analyze-{args.docs}.jsonl"
-    if not corpus.exists():
-        write_corpus(args.docs, corpus)
+    corpus = corpus_file(args.docs, args.tmp)
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {args.docs} documents, {args.workers} "
           f"workers; load average at start {os.getloadavg()[0]:.2f}")
     memory = StageMemory()
