@@ -75,7 +75,6 @@ def main() -> None:
     engine = get_engine("local", args.workers)
     try:
         with index_module.Index.open(path, engine=engine) as index:
-            batches = list(range(0, args.docs, args.batch))
             for k, batch in enumerate(_batches(corpus, 0, None, args.batch)):
                 memory.peaks.clear()
                 memory.enter("between")
@@ -84,7 +83,7 @@ def main() -> None:
                 seconds = time.perf_counter() - t0
                 done += len(batch)
                 time.sleep(0.05)
-                if (k + 1) % args.every and k + 1 != len(batches):
+                if (k + 1) % args.every and done < args.docs:  # the last batch is printed
                     continue
                 duck = index.store.con.execute(
                     "SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchall()[0][0]

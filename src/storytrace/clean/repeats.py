@@ -118,7 +118,8 @@ class _Keys:
             found = self._holders[key] = tuple(self._doc_of_entry[entries].tolist())
         return found
 
-    def shared_prose(self, doc: int) -> list[int]:
+    def prose_keys(self, doc: int) -> list[int]:
+        """The keys of `doc` that are prose held by two documents or more."""
         keys = self._of_entry[self._doc_start[doc]:self._doc_start[doc + 1]]
         return keys[self._shared_prose[keys]].tolist()
 
@@ -134,7 +135,7 @@ class _Keys:
         group = set(docs)
         same_set_prose = 0
         for d in docs:
-            for other in self.shared_prose(d):
+            for other in self.prose_keys(d):
                 if other == key:
                     continue
                 other_docs = self.holders(other)

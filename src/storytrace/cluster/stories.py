@@ -942,9 +942,8 @@ class StoryClusterer:
             if not transposed:
                 for name in list(weighted):
                     transposed[name] = weighted.pop(name).T.tocsr()
-            at = _positions(seen, rows)
             total = _weighted_sum(
-                ((weights[name], _in_columns(self._tfidf[name].weighted(seen[at]), columns[name])
+                ((weights[name], _in_columns(self._tfidf[name].weighted(rows), columns[name])
                   @ transposed[name]) for name in self._tfidf),
                 (len(rows), len(seen)),
             )  # fmt: skip
@@ -961,7 +960,7 @@ class StoryClusterer:
         rows = np.unique(rows)
         weighted, columns = {}, {}
         for name, index in self._tfidf.items():
-            weighted[name], columns[name] = _compact_columns(index.weighted(rows), used=True)
+            weighted[name], columns[name] = _compact(index.weighted(rows))
         self._prefetched = (weighted, rows, columns)
 
     @property
@@ -1498,29 +1497,29 @@ def dot_with_row_of(rows: sp.csr_matrix, totals: sp.csr_matrix, owner: np.ndarra
     return dots
 
 
-def _compact_columns(
-    x: sp.csr_matrix, used: bool = False
-) -> sp.csr_matrix | tuple[sp.csr_matrix, np.ndarray]:
-    """The same rows over only the columns in use, in the same order (with `used`: and those
-    columns, ascending). Hashed views have 2^20 columns, nearly all empty, and a transpose or
-    product pays for every one of them.
+def _compact_columns(x: sp.csr_matrix) -> sp.csr_matrix:
+    """The same rows over only the columns in use, in the same order (`_compact`)."""
+    return _compact(x)[0]
+
+
+def _compact(x: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The same rows over only the columns in use, in the same order, and those columns
+    (ascending). Hashed views have 2^20 columns, nearly all empty, and a transpose or product
+    pays for every one of them.
     A few rows' columns are found by sorting their indices; many rows' (more stored values
     than columns / 8) by marking the columns, which costs a pass over the width, not a sort."""
     width = x.shape[1]
     if x.nnz * 8 < width:
         columns, indices = np.unique(x.indices, return_inverse=True)
-        compact = sp.csr_matrix(
-            (x.data, indices.astype(x.indices.dtype), x.indptr), shape=(x.shape[0], len(columns))
-        )
-        return (compact, columns) if used else compact
-    mark = np.zeros(width, dtype=bool)
-    mark[x.indices] = True
-    new_index = np.cumsum(mark, dtype=np.int64) - 1
+    else:
+        mark = np.zeros(width, dtype=bool)
+        mark[x.indices] = True
+        columns = np.flatnonzero(mark)
+        indices = (np.cumsum(mark, dtype=np.int64) - 1)[x.indices]
     compact = sp.csr_matrix(
-        (x.data, new_index[x.indices].astype(x.indices.dtype), x.indptr),
-        shape=(x.shape[0], int(mark.sum())),
+        (x.data, indices.astype(x.indices.dtype), x.indptr), shape=(x.shape[0], len(columns))
     )
-    return (compact, np.flatnonzero(mark)) if used else compact
+    return compact, columns
 
 
 def _in_columns(x: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:

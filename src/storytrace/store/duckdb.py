@@ -9,12 +9,12 @@ FORMAT_VERSION and a newer one is refused. Documents are looked up by id through
 took 68 ms without it, 13 ms with it.
 
 Other processes: DuckDB lets one process open a file to write it, or any number to read it,
-never both at once. A process takes its turn at the file (`_Turn`: a shared or exclusive lock on
-"INDEX.lock") before DuckDB opens it and gives it back after DuckDB has closed it. A process
-that finds the file taken (a `query` while an `add` runs, or a
-second add) waits for it, up to `wait` seconds, and says so by touching "INDEX.wait"; a writer
-looks for that file after each transaction it commits and, when someone waits, closes the
-file until they have opened it, then opens it again (waiting in turn while they read). So
+never both at once. A process takes its turn at the file (`_Turn`: a shared or exclusive lock
+on "INDEX.lock") before DuckDB opens it and gives it back after DuckDB has closed it. A process
+that finds the file taken (a `query` while an `add` runs, or a second add) waits for it, up
+to `wait` seconds, and says so by touching "INDEX.wait"; a writer looks for that file after
+each transaction it commits and, when someone waits, closes the file until they have opened
+it, then opens it again (waiting in turn while they read). So
 readers get in between an add's batches and see the index as of the last committed batch,
 and a second writer's batches interleave with the first's. `generation` in the meta table
 counts committed transactions: a writer that finds it moved on since its own last commit
@@ -35,13 +35,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import numpy as np
-
 try:
     import fcntl
 except ImportError:  # Windows: DuckDB's lock there is the system's own, which nothing drops
     fcntl = None
+
+import duckdb
+import numpy as np
 import pyarrow as pa
 
 from storytrace.arrays import ranges
@@ -1028,8 +1028,8 @@ class _Turn:
     lock, and a process loses those on a file whenever it closes any descriptor of that file,
     not only DuckDB's. A `flock` belongs to its own open file, so nothing else the process
     does can drop it (on Windows, without `fcntl`, DuckDB's lock is the system's mandatory one
-    and no turn is taken). Stores of one file in one process share the turn (as they share DuckDB's
-    database), held until the last gives it back. Without a lock file to use (a folder a
+    and no turn is taken). Stores of one file in one process share the turn (as they share
+    DuckDB's database), held until the last gives it back. Without a lock file to use (a folder a
     reader may not write to), a turn is always granted and DuckDB's lock alone decides."""
 
     def __init__(self, path: Path | None, exclusive: bool) -> None:
