@@ -27,6 +27,7 @@ import json
 import math
 import weakref
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -140,10 +141,13 @@ class Rarity:
     n_docs: int = 0
 
     @classmethod
-    def from_texts(cls, texts: list[str]) -> Rarity:
+    def from_texts(cls, texts: list[str],
+                   vocabulary: Callable[[str], frozenset[str]] | None = None) -> Rarity:
+        """Document frequencies over `texts`; `vocabulary(text)` gives a text's set of words
+        when the caller keeps them (`PreparedTexts.vocabulary`), else they are found here."""
         df: Counter = Counter()
         for text in texts:
-            df.update(set(words(text)))
+            df.update(vocabulary(text) if vocabulary is not None else set(words(text)))
         return cls(df, len(texts))
 
     # Each text's weights, for as long as the text lives: a caller may hold only the texts
@@ -163,8 +167,14 @@ class Rarity:
         found = self.cache.get(target)
         if found is None:
             found = {}
-            for token in _content(target):
-                found[token] = found.get(token, 0.0) + self.idf(token)
+            # Each distinct word's IDF once, added as often as the word occurs (the same sum,
+            # bit for bit, as adding it at each occurrence).
+            for token, count in Counter(_content(target)).items():
+                idf = self.idf(token)
+                weight = idf
+                for _ in range(count - 1):
+                    weight += idf
+                found[token] = weight
             self.cache[target] = found
         return found
 
@@ -274,15 +284,19 @@ def features(target: Text, sources: list[Text], rarity: Rarity) -> dict[str, flo
 def _best_ratios(targets: list[str], sources: list[str]) -> np.ndarray:
     """For each target sentence, its best character similarity to a source sentence (0-1).
 
-    When the two sides' characters multiply past `_MAX_CHARS` squared (a huge text),
-    sentences found verbatim among the sources score 1 by hash, and the rest are compared on
-    the first `_MAX_CHARS` of each side; what is left uncompared scores 0.
+    Sentences found verbatim among the sources score 1 by hash (what comparing them gives);
+    the rest are compared with each distinct source sentence. When the two sides' characters
+    multiply past `_MAX_CHARS` squared (a huge text), they are compared on the first
+    `_MAX_CHARS` of each side; what is left uncompared scores 0.
     """
-    if sum(map(len, targets)) * sum(map(len, sources)) <= _MAX_CHARS ** 2:
-        return cdist(targets, sources, scorer=fuzz.ratio, dtype=np.float32).max(axis=1) / 100.0
     known = set(sources)
     best = np.array([sentence in known for sentence in targets], dtype=np.float32)
     rest = [k for k, sentence in enumerate(targets) if sentence not in known]
+    if sum(map(len, targets)) * sum(map(len, sources)) <= _MAX_CHARS ** 2:
+        if rest:
+            best[rest] = cdist([targets[k] for k in rest], list(dict.fromkeys(sources)),
+                               scorer=fuzz.ratio, dtype=np.float32).max(axis=1) / 100.0
+        return best
     rest = rest[:fitting([len(targets[k]) for k in rest], _MAX_CHARS)]
     compared = sources[:fitting([len(s) for s in sources], _MAX_CHARS)]
     if rest and compared:

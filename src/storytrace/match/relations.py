@@ -204,6 +204,9 @@ class PreparedTexts:
         self.sentences: Callable[[str], list[Sentence]] = _Recent(sentences, size)
         self.view: Callable[[str], Text] = _Recent(
             lambda text: Text.from_sentences(self.sentences(text)), size)
+        # the text's set of words, that its rarity counts (`Rarity.from_texts`)
+        self.vocabulary: Callable[[str], frozenset[str]] = _Recent(
+            lambda text: frozenset(words(text)), size)
 
 
 def _renamed(rel: Relation, id_a: str, id_b: str) -> Relation:
@@ -290,7 +293,8 @@ def find_relations(texts: dict[str, str], options: MatchOptions | None = None,
         split = _SentenceCache(bodies, prepared=prepared)
         related = [_related(task, ids, bodies, options, split) for task in tasks]
         rows = _measured(_unsettled(jobs, _settled(tasks, related, head_tasks), only), bodies,
-                         split, Rarity.from_texts([bodies[k] for k in heads]),
+                         split, Rarity.from_texts([bodies[k] for k in heads],
+                                                  prepared.vocabulary if prepared else None),
                          prepared=prepared) if jobs else []
     else:
         related, rows = _on_engine(tasks, task_group, head_tasks, jobs, only, groups,
