@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +23,9 @@ from rich.table import Table
 
 from storytrace.index_cli import index_app
 from storytrace.service.cli import serve
+
+if TYPE_CHECKING:
+    from storytrace.model import Document, InputError
 
 
 def _plain_help() -> None:
@@ -229,24 +233,34 @@ def _report_input_problems(errors, skipped=()) -> None:
 def _read(inputs: list[Path], fields, out_dir: Path, strict: bool):
     """Every document and rejection of the inputs (the output directory never read);
     under --strict, exit 1 at the first rejection."""
-    from storytrace.ingest import Inputs, iter_inputs, unique_ids
-    from storytrace.model import Document, InputError
+    from storytrace.ingest import Inputs, unique_ids
 
     read = Inputs()
+    read.documents.extend(_documents(inputs, fields, out_dir, strict, read.errors, read.skipped))
+    unique_ids(read.documents)
+    return read
+
+
+def _documents(inputs: list[Path], fields, out_dir: Path, strict: bool,
+               errors: list[InputError], skipped: list[str]) -> Iterator[Document]:
+    """The documents of the inputs as they are read (the output directory never read), each
+    rejection added to `errors` and each file of unknown type to `skipped`; under --strict,
+    exit 1 at the first rejection."""
+    from storytrace.ingest import iter_inputs
+    from storytrace.model import Document, InputError
+
     for item in iter_inputs(inputs, fields, exclude=[out_dir]):
         if isinstance(item, Document):
-            read.documents.append(item)
+            yield item
         elif isinstance(item, InputError):
-            read.errors.append(item)
+            errors.append(item)
             if strict:
                 _report_input_problems([item])
                 err.print("[red]error:[/] --strict: stopped at the first input that cannot be "
                           "read; nothing written")
                 raise typer.Exit(1)
         else:
-            read.skipped.append(str(item))
-    unique_ids(read.documents)
-    return read
+            skipped.append(str(item))
 
 
 ANALYZE_EXAMPLES = """Examples:
@@ -458,8 +472,7 @@ def dedup(
     from storytrace.dedup import DedupOptions
     from storytrace.dedup import dedup as run_dedup
     from storytrace.errors import OutputError
-    from storytrace.ingest import iter_inputs, unique_stream
-    from storytrace.model import Document, InputError
+    from storytrace.ingest import unique_stream
     from storytrace.outputs import atomic_output
 
     try:
@@ -472,25 +485,13 @@ def dedup(
     errors: list[InputError] = []
     skipped: list[str] = []
 
-    def documents():
-        for item in iter_inputs(inputs, fields, exclude=[out_dir]):
-            if isinstance(item, Document):
-                yield item
-            elif isinstance(item, InputError):
-                errors.append(item)
-                if strict:
-                    _report_input_problems([item])
-                    err.print("[red]error:[/] --strict: stopped at the first input that cannot "
-                              "be read; nothing written")
-                    raise typer.Exit(1)
-            else:
-                skipped.append(str(item))
 
     started = time.perf_counter()
     try:
         with atomic_output(out_dir) as work:
             try:
-                stats = run_dedup(unique_stream(documents()), work, options, runner)
+                stats = run_dedup(unique_stream(_documents(inputs, fields, out_dir, strict, errors,
+                                                      skipped)), work, options, runner)
             finally:
                 runner.close()
             if not stats.documents:

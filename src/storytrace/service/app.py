@@ -163,40 +163,27 @@ class Backend:
         self._stale.update(stories)
 
     def document(self, doc_id: str):
-        if self.index is not None:
-            with self.lock:
-                found = self.index.store.documents([doc_id])
-            if not found:
-                raise ServiceError(404, f"no document {doc_id!r}")
-            return found[0]
-        doc = self.report().docs.get(doc_id)
-        if doc is None:
-            raise ServiceError(404, f"no document {doc_id!r}")
-        return doc
+        return self._record("document", doc_id, "documents", "docs")
 
     def family(self, family_id: str):
-        if self.index is not None:
-            with self.lock:
-                found = self.index.store.families([family_id])
-            if not found:
-                raise ServiceError(404, f"no family {family_id!r}")
-            return found[0]
-        family = self.report().families.get(family_id)
-        if family is None:
-            raise ServiceError(404, f"no family {family_id!r}")
-        return family
+        return self._record("family", family_id, "families", "families")
 
     def story(self, story_id: str):
+        return self._record("story", story_id, "stories", "stories")
+
+    def _record(self, kind: str, key: str, table: str, view: str):
+        """One document, family or story by id: from the index's store (`table`: the store's
+        method that reads them by id) or from the served result's report (`view`: its map by
+        id); a 404 when there is none."""
         if self.index is not None:
             with self.lock:
-                found = self.index.store.stories([story_id])
-            if not found:
-                raise ServiceError(404, f"no story {story_id!r}")
-            return found[0]
-        story = self.report().stories.get(story_id)
-        if story is None:
-            raise ServiceError(404, f"no story {story_id!r}")
-        return story
+                found = getattr(self.index.store, table)([key])
+            record = found[0] if found else None
+        else:
+            record = getattr(self.report(), view).get(key)
+        if record is None:
+            raise ServiceError(404, f"no {kind} {key!r}")
+        return record
 
     def relation(self, a: str, b: str):
         if self.index is not None:
