@@ -485,7 +485,6 @@ def dedup(
     errors: list[InputError] = []
     skipped: list[str] = []
 
-
     started = time.perf_counter()
     try:
         with atomic_output(out_dir) as work:
