@@ -91,7 +91,7 @@ def _build(index_path: Path, corpus: Path, count: int, batch: int, workers: int 
     from storytrace.engines import get_engine
     from storytrace.index import Index
 
-    record = index_path.with_name(index_path.name + ".build.json")
+    record = build_record(index_path)
     done = json.loads(record.read_text()) if record.exists() else {"documents": 0, "seconds": 0.0}
     engine = get_engine("local", workers) if workers > 1 else None
     with Index.open(index_path, engine=engine) as index:
@@ -104,16 +104,27 @@ def _build(index_path: Path, corpus: Path, count: int, batch: int, workers: int 
                 print(f"  built {held:,}/{count:,} "
                       f"{time.perf_counter() - started:.0f} s, RSS peak {_rss_mb('VmHWM'):.0f} MB",
                       file=sys.stderr, flush=True)
-            done = {"documents": done["documents"] + count - first,
-                    "seconds": done["seconds"] + time.perf_counter() - started,
-                    "rss_mb": max(done.get("rss_mb", 0.0), _rss_mb("VmHWM")),
-                    "commit": _commit(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                    "workers": sorted({*done.get("workers", []), workers})}
+            done = recorded(done, count - first, time.perf_counter() - started,
+                            _rss_mb("VmHWM"), workers)
             index.store.checkpoint()
             record.write_text(json.dumps(done))
     if engine is not None:
         engine.close()
     return done
+
+
+def build_record(index_path: Path) -> Path:
+    """Where the record of how an index file was built is kept: beside it."""
+    return index_path.with_name(index_path.name + ".build.json")
+
+
+def recorded(done: dict, added: int, seconds: float, rss_mb: float, workers: int) -> dict:
+    """The build record `done` with one more batched phase: `added` documents in `seconds`
+    (wall clock), peak RSS `rss_mb`, on `workers` processes, by the commit checked out now."""
+    return {"documents": done["documents"] + added, "seconds": done["seconds"] + seconds,
+            "rss_mb": max(done.get("rss_mb", 0.0), rss_mb), "commit": _commit(),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "workers": sorted({*done.get("workers", []), workers})}
 
 
 def _storytrace(path: Path, n: int, single: int, batch: int, queries: int, work: Path,

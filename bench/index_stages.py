@@ -13,6 +13,10 @@ checkpoints) and DuckDB's buffer pool after the batch (`duckdb_memory()`). Print
 --every-th batch, and the last. Only the adding process is measured (its workers clean, match
 and count in their own processes).
 
+The index is left in --tmp with its build record (`<index>.build.json`, as bench/index.py's
+own builds write it), so bench/index.py can time single adds and queries on it:
+`bench/index.py --sizes N+K --single K --keep PATH` (PATH is printed at the end).
+
 Wrapping `Index._stage` is the one private thing this touches: the stages report themselves to
 a progress callback only in a one-shot index (analyze), not in an add.
 """
@@ -20,6 +24,7 @@ a progress callback only in a one-shot index (analyze), not in an add.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -43,7 +48,8 @@ def main() -> None:
     parser.add_argument("--tmp", type=Path, default=Path("/tmp/storytrace-bench"))
     args = parser.parse_args()
 
-    from index import _batches  # bench/index.py's
+    from dedup import _rss_mb as _status_mb
+    from index import _batches, build_record, recorded  # bench/index.py's
     from memory_stages import StageMemory, _rss_mb, corpus_file
 
     from storytrace import index as index_module
@@ -96,8 +102,10 @@ def main() -> None:
         engine.close()
         index_module.Index._stage = stage
     elapsed = time.perf_counter() - started
+    build_record(path).write_text(json.dumps(recorded(
+        {"documents": 0, "seconds": 0.0}, done, elapsed, _status_mb("VmHWM"), args.workers)))
     print(f"({done} documents in {elapsed:.0f} s: {done / elapsed:.1f} documents/s; load "
-          f"average at the end {os.getloadavg()[0]:.2f})")
+          f"average at the end {os.getloadavg()[0]:.2f}; index kept: {path})")
 
 
 if __name__ == "__main__":
