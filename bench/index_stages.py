@@ -48,9 +48,9 @@ def main() -> None:
     parser.add_argument("--tmp", type=Path, default=Path("/tmp/storytrace-bench"))
     args = parser.parse_args()
 
-    from dedup import _rss_mb as _status_mb
+    from dedup import _rss_mb
     from index import _batches, build_record, recorded  # bench/index.py's
-    from memory_stages import StageMemory, _rss_mb, corpus_file
+    from memory_stages import StageMemory, corpus_file
 
     from storytrace import index as index_module
     from storytrace.engines import get_engine
@@ -103,7 +103,7 @@ def main() -> None:
         index_module.Index._stage = stage
     elapsed = time.perf_counter() - started
     build_record(path).write_text(json.dumps(recorded(
-        {"documents": 0, "seconds": 0.0}, done, elapsed, _status_mb("VmHWM"), args.workers)))
+        {"documents": 0, "seconds": 0.0}, done, elapsed, _rss_mb("VmHWM"), args.workers)))
     print(f"({done} documents in {elapsed:.0f} s: {done / elapsed:.1f} documents/s; load "
           f"average at the end {os.getloadavg()[0]:.2f}; index kept: {path})")
 
