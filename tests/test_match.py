@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 import rewrites
+import xxhash
 from conftest import DATA, REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from storytrace.clean.markers import may_match, required_literals
 from storytrace.cluster.components import group_of
 from storytrace.fingerprint import (
+    WordHasher,
     immutables,
     jaccard_estimate,
     ngram_hashes,
@@ -67,6 +69,17 @@ def test_shingles_are_a_function_of_the_words(tokens):
     text = " ".join(tokens)
     assert np.array_equal(shingle_hashes(text), shingle_hashes("  " + text.upper() + " "))
     assert len(shingle_hashes(text)) <= max(1, len(tokens) - 4)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from(["the", "news", "said", "Mexico", "2021", "talks", "é", ""]),
+                min_size=0, max_size=40), st.integers(min_value=0, max_value=4))
+def test_word_hashes_are_each_words_xxh3_whatever_the_cache_holds(tokens, max_cache):
+    hasher = WordHasher(seed=7, max_cache=max_cache)  # a cache that fills up, or holds nothing
+    expected = [xxhash.xxh3_64_intdigest(tok.encode(), 7) for tok in tokens]
+    for _ in range(2):  # a fresh hasher, then one that has seen these words
+        assert hasher(tokens).tolist() == expected
+    assert len(hasher._cache) <= max_cache
 
 
 def test_ngram_hash_depends_on_word_order():
