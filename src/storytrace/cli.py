@@ -484,13 +484,13 @@ def dedup(
     fields = _fields(id_field, text_field, url_field, date_field, title_field, html_field)
     errors: list[InputError] = []
     skipped: list[str] = []
+    documents = unique_stream(_documents(inputs, fields, out_dir, strict, errors, skipped))
 
     started = time.perf_counter()
     try:
         with atomic_output(out_dir) as work:
             try:
-                stats = run_dedup(unique_stream(_documents(inputs, fields, out_dir, strict, errors,
-                                                      skipped)), work, options, runner)
+                stats = run_dedup(documents, work, options, runner)
             finally:
                 runner.close()
             if not stats.documents:
