@@ -67,6 +67,8 @@ _POLL_SECONDS = 0.05
 _GRACE_SECONDS = 2.0  # how long a writer that let go of the file waits for the waiting to open it
 # The limits `drop_cache` sets for a moment, lowest first (DuckDB evicts cached blocks to meet one).
 _EVICTING_LIMITS = ("256MB", "1GB")
+# In a writer's open transaction: MB left above what DuckDB holds besides the file's blocks.
+_TRANSACTION_ROOM_MB = 256
 _FRESH_SECONDS = 5.0  # a wait file older than this is stale (its process opened the file or died)
 _WRITES = re.compile(r"\s*(INSERT|DELETE|UPDATE|ALTER)\b", re.IGNORECASE)
 
@@ -617,15 +619,22 @@ class DuckDBStore(Store):
     def drop_cache(self) -> None:
         """Let DuckDB's buffer pool drop the blocks of the file it kept from earlier reads: a
         limit lowered for a moment evicts them, then the limit is what it was. DuckDB keeps
-        every block it read up to 80% of the machine's memory, and an add reads the key tables
-        (its candidates) and the clusterer's checkpoint: 400 MB of cached blocks at the end of
-        an add of 1,000 documents to a 30,000-document index, 520 MB once the key tables were
-        read whole at 100,000. It evicts down to the lowest limit DuckDB accepts (256 MB, else
-        1 GB). A writer's open transaction is left alone: a limit DuckDB refuses would abort
-        it. Not for a store in memory, whose tables are its buffer pool."""
-        if self._source == ":memory:" or self._con is None or (self._depth and not self.read_only):
+        every block it read up to 80% of the machine's memory: 1.26 GB of them at the end of
+        an add of 1,000 documents to a 100,000-document index when only checkpoints dropped
+        them (bench/results/index.txt). It evicts down to the lowest limit DuckDB accepts
+        (256 MB, else 1 GB). In a writer's open transaction, where a limit DuckDB refused
+        would abort it, the limit leaves room for all DuckDB holds but the file's cached
+        blocks (the transaction's own rows among it) and 256 MB more: between statements
+        nothing else is pinned, so it is always met. Not for a store in memory, whose tables
+        are its buffer pool."""
+        if self._source == ":memory:" or self._con is None:
             return
-        for limit in _EVICTING_LIMITS:
+        limits = _EVICTING_LIMITS
+        if self._depth and not self.read_only:
+            held = self._one("SELECT sum(memory_usage_bytes) FROM duckdb_memory() "
+                             "WHERE tag <> 'BASE_TABLE'")[0] or 0
+            limits = (f"{(int(held) >> 20) + _TRANSACTION_ROOM_MB}MiB",)
+        for limit in limits:
             try:
                 self.con.execute(f"SET memory_limit = '{limit}'")
             except duckdb.Error:  # it could not shrink that far: nothing was changed
