@@ -439,8 +439,7 @@ class Index:
         """Time a stage (summed over batches in `timings`) and report it to the progress bar."""
         if self._progress is not None:
             self._progress(name, 0, 1)
-        if not self.one_shot:  # what the stages before read is not kept for this one
-            self.store.drop_cache()
+        self.store.drop_cache()  # what the stages before read is not kept for this one
         started = time.perf_counter()
         yield
         self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - started, 3)
